@@ -1,0 +1,244 @@
+"""The command line: ``mergesmith merge | convert | inspect``, thin over the same core calls.
+
+Errors a person can act on are printed as one or two sentences on stderr, never a traceback.
+Exit status: 0 success; 1 the result has problems of severity error; 2 unusable input or a plan
+that cannot run; 3 an internal error (a bug: please report it); 130 cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+from . import __version__, formats
+from .errors import Cancelled, MergesmithError
+from .problems import sort_problems
+from .progress import CancelToken, Progress
+
+
+# --- output helpers -------------------------------------------------------------------------
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, stream=sys.stderr, enabled: Optional[bool] = None) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty() if enabled is None else enabled
+        self.t0 = time.monotonic()
+        self._last = 0.0
+        self._width = 0
+
+    def __call__(self, p: Progress) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1 and p.phase == "write" and p.done < p.total:
+            return
+        self._last = now
+        elapsed = max(now - self.t0, 1e-6)
+        frac = p.fraction
+        bar = "#" * int(frac * 24)
+        rate = p.done / elapsed
+        eta = (p.total - p.done) / rate if rate > 0 and p.done else 0
+        what = p.file or p.message or p.phase
+        line = (f"\r[{bar:<24}] {frac * 100:5.1f}%  {formats.format_size(p.done)}/"
+                f"{formats.format_size(p.total)}  {formats.format_size(rate)}/s  ETA {eta:4.0f}s  {what}")
+        self._width = max(self._width, len(line))
+        self.stream.write(line.ljust(self._width))
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+
+
+def _print_problems(problems, stream=sys.stdout) -> None:
+    by_sev: dict[str, list] = {}
+    for p in sort_problems(problems):
+        by_sev.setdefault(p.severity, []).append(p)
+    for sev, title in (("error", "Errors"), ("warning", "Warnings"), ("info", "Notes")):
+        items = by_sev.get(sev, [])
+        if items:
+            print(f"{title} ({len(items)}):", file=stream)
+            for p in items:
+                print(f"  [{p.code}] {p.file}: {p.message}", file=stream)
+
+
+def _print_plan(plan, stream=sys.stdout) -> None:
+    src = plan.source
+    print(f"Source:  {src.path}  ({src.title})", file=stream)
+    for c in src.components:
+        extra = ""
+        d = c.details
+        if c.adapter is not None:
+            extra = (f"r={d.get('r')} alpha={d.get('lora_alpha')} targets={','.join(d.get('targets', []))}"
+                     f"{' rsLoRA' if d.get('use_rslora') else ''}{' DoRA' if d.get('use_dora') else ''}")
+        print(f"  {c.title}: {c.tensors} tensors, {formats.format_size(c.bytes)} "
+              f"{'/'.join(c.dtypes)} {extra}".rstrip(), file=stream)
+    if plan.base is not None:
+        print(f"Base:    {plan.base.folder}", file=stream)
+    print(f"Output:  {plan.out}  (dtype {plan.stats.get('dtype')})", file=stream)
+    for path, size, origin in plan.files():
+        print(f"  {path:<48} {formats.format_size(size):>10}  {origin}", file=stream)
+    free = "unknown" if plan.disk_free is None else formats.format_size(plan.disk_free)
+    print(f"Disk:    needs {formats.format_size(plan.disk_needed)}, {free} free", file=stream)
+    for key, change in plan.config_changes.items():
+        print(f"Config:  {key}: {change['from']!r} -> {change['to']!r}", file=stream)
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"mergesmith: {message}", file=sys.stderr)
+    return code
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def cmd_merge(args) -> int:
+    from .merge import run_plan
+    from .plan import PlanOptions, make_plan
+    from .sources import detect
+
+    source = detect(args.source)
+    base = args.base
+    if base is None:
+        hint = source.base_hint
+        if hint and Path(hint).expanduser().is_dir():
+            base = hint
+            print(f"Using the base model named by the training: {hint}", file=sys.stderr)
+        else:
+            named = f" The training names {hint}, which is not on this machine." if hint else ""
+            return _fail(f"No base model given; pass --base DIR, the model the adapter was trained on.{named}")
+    options = PlanOptions(
+        out=Path(args.out), dtype=args.dtype, max_shard_size=formats.parse_size(args.max_shard_size),
+        overwrite=args.overwrite, format=args.format, iteration=args.iter,
+        visual_encoder=Path(args.visual_encoder) if args.visual_encoder else None)
+    plan = make_plan(source, base, options)
+    if args.dry_run or not plan.ok:
+        if args.json:
+            print(json.dumps(plan.to_dict(), indent=2))
+        else:
+            _print_plan(plan)
+            _print_problems(plan.problems)
+        if not plan.ok:
+            print("mergesmith: nothing was written: the plan has errors (listed above).", file=sys.stderr)
+        return 0 if plan.ok else 2
+    bar = TerminalProgress(enabled=None if not args.json else False)
+    token = CancelToken()
+    try:
+        result = run_plan(plan, progress=bar, cancel=token)
+    finally:
+        bar.finish()
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(f"Merged into {result.out}: {len(result.files)} files, "
+              f"{formats.format_size(result.total_bytes)}, {result.dtype}, in {result.seconds['total']:.1f} s.")
+        if result.problems:
+            _print_problems(result.problems)
+        else:
+            print("Checked: config, tokenizer, generation config, shards and index are all in order.")
+    return 1 if any(p.is_error for p in result.problems) else 0
+
+
+def cmd_inspect(args) -> int:
+    from .inspect import inspect_folder
+
+    path = Path(args.path).expanduser()
+    if not path.exists():
+        return _fail(f"{path} does not exist; check the path.")
+    if not path.is_dir():
+        return _fail(f"{path} is a file; point inspect at a model folder.")
+    max_size = formats.parse_size(args.max_shard_size) if args.max_shard_size else None
+    report = inspect_folder(path, max_shard_size=max_size)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        s = report.summary
+        print(f"{path}  ({report.kind})")
+        if "parameters" in s:
+            print(f"  {s['parameters']:,} parameters in {s['shards']} shard(s), "
+                  f"{formats.format_size(s['bytes'])}, {'/'.join(s['dtypes'])}")
+        if report.problems:
+            _print_problems(report.problems)
+        else:
+            print("No problems found.")
+    return 0 if report.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mergesmith",
+        description="Turn fine-tuning output into a complete, deployable model folder, and check model folders.")
+    p.add_argument("--version", action="version", version=f"mergesmith {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    m = sub.add_parser("merge", help="merge an adapter (or XTuner output) into its base model",
+                       description="Merge SOURCE into the base model and write a complete safetensors folder.")
+    m.add_argument("source", help="a PEFT adapter folder, XTuner work_dir, .pth, DeepSpeed folder or converted folder")
+    m.add_argument("--base", help="the base model folder (default: the one the training names, if present)")
+    m.add_argument("--out", required=True, help="the output folder (must not exist unless --overwrite)")
+    m.add_argument("--visual-encoder", help="the visual encoder folder (LLaVA runs)")
+    m.add_argument("--dtype", default="auto", choices=["auto", "float16", "bfloat16", "float32"],
+                   help="output dtype (default: auto, the base's own)")
+    m.add_argument("--max-shard-size", default="5GB", help="largest shard, e.g. 5GB, 500MB, 2GiB (default 5GB)")
+    m.add_argument("--format", default="xtuner", choices=["xtuner", "llava-hf"], help="LLaVA output layout")
+    m.add_argument("--iter", type=int, help="which iteration of a work_dir (default: the latest)")
+    m.add_argument("--overwrite", action="store_true", help="replace --out if it exists (only once the merge succeeds)")
+    m.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
+    m.add_argument("--json", action="store_true", help="print the result (or plan) as JSON")
+    m.set_defaults(func=cmd_merge)
+
+    i = sub.add_parser("inspect", help="check a model folder for missing or broken pieces")
+    i.add_argument("path")
+    i.add_argument("--json", action="store_true")
+    i.add_argument("--max-shard-size", help="warn about shards larger than this")
+    i.set_defaults(func=cmd_inspect)
+    for hook in EXTRA_COMMANDS:
+        hook(sub)
+    return p
+
+
+# Other modules register further subcommands (convert, verify, fix) here.
+EXTRA_COMMANDS: list = []
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    _load_extra_commands()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except Cancelled as exc:
+        return _fail(exc.message, 130)
+    except KeyboardInterrupt:
+        return _fail("Cancelled; nothing was written.", 130)
+    except MergesmithError as exc:
+        return _fail(exc.message, exc.exit_code)
+    except Exception as exc:  # a bug: say so plainly, traceback only on request
+        if os.environ.get("MERGESMITH_DEBUG"):
+            raise
+        return _fail(f"internal error ({type(exc).__name__}: {exc}). This is a bug in Mergesmith; "
+                     "please report it with the command you ran (MERGESMITH_DEBUG=1 shows the traceback).", 3)
+
+
+def _load_extra_commands() -> None:
+    import importlib
+
+    for mod in ("convert_cli", "inspect_cli"):
+        try:
+            importlib.import_module(f"{__package__}.{mod}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{mod}":
+                raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

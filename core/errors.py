@@ -1,0 +1,40 @@
+"""Exception types a person can act on.
+
+Every error raised on purpose by the core is a :class:`MergesmithError` whose ``str()`` is one
+or two sentences: what is wrong, where, and what to do. Front ends print it as it is; anything
+else that escapes is a bug and is reported as one.
+"""
+
+from __future__ import annotations
+
+
+class MergesmithError(Exception):
+    """An error with a message meant for the user (what, where, what to do)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: object | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = None if path is None else str(path)
+
+
+class SourceError(MergesmithError):
+    """A path is not something Mergesmith can read (missing, unknown layout, corrupt)."""
+
+
+class PlanError(MergesmithError):
+    """The inputs cannot be combined (wrong base, shapes that do not fit, no room on disk)."""
+
+
+class UnsafePickleError(SourceError):
+    """A pickle asked for something callable that a checkpoint has no business holding."""
+
+
+class Cancelled(MergesmithError):
+    """The user cancelled; nothing was left behind."""
+
+    exit_code = 130
+
+    def __init__(self, message: str = "Cancelled; nothing was written.") -> None:
+        super().__init__(message)

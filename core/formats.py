@@ -1,0 +1,153 @@
+"""File names, dtype names and size strings: the constants every other module shares."""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+from .errors import MergesmithError
+
+# --- file names -------------------------------------------------------------------------------
+
+CONFIG = "config.json"
+GENERATION_CONFIG = "generation_config.json"
+SAFE_WEIGHTS = "model.safetensors"
+SAFE_INDEX = "model.safetensors.index.json"
+PT_WEIGHTS = "pytorch_model.bin"
+PT_INDEX = "pytorch_model.bin.index.json"
+ADAPTER_CONFIG = "adapter_config.json"
+ADAPTER_SAFE = "adapter_model.safetensors"
+ADAPTER_BIN = "adapter_model.bin"
+XTUNER_CONFIG = "xtuner_config.py"
+PREPROCESSOR_CONFIG = "preprocessor_config.json"
+
+# XTuner's converted layout (pth_to_hf)
+LLM_ADAPTER_DIR = "llm_adapter"
+VISUAL_ENCODER_ADAPTER_DIR = "visual_encoder_adapter"
+VISUAL_ENCODER_DIR = "visual_encoder"
+PROJECTOR_DIR = "projector"
+
+SHARD_NAME = "model-{index:05d}-of-{count:05d}.safetensors"
+SHARD_RE = re.compile(r"^model-(\d{5})-of-(\d{5})\.safetensors$")
+
+# Files a tokenizer may need, whichever exist. Matched by name or pattern.
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer.model",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.json",
+    "vocab.txt",
+    "merges.txt",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "chat_template.jinja",
+    "chat_template.json",
+)
+TOKENIZER_PATTERNS = (
+    re.compile(r"^.+\.tiktoken$"),
+    re.compile(r"^chat_template.*\.(jinja|json)$"),  # also additional_chat_templates files
+)
+# Processor files of multimodal models: carried from the base when present.
+PROCESSOR_FILES = (
+    "preprocessor_config.json",
+    "processor_config.json",
+    "video_preprocessor_config.json",
+)
+# Licences travel with the weights they cover.
+LICENSE_RE = re.compile(r"^(LICEN[CS]E|NOTICE|USE_POLICY)(\..*)?$", re.IGNORECASE)
+# Weight files that are never carried as plain files.
+PICKLE_WEIGHT_SUFFIXES = (".bin", ".pth", ".pt", ".ckpt", ".pkl")
+
+
+def is_tokenizer_file(name: str) -> bool:
+    return name in TOKENIZER_FILES or any(p.match(name) for p in TOKENIZER_PATTERNS)
+
+
+# --- dtypes -----------------------------------------------------------------------------------
+
+# safetensors dtype codes <-> torch dtypes
+ST_TO_TORCH = {
+    "F64": torch.float64,
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "I16": torch.int16,
+    "I8": torch.int8,
+    "U8": torch.uint8,
+    "BOOL": torch.bool,
+}
+if hasattr(torch, "float8_e4m3fn"):
+    ST_TO_TORCH["F8_E4M3"] = torch.float8_e4m3fn
+    ST_TO_TORCH["F8_E5M2"] = torch.float8_e5m2
+TORCH_TO_ST = {v: k for k, v in ST_TO_TORCH.items()}
+
+ST_ITEMSIZE = {
+    "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,
+    "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1, "U16": 2, "U32": 4, "U64": 8,
+}
+
+# names people and configs use <-> safetensors codes
+DTYPE_NAMES = {"float32": "F32", "float16": "F16", "bfloat16": "BF16", "float64": "F64"}
+ST_TO_NAME = {v: k for k, v in DTYPE_NAMES.items()}
+FLOAT_CODES = {"F64", "F32", "F16", "BF16"}
+
+
+def dtype_name(code: str) -> str:
+    """``"BF16"`` -> ``"bfloat16"`` (other codes are returned as they are, lower-cased)."""
+    return ST_TO_NAME.get(code, code.lower())
+
+
+def dtype_code(name: str) -> str:
+    """``"bfloat16"``/``"bf16"``/``"torch.bfloat16"`` -> ``"BF16"``."""
+    key = str(name).lower().replace("torch.", "")
+    aliases = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16", "half": "float16",
+               "float": "float32", "f32": "float32", "f16": "float16"}
+    key = aliases.get(key, key)
+    if key not in DTYPE_NAMES:
+        raise MergesmithError(
+            f"Unknown dtype {name!r}; use one of float16, bfloat16 or float32."
+        )
+    return DTYPE_NAMES[key]
+
+
+# --- sizes ------------------------------------------------------------------------------------
+
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
+_UNITS = {
+    "B": 1,
+    "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+    "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40,
+}
+
+
+def parse_size(text: str | int) -> int:
+    """Parse a size as transformers writes it: ``5GB`` (powers of 1000) or ``5GiB`` (1024)."""
+    if isinstance(text, int):
+        if text <= 0:
+            raise MergesmithError(f"A size must be positive, not {text}.")
+        return text
+    m = _SIZE_RE.match(str(text))
+    if not m:
+        raise MergesmithError(
+            f"Cannot read the size {text!r}; write it like 5GB, 500MB or 2GiB."
+        )
+    number, unit = float(m.group(1)), (m.group(2) or "B").upper()
+    value = int(number * _UNITS[unit])
+    if value <= 0:
+        raise MergesmithError(f"A size must be positive, not {text!r}.")
+    return value
+
+
+def format_size(n: int | float) -> str:
+    """A short human size in powers of 1000, as file managers and the Hub show them."""
+    n = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"  # pragma: no cover

@@ -1,0 +1,635 @@
+"""Plan: decide, from headers and configs alone, everything a merge will write.
+
+``make_plan(source, base, options)`` returns a :class:`Plan`: every output file with its size,
+every output tensor with the recipe that produces it (a byte copy, a cast, or the base tensor
+plus LoRA terms), the output dtype, which files travel from where, the disk space needed, and
+the problems found. Problems are collected rather than raised one at a time, so a person sees
+everything wrong with a wrong base at once; :func:`mergesmith.core.merge.run_plan` refuses a
+plan with errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Optional
+
+from . import formats
+from .adapters import Adapter, LoraModule
+from .basemodel import BaseModel, remote_code_files
+from .errors import PlanError
+from .lora import DoraTerm, LowRankTerm, RowsTerm, VectorTerm
+from .problems import ERROR, INFO, WARNING, Problem, errors
+from .safetensors_io import build_header
+from .sources import LLM_ADAPTER, Source, has_tokenizer
+from .stores import TensorStore
+
+DEFAULT_SHARD_SIZE = 5 * 10**9
+DISK_MARGIN = 1.02  # keep 2% spare on top of what we write
+
+
+@dataclass
+class PlanOptions:
+    out: Optional[Path] = None
+    dtype: str = "auto"  # auto | float16 | bfloat16 | float32
+    max_shard_size: int = DEFAULT_SHARD_SIZE
+    overwrite: bool = False
+    format: str = "xtuner"  # xtuner | llava-hf
+    iteration: Optional[int] = None
+    visual_encoder: Optional[Path] = None
+
+    def __post_init__(self) -> None:
+        if self.out is not None:
+            self.out = Path(self.out).expanduser()
+        if isinstance(self.max_shard_size, str):
+            self.max_shard_size = formats.parse_size(self.max_shard_size)
+        if self.dtype not in ("auto", "keep"):
+            self.dtype = formats.dtype_name(formats.dtype_code(self.dtype))
+
+
+@dataclass
+class PlannedTensor:
+    name: str
+    dtype: str  # output safetensors code
+    shape: tuple[int, ...]
+    store: TensorStore  # where the starting value comes from
+    source_name: str
+    terms: tuple = ()
+    term_store: Optional[TensorStore] = None
+
+    @property
+    def nbytes(self) -> int:
+        from math import prod
+
+        return prod(self.shape) * formats.ST_ITEMSIZE[self.dtype]
+
+    @property
+    def source_dtype(self) -> str:
+        return self.store.infos()[self.source_name].dtype
+
+    @property
+    def is_copy(self) -> bool:
+        return not self.terms and self.source_dtype == self.dtype
+
+
+@dataclass
+class PlannedShard:
+    file: str
+    tensors: list[PlannedTensor]
+    size: int = 0  # bytes on disk, header included
+
+    def entries(self):
+        return [(t.name, t.dtype, t.shape) for t in self.tensors]
+
+
+@dataclass
+class PlannedFile:
+    name: str  # relative to the folder it is written into
+    size: int
+    origin: str  # "base", "training output", "generated"
+    source: Optional[Path] = None
+    content: Optional[bytes] = None
+
+
+@dataclass
+class PlannedFolder:
+    rel: str  # "" for the output root
+    shards: list[PlannedShard] = field(default_factory=list)
+    files: list[PlannedFile] = field(default_factory=list)
+    title: str = "model"
+
+    @property
+    def size(self) -> int:
+        return sum(s.size for s in self.shards) + sum(f.size for f in self.files)
+
+
+@dataclass
+class Plan:
+    source: Source
+    options: PlanOptions
+    out: Path
+    base: Optional[BaseModel] = None
+    folders: list[PlannedFolder] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+    config_changes: dict = field(default_factory=dict)
+    disk_free: Optional[int] = None
+
+    @property
+    def ok(self) -> bool:
+        return not errors(self.problems)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.folders)
+
+    @property
+    def disk_needed(self) -> int:
+        return int(self.total_bytes * DISK_MARGIN)
+
+    def files(self) -> list[tuple[str, int, str]]:
+        """(relative path, size, origin) of every file the plan writes."""
+        rows = []
+        for folder in self.folders:
+            for s in folder.shards:
+                rows.append((_join(folder.rel, s.file), s.size, "weights"))
+            for f in folder.files:
+                rows.append((_join(folder.rel, f.name), f.size, f.origin))
+        return rows
+
+    def tensors(self):
+        for folder in self.folders:
+            for shard in folder.shards:
+                yield from shard.tensors
+
+    def problem(self, code: str, severity: str, file: str, message: str) -> None:
+        self.problems.append(Problem(code, severity, file, message))
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source.to_dict(),
+            "base": None if self.base is None else str(self.base.folder),
+            "out": str(self.out),
+            "dtype": self.stats.get("dtype"),
+            "files": [{"path": p, "size": s, "from": o} for p, s, o in self.files()],
+            "total_bytes": self.total_bytes,
+            "disk_needed": self.disk_needed,
+            "disk_free": self.disk_free,
+            "stats": self.stats,
+            "config_changes": self.config_changes,
+            "problems": [p.to_dict() for p in self.problems],
+            "ok": self.ok,
+        }
+
+
+def _join(rel: str, name: str) -> str:
+    return f"{rel}/{name}" if rel else name
+
+
+# --- entry point ---------------------------------------------------------------------------------
+
+
+def make_plan(source: Source, base=None, options: Optional[PlanOptions] = None) -> Plan:
+    """Plan the merge of ``source`` into ``base`` (a folder path or :class:`BaseModel`)."""
+    from .sources import load_plugins
+
+    load_plugins()
+    options = options or PlanOptions()
+    planners = [p for p in PLANNERS if p.accepts(source)]
+    if not planners:
+        raise PlanError(f"Mergesmith does not know how to merge a {source.title} ({source.path}).",
+                        path=source.path)
+    return planners[0].plan(source, base, options)
+
+
+class Planner:
+    """One way of turning a kind of source into a plan; issue-specific planners subclass it."""
+
+    def accepts(self, source: Source) -> bool:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def plan(self, source: Source, base, options: PlanOptions) -> Plan:  # pragma: no cover
+        raise NotImplementedError
+
+
+PLANNERS: list[Planner] = []
+
+
+def open_base(base) -> BaseModel:
+    if isinstance(base, BaseModel):
+        return base
+    if base is None:
+        raise PlanError("No base model given; choose the folder of the model the adapter was "
+                        "trained on (--base DIR).")
+    return BaseModel.open(base)
+
+
+def default_out(source: Source) -> Path:
+    p = source.path
+    stem = p.name[:-4] if p.name.endswith(".pth") else p.name
+    return p.parent / f"{stem}-merged"
+
+
+# --- output-path safety --------------------------------------------------------------------------
+
+
+def check_output(plan: Plan, inputs: list[Path]) -> None:
+    out = plan.out
+    try:
+        out_r = out.resolve()
+    except OSError:
+        out_r = out.absolute()
+    for inp in inputs:
+        try:
+            ir = Path(inp).resolve()
+        except OSError:
+            continue
+        if out_r == ir or ir in out_r.parents or out_r in ir.parents:
+            plan.problem("output-overlaps-input", ERROR, str(out),
+                         f"The output folder {out} overlaps the input {inp}; Mergesmith never writes "
+                         "into its inputs. Choose an output folder outside them.")
+            return
+    if out.exists() and not out.is_dir():
+        plan.problem("output-exists", ERROR, str(out),
+                     f"{out} exists and is a file; choose a folder name that is free.")
+    elif out.is_dir() and any(out.iterdir()) and not plan.options.overwrite:
+        plan.problem("output-exists", ERROR, str(out),
+                     f"The output folder {out} already exists and is not empty; choose another "
+                     "folder, or allow overwriting (--overwrite) to replace it when the merge succeeds.")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not os.access(parent, os.W_OK):
+        plan.problem("output-not-writable", ERROR, str(out),
+                     f"Cannot write in {parent}; choose an output folder you can write to.")
+        return
+    try:
+        plan.disk_free = shutil.disk_usage(parent).free
+    except OSError:
+        plan.disk_free = None
+    if plan.disk_free is not None and plan.disk_free < plan.disk_needed:
+        plan.problem("disk-space", ERROR, str(out),
+                     f"The merge writes {formats.format_size(plan.total_bytes)} but only "
+                     f"{formats.format_size(plan.disk_free)} is free on the disk of {parent}; free "
+                     "some space or choose an output folder on another disk.")
+
+
+# --- sharding -------------------------------------------------------------------------------------
+
+
+def shard(tensors: list[PlannedTensor], max_size: int) -> list[PlannedShard]:
+    """Split greedily in order, as transformers does; a tensor over the limit gets its own shard.
+
+    Within a shard, tensors are laid out by decreasing element size (stable), so each one's data
+    starts aligned to its element size, as the safetensors library lays them out.
+    """
+    groups: list[list[PlannedTensor]] = []
+    current: list[PlannedTensor] = []
+    size = 0
+    for t in tensors:
+        if current and size + t.nbytes > max_size:
+            groups.append(current)
+            current, size = [], 0
+        current.append(t)
+        size += t.nbytes
+    if current or not groups:
+        groups.append(current)
+    n = len(groups)
+    shards = []
+    for i, group in enumerate(groups, 1):
+        group = sorted(group, key=lambda t: -formats.ST_ITEMSIZE[t.dtype])
+        name = formats.SAFE_WEIGHTS if n == 1 else formats.SHARD_NAME.format(index=i, count=n)
+        s = PlannedShard(name, group)
+        header, _ = build_header(s.entries(), {"format": "pt"})
+        s.size = len(header) + sum(t.nbytes for t in group)
+        shards.append(s)
+    return shards
+
+
+def index_file(shards: list[PlannedShard]) -> Optional[PlannedFile]:
+    if len(shards) <= 1:
+        return None
+    weight_map = {t.name: s.file for s in shards for t in s.tensors}
+    total = sum(t.nbytes for s in shards for t in s.tensors)
+    doc = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
+    content = (json.dumps(doc, indent=2) + "\n").encode()
+    return PlannedFile(formats.SAFE_INDEX, len(content), "generated", content=content)
+
+
+def json_file(name: str, doc: dict, origin: str = "generated") -> PlannedFile:
+    content = (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return PlannedFile(name, len(content), origin, content=content)
+
+
+def copy_file(path: Path, origin: str, name: Optional[str] = None) -> PlannedFile:
+    return PlannedFile(name or path.name, path.stat().st_size, origin, source=path)
+
+
+# --- the files that travel with a merged LLM -----------------------------------------------------
+
+
+def carry_files(plan: Plan, folder: PlannedFolder, base: BaseModel, config: dict,
+                training_dirs: list[Path]) -> None:
+    """config.json, generation config, tokenizer, processor, remote code and licence files."""
+    folder.files.append(json_file(formats.CONFIG, config))
+    written = {formats.CONFIG, formats.SAFE_INDEX}
+
+    def add(path: Path, origin: str) -> None:
+        if path.name not in written and path.is_file():
+            folder.files.append(copy_file(path, origin))
+            written.add(path.name)
+
+    # generation config: the training output's, else the base's
+    gen_from = next((d for d in training_dirs if (d / formats.GENERATION_CONFIG).is_file()), base.folder)
+    gen = gen_from / formats.GENERATION_CONFIG
+    if gen.is_file():
+        add(gen, "training output" if gen_from != base.folder else "base")
+    else:
+        plan.problem("missing-generation-config", WARNING, formats.GENERATION_CONFIG,
+                     "Neither the training output nor the base has generation_config.json; the merged "
+                     "model will use transformers' defaults for generation (EOS, sampling).")
+
+    # tokenizer: as one set, from the training output when it saved one, else from the base
+    tok_from = next((d for d in training_dirs if has_tokenizer(d)), None)
+    origin = "training output" if tok_from is not None else "base"
+    tok_from = tok_from or base.folder
+    tok_names = [p.name for p in sorted(tok_from.iterdir()) if p.is_file() and formats.is_tokenizer_file(p.name)]
+    if not has_tokenizer(tok_from):
+        plan.problem("missing-tokenizer", WARNING, "tokenizer.json",
+                     f"Neither the training output nor the base ({base.folder}) has tokenizer files; the "
+                     "merged folder will have no tokenizer. Copy them from where the base came from.")
+    for name in tok_names:
+        add(tok_from / name, origin)
+    plan.stats["tokenizer_from"] = str(tok_from)
+    tok_cfg = tok_from / "tokenizer_config.json"
+    if tok_cfg.is_file():
+        try:
+            tok_doc = json.loads(tok_cfg.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            tok_doc = {}
+        for name in remote_code_files(tok_from, tok_doc if isinstance(tok_doc, dict) else {}):
+            add(tok_from / name, origin)
+
+    # processor files (multimodal bases), remote code, licences: from the base
+    for name in formats.PROCESSOR_FILES:
+        add(base.folder / name, "base")
+    for name in remote_code_files(base.folder, base.config):
+        add(base.folder / name, "base")
+    for path in base.files():
+        if formats.LICENSE_RE.match(path.name):
+            add(path, "base")
+
+
+# --- the LoRA planner -----------------------------------------------------------------------------
+
+
+class LoraMergePlanner(Planner):
+    """A LoRA adapter (PEFT folder or XTuner's converted folder) into a full base model."""
+
+    def accepts(self, source: Source) -> bool:
+        return source.llm_adapter is not None and not any(
+            c.role not in (LLM_ADAPTER, "training-config") for c in source.components)
+
+    def plan(self, source: Source, base, options: PlanOptions) -> Plan:
+        base = open_base(base)
+        plan = Plan(source, options, options.out or default_out(source), base=base)
+        adapter = source.llm_adapter
+        assert adapter is not None
+        folder = PlannedFolder("", title="merged model")
+        tensors, config = plan_lora_tensors(plan, base, adapter, options)
+        folder.shards = shard(tensors, options.max_shard_size)
+        idx = index_file(folder.shards)
+        if idx:
+            folder.files.append(idx)
+        training_dirs = [Path(d) for d in source.extras.get("tokenizer_dirs", [])]
+        for d in (adapter.path, source.path):
+            if d is not None and Path(d) not in training_dirs:
+                training_dirs.append(Path(d))
+        carry_files(plan, folder, base, config, training_dirs)
+        plan.folders.append(folder)
+        plan.stats["shards"] = len(folder.shards)
+        check_output(plan, [source.path, base.folder])
+        return plan
+
+
+PLANNERS.append(LoraMergePlanner())
+
+
+def output_dtype(options: PlanOptions, source_dtype: str) -> str:
+    if source_dtype not in formats.FLOAT_CODES or options.dtype in ("auto", "keep"):
+        return source_dtype
+    return formats.dtype_code(options.dtype)
+
+
+def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
+                      options: PlanOptions) -> tuple[list[PlannedTensor], dict]:
+    """Output tensors of ``base`` with ``adapter`` merged in, and the config to write."""
+    infos = base.infos
+    astore = adapter.store
+    ainfos = astore.infos()
+    label = adapter.label
+    terms: dict[str, list] = {}  # base tensor name -> terms
+    source_of: dict[str, tuple[TensorStore, str]] = {}  # base name -> replacement
+    new_tensors: dict[str, tuple[TensorStore, str, tuple[int, ...], str]] = {}
+    missing: list[str] = []
+    vocab_rows: Optional[int] = None
+    untie = False
+    out_embed = base.output_embedding
+    in_embed = base.input_embedding
+
+    def resolve(module_tensor: str) -> Optional[str]:
+        return base.find(module_tensor)
+
+    def tied_output(name: str) -> bool:
+        return base.tied and name == out_embed and in_embed is not None
+
+    # whole-tensor replacements (modules_to_save, bias="all", saved embedding layers)
+    for rel, aname in sorted(adapter.replacements.items()):
+        target = resolve(rel)
+        ashape = ainfos[aname].shape
+        if target is None and tied_output(rel):
+            new_tensors[rel] = (astore, aname, ashape, infos[in_embed].dtype)
+            untie = True
+            continue
+        if target is None:
+            missing.append(rel)
+            continue
+        bshape = infos[target].shape
+        if ashape != bshape:
+            if (len(ashape) == 2 and len(bshape) == 2 and ashape[1] == bshape[1]
+                    and ashape[0] > bshape[0] and target in (in_embed, out_embed)):
+                vocab_rows = max(vocab_rows or 0, ashape[0])
+            else:
+                plan.problem("shape-mismatch", ERROR, label,
+                             f"The adapter replaces {target} with a tensor of shape {list(ashape)}, but "
+                             f"the base has {list(bshape)}; this adapter was trained on another model.")
+                continue
+        source_of[target] = (astore, aname)
+
+    # if tied and both embeddings are replaced by identical tensors, they stay tied
+    if untie and in_embed in source_of:
+        ins, iname = source_of[in_embed]
+        if _same_values(ins, iname, astore, new_tensors[out_embed][1]):
+            del new_tensors[out_embed]
+            untie = False
+
+    def current_shape(target: str) -> tuple[int, ...]:
+        if target in source_of:
+            s, n = source_of[target]
+            return s.infos()[n].shape
+        if target in new_tensors:
+            return new_tensors[target][2]
+        return infos[target].shape
+
+    def target_for(module: str, what: str = "weight") -> Optional[str]:
+        name = f"{module}.{what}"
+        found = resolve(name)
+        if found is None and tied_output(name):
+            if name not in new_tensors:
+                new_tensors[name] = (base.store, in_embed, infos[in_embed].shape, infos[in_embed].dtype)
+            return name
+        return found
+
+    for mod, lm in adapter.loras.items():
+        target = target_for(mod)
+        if target is None:
+            missing.append(f"{mod}.weight")
+            continue
+        if target in new_tensors and new_tensors[target][0] is base.store:
+            untie = True
+        shape = current_shape(target)
+        ok, transpose = _fits(lm, shape)
+        if not ok:
+            want = ((lm.in_features, lm.out_features) if lm.kind == "embedding"
+                    else (lm.out_features, lm.in_features))
+            plan.problem("shape-mismatch", ERROR, label,
+                         f"The adapter's {lm.kind} LoRA for {mod} needs a weight of shape {list(want)}, "
+                         f"but the base's {target} is {list(shape)}; this adapter was trained on "
+                         "another model (or a resized vocabulary that the adapter did not save).")
+            continue
+        t = terms.setdefault(target, [])
+        t.append(LowRankTerm(lm.a, lm.b, lm.scale, transpose))
+        if lm.magnitude:
+            mshape = ainfos[lm.magnitude].shape
+            per_column = transpose
+            want = shape[1] if per_column else shape[0]
+            if mshape != (want,):
+                plan.problem("shape-mismatch", ERROR, label,
+                             f"The DoRA magnitude of {mod} has shape {list(mshape)}, expected [{want}].")
+                continue
+            t.append(DoraTerm(lm.magnitude, per_column))
+        if lm.bias:
+            btarget = resolve(f"{mod}.bias")
+            if btarget is None:
+                plan.problem("missing-module", ERROR, label,
+                             f"The adapter was trained with lora_bias, but the base layer {mod} has no "
+                             "bias to add it to; this adapter was trained on another model.")
+                continue
+            terms.setdefault(btarget, []).append(VectorTerm(lm.bias, lm.scale))
+
+    for mod, (aname, indices) in adapter.token_rows.items():
+        target = target_for(mod)
+        if target is None:
+            missing.append(f"{mod}.weight")
+            continue
+        rows = current_shape(target)[0]
+        bad = [i for i in indices if not 0 <= i < rows]
+        if bad:
+            plan.problem("shape-mismatch", ERROR, label,
+                         f"The adapter trains token rows {bad[:5]} of {target}, which has only {rows} rows.")
+            continue
+        terms.setdefault(target, []).append(RowsTerm(aname, indices))
+
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        plan.problem("missing-module", ERROR, label,
+                     f"The adapter changes {len(missing)} tensor(s) the base model does not have ({shown}); "
+                     f"this adapter was trained on another model than {base.folder.name}.")
+
+    # vocabulary: every embedding must agree on the row count
+    if vocab_rows is not None:
+        for name in (in_embed, out_embed):
+            if name and name in infos and current_shape(name)[0] != vocab_rows:
+                plan.problem("vocab-mismatch", ERROR, label,
+                             f"The adapter grows the vocabulary to {vocab_rows} rows but leaves {name} at "
+                             f"{current_shape(name)[0]}; it did not save that layer, so its new rows are "
+                             "unknown. Save the adapter with save_embedding_layers=True.")
+
+    # the output tensors, in base order, then the new (untied) ones
+    out: list[PlannedTensor] = []
+    dtypes: set[str] = set()
+    for name in base.order:
+        store, sname = source_of.get(name, (base.store, name))
+        dtype = output_dtype(options, infos[name].dtype)
+        t_terms = tuple(terms.get(name, ()))
+        out.append(PlannedTensor(name, dtype, current_shape(name), store, sname, t_terms, astore))
+        dtypes.add(dtype)
+    for name, (store, sname, shape, dtype0) in new_tensors.items():
+        dtype = output_dtype(options, dtype0)
+        out.append(PlannedTensor(name, dtype, shape, store, sname, tuple(terms.get(name, ())), astore))
+
+    # the config
+    config = dict(base.config)
+    changes = {}
+    if options.dtype not in ("auto", "keep"):
+        changes.update(_set_dtype(config, options.dtype))
+    if vocab_rows is not None and config.get("vocab_size") != vocab_rows:
+        changes["vocab_size"] = (config.get("vocab_size"), vocab_rows)
+        config["vocab_size"] = vocab_rows
+    if untie:
+        changes["tie_word_embeddings"] = (config.get("tie_word_embeddings"), False)
+        config["tie_word_embeddings"] = False
+        plan.problem("untied-embeddings", INFO, formats.CONFIG,
+                     f"The adapter changes {out_embed}, which the base ties to {in_embed}; the merged "
+                     "model stores both and sets tie_word_embeddings to false, as training saw them.")
+    plan.config_changes = {k: {"from": a, "to": b} for k, (a, b) in changes.items()}
+
+    float_dtypes = sorted({t.dtype for t in out if t.dtype in formats.FLOAT_CODES})
+    merged = sum(1 for t in out if any(isinstance(x, LowRankTerm) for x in t.terms))
+    plan.stats.update({
+        "dtype": "+".join(formats.dtype_name(d) for d in float_dtypes) or None,
+        "tensors": len(out),
+        "merged_tensors": merged,
+        "replaced_tensors": len(source_of) + sum(1 for v in new_tensors.values() if v[0] is astore),
+        "lora_modules": len(adapter.loras),
+        "adapter": adapter.summary(),
+    })
+    if options.dtype in ("auto", "keep") and base.config_dtype in ("BF16", "F16") and "F32" in float_dtypes:
+        plan.problem("dtype-mismatch", WARNING, formats.CONFIG,
+                     f"The base's config says {formats.dtype_name(base.config_dtype)} but its weights are "
+                     "stored in float32, so the merged model will be too (twice the size). Choose "
+                     f"--dtype {formats.dtype_name(base.config_dtype)} to write what the config says.")
+    if options.dtype == "float16" and "BF16" in base.float_dtypes:
+        plan.problem("dtype-narrowing", WARNING, formats.CONFIG,
+                     "The base is bfloat16 and you asked for float16, whose range is much smaller; "
+                     "weights or activations may overflow. Keep bfloat16 unless your runtime needs float16.")
+    return out, config
+
+
+def _fits(lm: LoraModule, shape: tuple[int, ...]) -> tuple[bool, bool]:
+    """Whether the LoRA product fits the weight; and whether it must be transposed."""
+    if lm.kind == "embedding":
+        return shape == (lm.in_features, lm.out_features), True
+    straight, flipped = (lm.out_features, lm.in_features), (lm.in_features, lm.out_features)
+    if lm.fan_in_fan_out and shape == flipped:
+        return True, True
+    if shape == straight:
+        return True, False
+    if shape == flipped:  # Conv1D stored (in, out) though the config did not say so
+        return True, True
+    return False, False
+
+
+def _set_dtype(config: dict, name: str) -> dict:
+    changes = {}
+    keys = [k for k in ("torch_dtype", "dtype") if k in config] or ["torch_dtype"]
+    for key in keys:
+        if config.get(key) != name:
+            changes[key] = (config.get(key), name)
+            config[key] = name
+    text = config.get("text_config")
+    if isinstance(text, dict):
+        for key in ("torch_dtype", "dtype"):
+            if key in text:
+                text = dict(text)
+                text[key] = name
+                config["text_config"] = text
+    return changes
+
+
+def _same_values(store_a: TensorStore, a: str, store_b: TensorStore, b: str) -> bool:
+    import torch
+
+    ta, tb = store_a.tensor(a), store_b.tensor(b)
+    try:
+        return ta.shape == tb.shape and ta.dtype == tb.dtype and bool(torch.equal(ta, tb))
+    finally:
+        store_a.release(a)
+        store_b.release(b)
+
+
+def with_options(plan: Plan, **changes) -> PlanOptions:
+    return replace(plan.options, **changes)

@@ -1,0 +1,331 @@
+"""Safetensors without loading: header parsing, memory-mapped tensor reads, a streaming writer.
+
+The format is 8 bytes (little-endian u64 header length N), N bytes of JSON, then the raw data.
+Each JSON entry gives ``dtype``, ``shape`` and ``data_offsets`` relative to the data section;
+the optional ``__metadata__`` maps strings to strings. Tensors must tile the data section with
+no gaps, so a writer that knows every tensor's dtype and shape can write the header first and
+then stream the data, one tensor at a time, never holding a shard in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import struct
+from dataclasses import dataclass, field
+from math import prod
+from pathlib import Path
+from typing import Iterable
+
+import torch
+
+from .errors import SourceError
+from .formats import ST_ITEMSIZE, ST_TO_TORCH, TORCH_TO_ST
+
+MAX_HEADER = 100 * 1024 * 1024  # the limit the safetensors library enforces
+PAGE = mmap.PAGESIZE
+
+
+class CorruptFileError(SourceError):
+    """A safetensors file whose header or size is not what the format requires."""
+
+    def __init__(self, message: str, *, path=None, reason: str = "corrupt") -> None:
+        super().__init__(message, path=path)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    dtype: str  # safetensors code, e.g. "BF16"
+    shape: tuple[int, ...]
+    start: int = 0  # offsets within the data section
+    end: int = 0
+
+    @property
+    def numel(self) -> int:
+        return prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel * ST_ITEMSIZE[self.dtype]
+
+
+@dataclass
+class SafetensorsHeader:
+    path: Path
+    tensors: dict[str, TensorInfo]
+    metadata: dict[str, str] = field(default_factory=dict)
+    data_start: int = 0
+    file_size: int = 0
+
+    @property
+    def data_size(self) -> int:
+        return max((t.end for t in self.tensors.values()), default=0)
+
+    @property
+    def expected_size(self) -> int:
+        return self.data_start + self.data_size
+
+
+def read_header(path: str | os.PathLike, *, check_size: bool = True) -> SafetensorsHeader:
+    """Parse a safetensors header; raise :class:`CorruptFileError` with a clear reason if bad."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if len(head) < 8:
+                raise CorruptFileError(
+                    f"{path.name} is {size} bytes long, too short to be a safetensors file; "
+                    "it is truncated or empty: copy or write it again.",
+                    path=path, reason="truncated")
+            (n,) = struct.unpack("<Q", head)
+            if n > MAX_HEADER or n > size - 8:
+                raise CorruptFileError(
+                    f"{path.name} does not start with a valid safetensors header "
+                    f"(it claims a {n}-byte header in a {size}-byte file); it is not a "
+                    "safetensors file or is damaged.", path=path, reason="bad-header")
+            raw = f.read(n)
+    except OSError as exc:
+        raise SourceError(f"Cannot read {path}: {exc.strerror or exc}.", path=path) from exc
+    try:
+        doc = json.loads(raw)
+        if not isinstance(doc, dict):
+            raise ValueError("not an object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CorruptFileError(
+            f"The header of {path.name} is not valid JSON ({exc}); the file is damaged.",
+            path=path, reason="bad-header") from None
+    metadata = doc.pop("__metadata__", None) or {}
+    tensors: dict[str, TensorInfo] = {}
+    for name, entry in doc.items():
+        try:
+            dtype = entry["dtype"]
+            shape = tuple(int(d) for d in entry["shape"])
+            start, end = (int(x) for x in entry["data_offsets"])
+        except (KeyError, TypeError, ValueError):
+            raise CorruptFileError(
+                f"The header entry for {name!r} in {path.name} is malformed; the file is damaged.",
+                path=path, reason="bad-header") from None
+        if dtype not in ST_ITEMSIZE:
+            raise CorruptFileError(
+                f"{path.name} stores {name!r} as {dtype}, a dtype Mergesmith does not know.",
+                path=path, reason="bad-dtype")
+        info = TensorInfo(name, dtype, shape, start, end)
+        if end - start != info.nbytes or start < 0:
+            raise CorruptFileError(
+                f"In {path.name}, {name!r} has offsets {start}..{end} that do not match its "
+                f"shape {list(shape)} and dtype {dtype}; the file is damaged.",
+                path=path, reason="bad-offsets")
+        tensors[name] = info
+    header = SafetensorsHeader(path, tensors, dict(metadata), 8 + n, size)
+    if check_size and size < header.expected_size:
+        raise CorruptFileError(
+            f"{path.name} is truncated: its header promises {header.expected_size} bytes but the "
+            f"file has {size}. Copy or write it again.", path=path, reason="truncated")
+    return header
+
+
+def torch_dtype(code: str) -> torch.dtype:
+    try:
+        return ST_TO_TORCH[code]
+    except KeyError:
+        raise SourceError(f"Tensors of dtype {code} are not supported.") from None
+
+
+class SafetensorsFile:
+    """A safetensors file opened read-only and memory-mapped, one tensor view at a time.
+
+    ``tensor(name)`` returns a zero-copy view into the mapping; ``release(name)`` drops the pages
+    it touched from this process (they stay in the page cache), so resident memory does not grow
+    with the file. The mapping is private (copy-on-write): nothing can ever reach the file.
+    """
+
+    def __init__(self, path: str | os.PathLike, header: SafetensorsHeader | None = None) -> None:
+        self.path = Path(path)
+        self.header = header or read_header(self.path)
+        self._fd: int | None = None
+        self._map: mmap.mmap | None = None
+
+    # -- lifetime
+    def open(self) -> "SafetensorsFile":
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+            if self.header.file_size > 0:
+                self._map = mmap.mmap(self._fd, 0, access=mmap.ACCESS_COPY)
+                if hasattr(mmap, "MADV_SEQUENTIAL"):
+                    self._map.madvise(mmap.MADV_SEQUENTIAL)
+        return self
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "SafetensorsFile":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- reads
+    @property
+    def fd(self) -> int:
+        self.open()
+        assert self._fd is not None
+        return self._fd
+
+    def info(self, name: str) -> TensorInfo:
+        return self.header.tensors[name]
+
+    def byte_range(self, name: str) -> tuple[int, int]:
+        """(absolute file offset, length) of a tensor's data."""
+        t = self.header.tensors[name]
+        return self.header.data_start + t.start, t.end - t.start
+
+    def tensor(self, name: str) -> torch.Tensor:
+        """A read-only view of the tensor's data (valid until ``release``/``close``)."""
+        self.open()
+        t = self.header.tensors[name]
+        dtype = torch_dtype(t.dtype)
+        if t.numel == 0:
+            return torch.empty(t.shape, dtype=dtype)
+        offset, length = self.byte_range(name)
+        assert self._map is not None
+        flat = torch.frombuffer(self._map, dtype=torch.uint8, count=length, offset=offset)
+        return flat.view(dtype).view(t.shape)
+
+    def release(self, name: str) -> None:
+        """Drop the mapped pages of ``name`` from this process's resident memory."""
+        if self._map is None or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        offset, length = self.byte_range(name)
+        start = offset - offset % PAGE
+        end = min(offset + length, len(self._map))
+        if end > start:
+            self._map.madvise(mmap.MADV_DONTNEED, start, end - start)
+
+
+def tensor_bytes(t: torch.Tensor) -> memoryview:
+    """The raw bytes of a tensor (made contiguous), as a memoryview for ``write``."""
+    t = t.detach()
+    if t.device.type != "cpu":
+        t = t.cpu()
+    t = t.contiguous().reshape(-1)
+    if t.numel() == 0:
+        return memoryview(b"")
+    return memoryview(t.view(torch.uint8).numpy())
+
+
+def build_header(entries: Iterable[tuple[str, str, tuple[int, ...]]],
+                 metadata: dict[str, str] | None = None) -> tuple[bytes, list[TensorInfo]]:
+    """Header bytes (length prefix included, padded to 8) for tensors laid out in this order."""
+    doc: dict[str, object] = {}
+    if metadata:
+        doc["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    infos: list[TensorInfo] = []
+    offset = 0
+    for name, dtype, shape in entries:
+        info = TensorInfo(name, dtype, tuple(shape), offset, 0)
+        info = TensorInfo(name, dtype, tuple(shape), offset, offset + info.nbytes)
+        doc[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [info.start, info.end]}
+        infos.append(info)
+        offset = info.end
+    body = json.dumps(doc, separators=(",", ":")).encode("utf-8")
+    body += b" " * (-(8 + len(body)) % 8)
+    return struct.pack("<Q", len(body)) + body, infos
+
+
+class ShardWriter:
+    """Stream one safetensors file: header first, then each tensor's bytes in order.
+
+    The caller announces every tensor (name, dtype, shape) up front, then supplies the data
+    tensor by tensor with :meth:`write` (a tensor) or :meth:`copy_range` (bytes straight from
+    another file, by the kernel, never through Python memory).
+    """
+
+    def __init__(self, path: str | os.PathLike, entries, metadata=None) -> None:
+        self.path = Path(path)
+        header, self.infos = build_header(entries, metadata)
+        self.header_size = len(header)
+        self.size = self.header_size + (self.infos[-1].end if self.infos else 0)
+        self._next = 0
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._write_all(header)
+
+    @property
+    def next_name(self) -> str | None:
+        return self.infos[self._next].name if self._next < len(self.infos) else None
+
+    def _expect(self, name: str, nbytes: int) -> None:
+        if self._next >= len(self.infos) or self.infos[self._next].name != name:
+            raise RuntimeError(f"tensor {name!r} written out of order (expected {self.next_name!r})")
+        want = self.infos[self._next].end - self.infos[self._next].start
+        if nbytes != want:
+            raise RuntimeError(f"tensor {name!r} has {nbytes} bytes, header says {want}")
+
+    def _write_all(self, data) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+
+    def write(self, name: str, tensor: torch.Tensor) -> int:
+        info = self.infos[self._next] if self._next < len(self.infos) else None
+        if info is not None and TORCH_TO_ST.get(tensor.dtype) != info.dtype:
+            raise RuntimeError(f"tensor {name!r} is {tensor.dtype}, header says {info.dtype}")
+        data = tensor_bytes(tensor)
+        self._expect(name, data.nbytes)
+        self._write_all(data)
+        self._next += 1
+        return data.nbytes
+
+    def copy_range(self, name: str, src_fd: int, offset: int, length: int) -> int:
+        """Copy ``length`` bytes at ``offset`` of ``src_fd`` as the data of ``name``."""
+        self._expect(name, length)
+        done = 0
+        try:
+            while done < length:
+                n = os.copy_file_range(src_fd, self._fd, length - done, offset + done)
+                if n == 0:
+                    raise OSError("short copy")
+                done += n
+        except (OSError, AttributeError):
+            # Filesystems (or kernels) without copy_file_range: plain reads.
+            while done < length:
+                chunk = os.pread(src_fd, min(64 << 20, length - done), offset + done)
+                if not chunk:
+                    raise SourceError("A source file ended early while copying; it is truncated.")
+                self._write_all(chunk)
+                done += len(chunk)
+        self._next += 1
+        return length
+
+    def close(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            if self._next != len(self.infos):
+                raise RuntimeError(f"{self.path.name}: {len(self.infos) - self._next} tensors not written")
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+    def abort(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "ShardWriter":
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -1,0 +1,1 @@
+"""Mergesmith desktop app (PySide6 + qasync); thin views over mergesmith.core."""

@@ -1,0 +1,1 @@
+"""Icons, style sheets and the demo assets, read with importlib.resources."""
