@@ -7,8 +7,10 @@ and adapters made by PEFT itself with non-zero ``lora_B`` (``init_lora_weights=F
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -17,6 +19,18 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+def quiet(fn):
+    """Silence the library chatter (PEFT/transformers warnings) of a builder; tests run with -W error."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(*args, **kwargs)
+
+    return wrapper
+
 
 CORPUS = ["hello world, this is a tiny corpus for a tiny tokenizer.",
           "Mergesmith merges adapters into base models, one tensor at a time."]
@@ -63,6 +77,7 @@ def model_config(arch: str = "llama", vocab_size: int = 128, tie: bool = False, 
     raise ValueError(arch)
 
 
+@quiet
 def make_model(folder: Path, arch: str = "llama", dtype: torch.dtype = torch.bfloat16,
                max_shard_size: Optional[str] = None, tie: bool = False, vocab_size: int = 128,
                seed: int = 0, tokenizer: bool = True, generation_config: bool = True) -> Path:
@@ -88,6 +103,7 @@ def make_model(folder: Path, arch: str = "llama", dtype: torch.dtype = torch.bfl
     return folder
 
 
+@quiet
 def load_model(folder: Path, dtype: Optional[torch.dtype] = None):
     from transformers import AutoModelForCausalLM
 
@@ -95,8 +111,10 @@ def load_model(folder: Path, dtype: Optional[torch.dtype] = None):
     return AutoModelForCausalLM.from_pretrained(str(folder), **kwargs)
 
 
+@quiet
 def make_adapter(base: Path, folder: Path, *, dtype: Optional[torch.dtype] = None, seed: int = 1,
-                 resize_vocab: Optional[int] = None, tokenizer: bool = False, **lora_kwargs) -> Path:
+                 resize_vocab: Optional[int] = None, tokenizer: bool = False,
+                 save_embedding_layers=None, **lora_kwargs) -> Path:
     """A PEFT LoRA adapter for ``base`` with random, non-zero A and B (and magnitudes for DoRA)."""
     from peft import LoraConfig, get_peft_model
 
@@ -121,12 +139,16 @@ def make_adapter(base: Path, folder: Path, *, dtype: Optional[torch.dtype] = Non
                     p.add_(torch.randn_like(p) * 0.02)
     if dtype is not None:
         peft_model = peft_model.to(dtype)
-    peft_model.save_pretrained(str(folder))
+    save_kwargs = {}
+    if save_embedding_layers is not None:
+        save_kwargs["save_embedding_layers"] = save_embedding_layers
+    peft_model.save_pretrained(str(folder), **save_kwargs)
     if tokenizer:
         make_tokenizer(folder, vocab_size=120)
     return Path(folder)
 
 
+@quiet
 def peft_merged(base: Path, adapter: Path, dtype: torch.dtype, resize_vocab: Optional[int] = None):
     """PEFT's own load + merge_and_unload, the reference we compare against."""
     from peft import PeftModel
@@ -137,6 +159,7 @@ def peft_merged(base: Path, adapter: Path, dtype: torch.dtype, resize_vocab: Opt
     return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
 
 
+@quiet
 def peft_unmerged(base: Path, adapter: Path, dtype: torch.dtype):
     from peft import PeftModel
 
@@ -158,15 +181,25 @@ def read_json(path: Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def ulp_diff(a: torch.Tensor, b: torch.Tensor) -> int:
-    """The largest difference between two same-dtype float tensors in units in the last place."""
+MANTISSA_BITS = {torch.float32: 23, torch.float16: 10, torch.bfloat16: 7}
+
+
+def ulp_diff(a: torch.Tensor, b: torch.Tensor, scale: Optional[torch.Tensor] = None) -> float:
+    """The largest difference between two same-dtype float tensors, in units in the last place.
+
+    The unit is the spacing of the dtype at the larger magnitude of the two values (or of
+    ``scale``, e.g. the base weight, when given): two roundings done in a different order differ
+    by at most about one such unit, also where a sum cancels to nearly zero.
+    """
     assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, b.dtype, a.shape, b.shape)
-    if a.numel() == 0:
-        return 0
-    bits = {torch.float32: torch.int32, torch.float16: torch.int16, torch.bfloat16: torch.int16}[a.dtype]
-    ia, ib = a.contiguous().view(bits).long(), b.contiguous().view(bits).long()
-    # map sign-magnitude to a monotonic integer line
-    width = 32 if bits == torch.int32 else 16
-    ia = torch.where(ia < 0, -(ia & ((1 << (width - 1)) - 1)), ia)
-    ib = torch.where(ib < 0, -(ib & ((1 << (width - 1)) - 1)), ib)
-    return int((ia - ib).abs().max())
+    if a.numel() == 0 or torch.equal(a, b):
+        return 0.0
+    af, bf = a.double(), b.double()
+    mag = torch.maximum(af.abs(), bf.abs())
+    if scale is not None:
+        mag = torch.maximum(mag, scale.double().abs())
+    _, exp = torch.frexp(mag)
+    spacing = torch.ldexp(torch.ones_like(mag), exp - 1 - MANTISSA_BITS[a.dtype])
+    tiny = torch.finfo(a.dtype).tiny * 2.0 ** -MANTISSA_BITS[a.dtype]
+    spacing = torch.clamp(spacing, min=tiny)
+    return float(((af - bf).abs() / spacing).max())
