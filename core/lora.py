@@ -76,6 +76,62 @@ class Workspace:
         return buf[:n].view(shape)
 
 
+def blockable(terms) -> bool:
+    """Whether the terms can be applied a block of rows at a time (every row independent)."""
+    for term in terms:
+        if isinstance(term, VectorTerm):
+            return False
+        if isinstance(term, DoraTerm) and term.per_column:
+            return False
+    return True
+
+
+def apply_terms_rows(
+    w32: torch.Tensor,
+    start: int,
+    terms,
+    fetch,
+    ws: Workspace,
+) -> torch.Tensor:
+    """Apply ``terms`` in place to rows ``start:start+len(w32)`` of a weight, in float32.
+
+    Every element is computed exactly as :func:`apply_terms` computes it for the whole tensor
+    (the same dot products of length r, the same multiply and add), so the result is the same
+    bit for bit; working a block at a time keeps the data in cache, which is several times
+    faster than streaming the whole tensor through memory four times.
+    """
+    stop = start + w32.shape[0]
+    dora: DoraTerm | None = None
+    for term in terms:
+        if isinstance(term, DoraTerm):
+            dora = term
+    for term in terms:
+        if not isinstance(term, LowRankTerm):
+            continue
+        a, b = fetch(term.a), fetch(term.b)
+        if term.transpose:  # rows of W are columns of B @ A
+            d = ws.get("delta", (b.shape[0], stop - start))
+            torch.mm(b, a[:, start:stop], out=d)
+            d.mul_(term.scale)
+            w32.add_(d.t())
+        else:
+            d = ws.get("delta", (stop - start, a.shape[1]))
+            torch.mm(b[start:stop], a, out=d)
+            d.mul_(term.scale)
+            w32.add_(d)
+    if dora is not None:
+        norm = torch.linalg.norm(w32, dim=1)
+        factor = (fetch(dora.magnitude)[start:stop] / norm).view(-1, 1)
+        w32.mul_(factor)
+    for term in terms:
+        if isinstance(term, RowsTerm):
+            picks = [(k, i - start) for k, i in enumerate(term.indices) if start <= i < stop]
+            if picks:
+                values = fetch(term.values)
+                w32[[r for _, r in picks]] = values[[k for k, _ in picks]]
+    return w32
+
+
 def apply_terms(
     w32: torch.Tensor,
     terms,

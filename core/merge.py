@@ -20,11 +20,12 @@ from typing import Optional
 import torch
 
 from .errors import MergesmithError, PlanError
-from .lora import Workspace, apply_terms
+from .lora import Workspace, apply_terms, apply_terms_rows, blockable
+from .pipeline import BackgroundWriter, BlockPool
 from .plan import Plan, PlannedFile, PlannedTensor
 from .problems import Problem
 from .progress import CancelToken, Progress, ProgressCallback, no_progress
-from .safetensors_io import ShardWriter, torch_dtype
+from .safetensors_io import ShardWriter, tensor_bytes, torch_dtype
 
 TMP_TAG = ".mergesmith-partial-"
 OLD_TAG = ".mergesmith-old-"
@@ -98,24 +99,24 @@ def run_plan(plan: Plan, progress: Optional[ProgressCallback] = None,
     meter = _Meter(plan.total_bytes, progress)
     try:
         tmp.mkdir()
-        ws = Workspace()
-        for folder in plan.folders:
-            dest = tmp / folder.rel if folder.rel else tmp
-            dest.mkdir(parents=True, exist_ok=True)
-            for s in folder.shards:
-                cancel.raise_if_cancelled()
-                rel = f"{folder.rel}/{s.file}" if folder.rel else s.file
-                meter.start_file(rel, s.size)
-                with ShardWriter(dest / s.file, s.entries(), {"format": "pt"}) as writer:
-                    meter.add(writer.header_size)
-                    for t in s.tensors:
-                        cancel.raise_if_cancelled()
-                        meter.add(_write_tensor(writer, t, ws))
-            for f in folder.files:
-                cancel.raise_if_cancelled()
-                rel = f"{folder.rel}/{f.name}" if folder.rel else f.name
-                meter.start_file(rel, f.size)
-                meter.add(_write_file(dest / f.name, f))
+        engine = _Engine(cancel, meter)
+        try:
+            for folder in plan.folders:
+                dest = tmp / folder.rel if folder.rel else tmp
+                dest.mkdir(parents=True, exist_ok=True)
+                for s in folder.shards:
+                    cancel.raise_if_cancelled()
+                    rel = f"{folder.rel}/{s.file}" if folder.rel else s.file
+                    meter.start_file(rel, s.size)
+                    engine.write_shard(dest / s.file, s)
+                for f in folder.files:
+                    cancel.raise_if_cancelled()
+                    rel = f"{folder.rel}/{f.name}" if folder.rel else f.name
+                    meter.start_file(rel, f.size)
+                    meter.add(_write_file(dest / f.name, f))
+            engine.finish()
+        finally:
+            engine.close()
         cancel.raise_if_cancelled()
         t_write = time.perf_counter() - t0
         progress(Progress("finalize", meter.done, meter.total, None, 0, 0, "Moving the result into place"))
@@ -140,38 +141,121 @@ def run_plan(plan: Plan, progress: Optional[ProgressCallback] = None,
     return result
 
 
-def _write_tensor(writer: ShardWriter, t: PlannedTensor, ws: Workspace) -> int:
-    store, name = t.store, t.source_name
-    if t.is_copy:
-        raw = store.raw(name)
-        if raw is not None:
-            return writer.copy_range(t.name, *raw)
+class _Engine:
+    """Produces tensors block by block on this thread; a writer thread writes them in order."""
+
+    def __init__(self, cancel: CancelToken, meter: "_Meter") -> None:
+        self.cancel, self.meter = cancel, meter
+        self.ws = Workspace()
+        self.pool = BlockPool()
+        self.bg = BackgroundWriter()
+        self._threads = torch.get_num_threads()
+        # One compute thread: the writer thread and the kernel's page-cache copies use the other
+        # core(s); more threads on small blocks cost more in synchronisation than they gain.
+        torch.set_num_threads(1)
+
+    def close(self) -> None:
+        self.bg.close()
+        torch.set_num_threads(self._threads)
+
+    def finish(self) -> None:
+        self.bg.wait()
+
+    def write_shard(self, path: Path, shard) -> None:
+        writer = ShardWriter(path, shard.entries(), {"format": "pt"})
         try:
-            return writer.write(t.name, store.tensor(name))
-        finally:
-            store.release(name)
-    src = store.tensor(name)
-    try:
-        out_dtype = torch_dtype(t.dtype)
-        if not t.terms:
-            out = ws.get("out", t.shape, out_dtype)
-            out.copy_(src)
-            return writer.write(t.name, out)
-        w32 = ws.get("w32", t.shape)
-        w32.copy_(src)
+            self.meter.add(writer.header_size)
+            tensors = shard.tensors
+            for i, t in enumerate(tensors):
+                self.cancel.raise_if_cancelled()
+                if i + 1 < len(tensors):
+                    _prefetch(tensors[i + 1])
+                self.tensor(writer, t)
+            self.bg.wait()
+            writer.close()
+        except BaseException:
+            try:
+                self.bg.wait()
+            except BaseException:
+                pass
+            writer.abort()
+            raise
+
+    def tensor(self, writer: ShardWriter, t: PlannedTensor) -> None:
+        store, name, bg = t.store, t.source_name, self.bg
+        if t.is_copy:
+            raw = store.raw(name)
+            if raw is not None:
+                bg.submit(lambda: writer.copy_range(t.name, *raw))
+                self.meter.add(t.nbytes)
+                return
+        src = store.tensor(name)
+        bg.submit(lambda: writer.begin(t.name, t.dtype))
+        if t.is_copy:  # a store with no byte range (a pickle): write its bytes as they are
+            bg.submit(lambda: writer.write_part(tensor_bytes(src)))
+        elif t.terms and not blockable(t.terms):
+            self._whole(writer, t, src)
+        else:
+            self._blocks(writer, t, src)
+        bg.submit(writer.end, lambda: store.release(name))
+        if t.is_copy:
+            self.meter.add(t.nbytes)
+
+    def _fetcher(self, t: PlannedTensor):
+        cache: dict[str, torch.Tensor] = {}
         term_store = t.term_store
 
         def fetch(n: str) -> torch.Tensor:
-            return term_store.tensor(n).float()
+            if n not in cache:
+                cache[n] = term_store.tensor(n).float()
+            return cache[n]
 
-        apply_terms(w32, t.terms, fetch, ws)
-        if out_dtype == torch.float32:
-            return writer.write(t.name, w32)
-        out = ws.get("out", t.shape, out_dtype)
-        out.copy_(w32)
-        return writer.write(t.name, out)
-    finally:
-        store.release(name)
+        return fetch
+
+    def _blocks(self, writer: ShardWriter, t: PlannedTensor, src: torch.Tensor) -> None:
+        rows = t.shape[0] if len(t.shape) >= 1 else 1
+        numel = src.numel()
+        row_len = numel // rows if rows else 0
+        src2d = src.reshape(rows, row_len)
+        out_dtype = torch_dtype(t.dtype)
+        itemsize = torch.empty((), dtype=out_dtype).element_size()
+        per_block = max(1, self.pool.nbytes // max(1, row_len * max(itemsize, 4)))
+        fetch = self._fetcher(t) if t.terms else None
+        release_part = getattr(t.store, "release_part", None)
+        src_row_bytes = row_len * src.element_size()
+        for start in range(0, rows, per_block):
+            self.cancel.raise_if_cancelled()
+            stop = min(rows, start + per_block)
+            n = stop - start
+            block = self.pool.get()
+            out = block[: n * row_len * itemsize].view(out_dtype).view(n, row_len)
+            if t.terms:
+                w32 = self.ws.get("w32", (n, row_len))
+                w32.copy_(src2d[start:stop])
+                apply_terms_rows(w32, start, t.terms, fetch, self.ws)
+                out.copy_(w32)
+            else:
+                out.copy_(src2d[start:stop])
+            if release_part is not None:  # these source rows are consumed: keep RSS flat
+                release_part(t.source_name, start * src_row_bytes, stop * src_row_bytes)
+            self.bg.submit(lambda out=out: writer.write_part(tensor_bytes(out)),
+                           lambda block=block: self.pool.put(block))
+            self.meter.add(n * row_len * itemsize)
+
+    def _whole(self, writer: ShardWriter, t: PlannedTensor, src: torch.Tensor) -> None:
+        """Terms that need the whole tensor at once (column norms, row replacement, vectors)."""
+        w32 = src.to(torch.float32, copy=True).reshape(t.shape)
+        apply_terms(w32, t.terms, self._fetcher(t), self.ws)
+        out = w32.to(torch_dtype(t.dtype))
+        self.bg.submit(lambda: writer.write_part(tensor_bytes(out)))
+        self.bg.wait()  # ``out`` may be large: do not keep several alive
+        self.meter.add(t.nbytes)
+
+
+def _prefetch(t: PlannedTensor) -> None:
+    prefetch = getattr(t.store, "prefetch", None)
+    if prefetch is not None and not (t.is_copy and t.store.raw(t.source_name) is not None):
+        prefetch(t.source_name)
 
 
 def _write_file(dest: Path, f: PlannedFile) -> int:

@@ -202,13 +202,31 @@ class SafetensorsFile:
 
     def release(self, name: str) -> None:
         """Drop the mapped pages of ``name`` from this process's resident memory."""
+        self._advise(name, getattr(mmap, "MADV_DONTNEED", None))
+
+    def release_part(self, name: str, start: int, stop: int) -> None:
+        """Drop the pages holding bytes ``start:stop`` of ``name`` (whole pages inside only)."""
         if self._map is None or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        offset, _ = self.byte_range(name)
+        first = -(-(offset + start) // PAGE) * PAGE  # round up: keep a page shared with what follows
+        last = ((offset + stop) // PAGE) * PAGE
+        if last > first:
+            self._map.madvise(mmap.MADV_DONTNEED, first, last - first)
+
+    def prefetch(self, name: str) -> None:
+        """Ask the kernel to start reading ``name`` now (it is needed next)."""
+        self.open()
+        self._advise(name, getattr(mmap, "MADV_WILLNEED", None))
+
+    def _advise(self, name: str, advice) -> None:
+        if self._map is None or advice is None:
             return
         offset, length = self.byte_range(name)
         start = offset - offset % PAGE
         end = min(offset + length, len(self._map))
         if end > start:
-            self._map.madvise(mmap.MADV_DONTNEED, start, end - start)
+            self._map.madvise(advice, start, end - start)
 
 
 def tensor_bytes(t: torch.Tensor) -> memoryview:
@@ -245,8 +263,10 @@ class ShardWriter:
     """Stream one safetensors file: header first, then each tensor's bytes in order.
 
     The caller announces every tensor (name, dtype, shape) up front, then supplies the data
-    tensor by tensor with :meth:`write` (a tensor) or :meth:`copy_range` (bytes straight from
-    another file, by the kernel, never through Python memory).
+    tensor by tensor with :meth:`write` (a tensor), :meth:`copy_range` (bytes straight from
+    another file, by the kernel, never through Python memory), or in parts with
+    :meth:`begin` / :meth:`write_part` / :meth:`end`. Order and sizes are checked against the
+    header, so a file whose header lies cannot be produced.
     """
 
     def __init__(self, path: str | os.PathLike, entries, metadata=None) -> None:
@@ -255,19 +275,14 @@ class ShardWriter:
         self.header_size = len(header)
         self.size = self.header_size + (self.infos[-1].end if self.infos else 0)
         self._next = 0
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._open: TensorInfo | None = None
+        self._remaining = 0
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         self._write_all(header)
 
     @property
     def next_name(self) -> str | None:
         return self.infos[self._next].name if self._next < len(self.infos) else None
-
-    def _expect(self, name: str, nbytes: int) -> None:
-        if self._next >= len(self.infos) or self.infos[self._next].name != name:
-            raise RuntimeError(f"tensor {name!r} written out of order (expected {self.next_name!r})")
-        want = self.infos[self._next].end - self.infos[self._next].start
-        if nbytes != want:
-            raise RuntimeError(f"tensor {name!r} has {nbytes} bytes, header says {want}")
 
     def _write_all(self, data) -> None:
         view = memoryview(data)
@@ -275,19 +290,43 @@ class ShardWriter:
             n = os.write(self._fd, view)
             view = view[n:]
 
-    def write(self, name: str, tensor: torch.Tensor) -> int:
-        info = self.infos[self._next] if self._next < len(self.infos) else None
-        if info is not None and TORCH_TO_ST.get(tensor.dtype) != info.dtype:
-            raise RuntimeError(f"tensor {name!r} is {tensor.dtype}, header says {info.dtype}")
-        data = tensor_bytes(tensor)
-        self._expect(name, data.nbytes)
-        self._write_all(data)
+    # -- in parts
+    def begin(self, name: str, dtype: str | None = None) -> int:
+        if self._open is not None:
+            raise RuntimeError(f"tensor {self._open.name!r} not finished before {name!r}")
+        if self._next >= len(self.infos) or self.infos[self._next].name != name:
+            raise RuntimeError(f"tensor {name!r} written out of order (expected {self.next_name!r})")
+        info = self.infos[self._next]
+        if dtype is not None and dtype != info.dtype:
+            raise RuntimeError(f"tensor {name!r} is {dtype}, header says {info.dtype}")
+        self._open, self._remaining = info, info.end - info.start
+        return self._remaining
+
+    def write_part(self, data) -> int:
+        view = memoryview(data).cast("B")
+        if self._open is None or view.nbytes > self._remaining:
+            raise RuntimeError(f"more bytes than the header gives {self._open and self._open.name!r}")
+        self._write_all(view)
+        self._remaining -= view.nbytes
+        return view.nbytes
+
+    def end(self) -> None:
+        if self._open is None or self._remaining:
+            raise RuntimeError(f"tensor {self._open and self._open.name!r} is {self._remaining} bytes short")
+        self._open = None
         self._next += 1
-        return data.nbytes
+
+    # -- whole tensors
+    def write(self, name: str, tensor: torch.Tensor) -> int:
+        n = self.begin(name, TORCH_TO_ST.get(tensor.dtype))
+        self.write_part(tensor_bytes(tensor))
+        self.end()
+        return n
 
     def copy_range(self, name: str, src_fd: int, offset: int, length: int) -> int:
         """Copy ``length`` bytes at ``offset`` of ``src_fd`` as the data of ``name``."""
-        self._expect(name, length)
+        if self.begin(name) != length:
+            raise RuntimeError(f"tensor {name!r}: copying {length} bytes, header says {self._remaining}")
         done = 0
         try:
             while done < length:
@@ -303,7 +342,8 @@ class ShardWriter:
                     raise SourceError("A source file ended early while copying; it is truncated.")
                 self._write_all(chunk)
                 done += len(chunk)
-        self._next += 1
+        self._remaining = 0
+        self.end()
         return length
 
     def close(self) -> None:

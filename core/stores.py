@@ -86,6 +86,12 @@ class SafetensorsStore:
     def release(self, name: str) -> None:
         self._where[name].release(name)
 
+    def prefetch(self, name: str) -> None:
+        self._where[name].prefetch(name)
+
+    def release_part(self, name: str, start: int, stop: int) -> None:
+        self._where[name].release_part(name, start, stop)
+
     def raw(self, name: str) -> tuple[int, int, int]:
         f = self._where[name]
         offset, length = f.byte_range(name)

@@ -234,15 +234,15 @@ def test_error_midway_leaves_nothing_behind(pair, tmp_path, monkeypatch):
     base, adapter = pair
     plan = ms_plan(adapter, base, tmp_path / "out", max_shard_size="30KB")
     calls = {"n": 0}
-    real = merge_mod._write_tensor
+    real = merge_mod.ShardWriter.write_part
 
-    def failing(writer, t, ws):
+    def failing(self, data):  # the disk fills up while the writer thread writes
         calls["n"] += 1
         if calls["n"] == 10:
             raise OSError(28, "No space left on device")
-        return real(writer, t, ws)
+        return real(self, data)
 
-    monkeypatch.setattr(merge_mod, "_write_tensor", failing)
+    monkeypatch.setattr(merge_mod.ShardWriter, "write_part", failing)
     with pytest.raises(OSError):
         merge_mod.run_plan(plan)
     assert not (tmp_path / "out").exists() and not _leftovers(tmp_path)
