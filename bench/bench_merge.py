@@ -48,10 +48,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))  # builders.make_tokenizer
 
-from mergesmith.core.safetensors_io import ShardWriter  # noqa: E402
-
 PY = sys.executable
-MERGESMITH = str(Path(PY).with_name("mergesmith"))
+# What the ``mergesmith`` console script runs, started the same way on any snapshot of core/.
+MERGESMITH = [PY, "-c", "import sys; from mergesmith.core.cli import main; sys.exit(main())"]
 TIME = "/usr/bin/time"
 TOOLS = ("mergesmith", "peft", "cp")
 PROJ = (("self_attn", "q_proj"), ("self_attn", "k_proj"), ("self_attn", "v_proj"),
@@ -104,6 +103,8 @@ def _random(shape, dtype, gen, std, mean=0.0, chunk=1 << 24) -> torch.Tensor:
 def write_safetensors(folder: Path, tensors, make, max_shard: int, stem: str) -> list[str]:
     """Stream ``tensors`` [(name, shape)] into shards of at most ``max_shard`` bytes, as
     transformers splits them; ``make(name, shape)`` produces each tensor just in time."""
+    from mergesmith.core.safetensors_io import ShardWriter
+
     shards: list[list] = [[]]
     size = 0
     itemsize = 2 if stem == "model" else 4
@@ -203,12 +204,45 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
 
 
+# --- which Mergesmith -------------------------------------------------------------------------
+
+
+def snapshot(rev: str, work: Path) -> tuple[Path, str]:
+    """A frozen copy of core/ as the package ``mergesmith.core``: the committed ``rev``, or
+    ``worktree`` (the files as they are now). Colleagues edit the working tree while this runs;
+    every timed run must execute the same code. Returns (folder for PYTHONPATH, label)."""
+    if rev == "worktree":
+        digest = subprocess.run(
+            f"cat {ROOT}/core/*.py | sha1sum", shell=True, capture_output=True, text=True).stdout[:10]
+        label, dest = f"working tree ({digest})", work / "src" / f"worktree-{digest}"
+    else:
+        sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], check=True,
+                             capture_output=True, text=True).stdout.strip()
+        label, dest = f"commit {sha}", work / "src" / sha
+    if not (dest / "mergesmith" / "core" / "__init__.py").is_file():
+        shutil.rmtree(dest, ignore_errors=True)
+        pkg = dest / "mergesmith"
+        pkg.mkdir(parents=True)
+        (pkg / "__init__.py").write_text("")
+        if rev == "worktree":
+            shutil.copytree(ROOT / "core", pkg / "core", ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            subprocess.run(f"git -C {ROOT} archive {rev} core | tar -x -C {pkg}", shell=True, check=True)
+    return dest, label
+
+
+def use_snapshot(folder: Path) -> None:
+    """Make this process and every child import ``mergesmith.core`` from ``folder``."""
+    sys.path.insert(0, str(folder))
+    ENV["PYTHONPATH"] = os.pathsep.join([str(folder), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+
 # --- timing --------------------------------------------------------------------------------------
 
 
 def command(tool: str, base: Path, adapter: Path, out: Path) -> list[str]:
     if tool == "mergesmith":
-        return [MERGESMITH, "merge", str(adapter), "--base", str(base), "--out", str(out),
+        return [*MERGESMITH, "merge", str(adapter), "--base", str(base), "--out", str(out),
                 "--overwrite", "--json"]
     if tool == "peft":
         return [PY, "-c", PEFT_SCRIPT, str(base), str(adapter), str(out)]
@@ -356,7 +390,7 @@ def summarize(runs: dict) -> dict:
 
 def markdown(results: dict, env: dict) -> str:
     lines = [f"Machine: {env['cpus']} cores (shared), {env['ram_gb']:.0f} GB RAM, {env['disk']}; "
-             f"torch {env['torch']}, transformers {env['transformers']}, peft {env['peft']}; "
+             f"Mergesmith {env['mergesmith']}, torch {env['torch']}, transformers {env['transformers']}, peft {env['peft']}; "
              f"cache: {env['cache_note']}; medians of {env['reps']} alternating runs.", "",
              "| model | tool | wall (s) | CPU (s) | peak RSS | vs `cp -r` | PEFT / this |",
              "|---|---|---:|---:|---:|---:|---:|"]
@@ -422,15 +456,23 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", choices=["auto", "cold", "warm"], default="auto")
     ap.add_argument("--base-shard-size", default="5GB", help="shard size of the synthetic base")
     ap.add_argument("--no-check", action="store_true", help="skip the bit-identity check")
+    ap.add_argument("--rev", default="HEAD",
+                    help="the Mergesmith to time: a commit (default HEAD) or 'worktree' (a copy of core/ now)")
     ap.add_argument("--work", type=Path, default=HERE / "work")
     args = ap.parse_args(argv)
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    src, rev_label = snapshot(args.rev, work)
+    use_snapshot(src)
     from mergesmith.core.formats import parse_size
+
+    import mergesmith.core
+
+    assert Path(mergesmith.core.__file__).is_relative_to(src), mergesmith.core.__file__
 
     scales = args.scale or [1, 2]
     reps = args.reps or (1 if args.quick else 3)
     layers, vocab = (2, 8000) if args.quick else (22, 32000)
-    work = args.work.resolve()
-    work.mkdir(parents=True, exist_ok=True)
     if not Path(TIME).exists():
         raise SystemExit(f"{TIME} is missing; install GNU time (apt-get install time).")
     cache = args.cache
@@ -447,7 +489,7 @@ def main(argv=None) -> int:
     if free < need:
         raise SystemExit(f"Needs about {need / 1e9:.0f} GB free in {work}, has {free / 1e9:.0f} GB.")
     probe = ensure_models(work, "probe", model_spec(1, 256, hidden=64, inter=128, heads=4, kv_heads=4), max_shard)
-    env = environment(cache, reps)
+    env = dict(environment(cache, reps), mergesmith=rev_label)
     results = {"env": env, "scales": {}}
     for i, (tag, spec) in enumerate(specs.items()):
         base, adapter = ensure_models(work, tag, spec, max_shard)
