@@ -1,0 +1,32 @@
+# Mergesmith developer entry points. `make run` and `make test` set everything up from nothing.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The CPU build of torch; our machines take it from local disk. Set TORCH_SPEC to your own
+# (e.g. TORCH_SPEC=torch for a CUDA build) — pyproject.toml keeps the range open.
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.mergesmith-installed
+
+.PHONY: setup run demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# The desktop app; with no ARGS it offers the built-in demo training output.
+run: setup
+	$(VENV)/bin/mergesmith-gui $(ARGS)
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/bench_merge.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info bench/work
