@@ -1,0 +1,323 @@
+"""Read PyTorch pickles (mmengine ``.pth``, DeepSpeed ``.pt``) without running pickled code.
+
+XTuner's checkpoints are full pickles: besides tensors they hold mmengine's ``HistoryBuffer``,
+DeepSpeed's ``ZeroStageEnum`` and loss scalers, numpy scalars. ``torch.load(weights_only=True)``
+refuses them, and ``weights_only=False`` would import mmengine/DeepSpeed and run whatever the
+pickle asks for. :func:`load_checkpoint` takes the middle road:
+
+* tensors, dtypes, sizes and plain containers are rebuilt (with our own small rebuild
+  functions, not arbitrary callables);
+* classes of third-party packages (mmengine, deepspeed, numpy, xtuner, anything not in the
+  standard library) become inert :class:`Stub` objects that only record their arguments and
+  state; nothing is imported;
+* anything else the pickle asks for -- a standard-library or torch callable such as
+  ``os.system``, ``builtins.eval`` or ``subprocess.Popen`` -- is refused with
+  :class:`UnsafePickleError` before it can be called.
+
+Zip-format files are memory-mapped (``torch.load(mmap=True)``): tensors are views on the file and
+their pages are read only when a tensor is used, so a 14 GB checkpoint does not need 14 GB of RAM.
+"""
+
+from __future__ import annotations
+
+import _compat_pickle
+import collections
+import pickle
+import sys
+import types
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .errors import SourceError, UnsafePickleError
+
+# --- inert stand-ins for foreign classes -------------------------------------------------------
+
+
+class Stub:
+    """An inert stand-in for a class we do not import: it records what the pickle gave it.
+
+    Pickles build objects by calling the class (``REDUCE``/``NEWOBJ``), then setting state
+    (``BUILD``), items (``SETITEMS``) or list items (``APPENDS``); a stub accepts all of these
+    and does nothing else. It is int-like when built from one int (DeepSpeed's ``ZeroStageEnum``).
+    """
+
+    _stub_module = ""
+    _stub_name = ""
+
+    def __new__(cls, *args, **kwargs):
+        self = object.__new__(cls)
+        self.__dict__.update(stub_args=args, stub_kwargs=kwargs, stub_state=None,
+                             stub_items={}, stub_list=[])
+        return self
+
+    def __init__(self, *args, **kwargs) -> None:  # the work is done in __new__
+        pass
+
+    def __setstate__(self, state) -> None:
+        self.__dict__["stub_state"] = state
+
+    def __setitem__(self, key, value) -> None:
+        self.__dict__["stub_items"][key] = value
+
+    def __getitem__(self, key):
+        return self.__dict__["stub_items"][key]
+
+    def append(self, value) -> None:
+        self.__dict__["stub_list"].append(value)
+
+    def extend(self, values) -> None:
+        self.__dict__["stub_list"].extend(values)
+
+    @property
+    def value(self):
+        args = self.__dict__.get("stub_args") or ()
+        return args[0] if len(args) == 1 else None
+
+    def __int__(self) -> int:
+        v = self.value
+        if isinstance(v, int):
+            return v
+        raise TypeError(f"{self._stub_module}.{self._stub_name} is not int-like")
+
+    __index__ = __int__
+
+    def __repr__(self) -> str:
+        return f"<stub {self._stub_module}.{self._stub_name}>"
+
+
+_STUBS: dict[tuple[str, str], type] = {}
+
+
+def stub_class(module: str, name: str) -> type:
+    """The (cached) stub class standing for ``module.name``."""
+    key = (module, name)
+    if key not in _STUBS:
+        _STUBS[key] = type(name, (Stub,), {"_stub_module": module, "_stub_name": name,
+                                           "__module__": "mergesmith.stub." + module})
+    return _STUBS[key]
+
+
+def as_int(value) -> Any:
+    """``int(value)`` for ints and int-like stubs (``ZeroStageEnum``), else ``value`` itself."""
+    if isinstance(value, Stub):
+        try:
+            return int(value)
+        except TypeError:
+            return value
+    return value
+
+
+# --- safe replacements for torch's rebuild functions -----------------------------------------
+
+
+def _check_storage(storage) -> None:
+    if not isinstance(storage, (torch.storage.TypedStorage, torch.UntypedStorage)):
+        raise UnsafePickleError("A tensor in the checkpoint is built from something that is not "
+                                "tensor storage; the file is damaged or crafted.")
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride):
+    _check_storage(storage)
+    return torch._utils._rebuild_tensor(storage, storage_offset, size, stride)
+
+
+def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
+                       backward_hooks=None, metadata=None):
+    t = _rebuild_tensor(storage, storage_offset, size, stride)
+    if metadata and isinstance(metadata, dict):
+        torch._utils.set_tensor_metadata(t, metadata)
+    return t  # hooks are dropped: we only want the numbers
+
+
+def _rebuild_parameter(data, requires_grad=False, backward_hooks=None, state=None):
+    if not isinstance(data, torch.Tensor):
+        raise UnsafePickleError("A parameter in the checkpoint wraps something that is not a "
+                                "tensor; the file is damaged or crafted.")
+    return data
+
+
+def _rebuild_from_type_v2(func, new_type, args, state):
+    if func not in _SAFE_REBUILDERS:
+        raise UnsafePickleError("The checkpoint rebuilds a tensor with a function Mergesmith does "
+                                "not allow; the file is damaged or crafted.")
+    return func(*args)  # a plain tensor: subclasses and their state are not needed
+
+
+def _reconstructor(cls, base, state):
+    """``copyreg._reconstructor`` for old-protocol objects: only stubs may be built."""
+    if isinstance(cls, type) and issubclass(cls, Stub):
+        obj = cls()
+        if state is not None:
+            obj.__setstate__(state)
+        return obj
+    raise UnsafePickleError("The checkpoint rebuilds a standard object in a way only exploits "
+                            "use; Mergesmith refused to read it.")
+
+
+_SAFE_REBUILDERS = {_rebuild_tensor, _rebuild_tensor_v2, _rebuild_parameter}
+
+_ALLOWED: dict[tuple[str, str], Any] = {
+    ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
+    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+    ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+    ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
+    ("torch", "Size"): torch.Size,
+    ("torch", "device"): torch.device,
+    ("torch.nn.parameter", "Parameter"): torch.nn.Parameter,
+    ("torch", "Tensor"): torch.Tensor,
+    ("collections", "OrderedDict"): collections.OrderedDict,
+    ("collections", "defaultdict"): collections.defaultdict,
+    ("collections", "Counter"): collections.Counter,
+    ("collections", "deque"): collections.deque,
+    ("copyreg", "_reconstructor"): _reconstructor,
+    ("_codecs", "encode"): __import__("_codecs").encode,  # how protocol 2 pickles bytes
+}
+for _name in ("dict", "list", "tuple", "set", "frozenset", "bytearray", "bytes", "slice",
+              "complex", "int", "float", "str", "bool", "range", "object"):
+    _ALLOWED[("builtins", _name)] = getattr(__import__("builtins"), _name)
+for _name in dir(torch):
+    if isinstance(getattr(torch, _name, None), torch.dtype):
+        _ALLOWED[("torch", _name)] = getattr(torch, _name)
+
+# Packages whose classes we stand in for even though they are installed (numpy: message-hub
+# buffers hold numpy scalars and arrays we never need).
+_ALWAYS_STUB = ("numpy",)
+
+
+def _is_stdlib_or_torch(module: str) -> bool:
+    top = module.split(".", 1)[0]
+    return (top in sys.stdlib_module_names or top in ("torch", "__builtin__", "copy_reg")
+            or (top.startswith("_") and top.lstrip("_") in sys.stdlib_module_names))
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """A pickle reader that builds tensors and containers, stubs foreign classes, refuses code."""
+
+    source_label = "the checkpoint"
+
+    def find_class(self, module: str, name: str):  # noqa: D401 - pickle API
+        # Python 2 names (protocol 2 pickles say __builtin__, copy_reg), as fix_imports does
+        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        found = _ALLOWED.get((module, name))
+        if found is not None:
+            return found
+        top = module.split(".", 1)[0]
+        if top in _ALWAYS_STUB or not _is_stdlib_or_torch(module):
+            return stub_class(module, name)
+        raise UnsafePickleError(
+            f"{self.source_label} asks to call {module}.{name} while loading; a checkpoint has no "
+            "business doing that, so Mergesmith refused to read it (nothing was run). Do not open "
+            "it with torch.load either; get the checkpoint again from a source you trust.")
+
+
+def _make_pickle_module(label: str) -> types.ModuleType:
+    """A module-like object for ``torch.load(pickle_module=...)`` that uses our unpickler."""
+    mod = types.ModuleType("mergesmith_restricted_pickle")
+
+    class Unpickler(RestrictedUnpickler):
+        source_label = label
+
+    def load(f, **kwargs):
+        return Unpickler(f, **kwargs).load()
+
+    mod.Unpickler = Unpickler
+    mod.load = load
+    mod.UnpicklingError = pickle.UnpicklingError
+    return mod
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def load_checkpoint(path) -> Any:
+    """Unpickle a PyTorch checkpoint safely (see the module docstring); tensors are lazy.
+
+    Raises
+    ------
+    UnsafePickleError
+        The pickle asks for a callable beyond tensors and containers.
+    SourceError
+        The file is missing, truncated, damaged, a TorchScript archive, or not a checkpoint.
+    """
+    path = Path(path)
+    label = path.name
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise SourceError(f"Cannot read {path}: {exc.strerror or exc}.", path=path) from None
+    if not magic:
+        raise SourceError(f"{path} is empty; the checkpoint was not saved completely. Use "
+                          "another iteration or save it again.", path=path)
+    is_zip = magic.startswith(b"PK")
+    if is_zip:
+        _check_zip(path)
+    elif not magic.startswith(b"\x80"):
+        raise SourceError(f"{path} is not a PyTorch checkpoint (it is neither a zip archive "
+                          "nor a pickle); point at the .pth file that training wrote.", path=path)
+    pm = _make_pickle_module(label)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False, mmap=is_zip, pickle_module=pm)
+    except UnsafePickleError:
+        raise
+    except SourceError:
+        raise
+    except MemoryError:
+        raise SourceError(f"Not enough memory to read {path}; it is an old-format (non-zip) "
+                          "checkpoint, which cannot be memory-mapped.", path=path) from None
+    except Exception as exc:  # UnpicklingError, EOFError, RuntimeError from the zip reader...
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(
+            f"Cannot read {path}: it is damaged or truncated ({reason[:200]}). Copy it again, or "
+            "use another iteration.", path=path) from None
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse truncated zips with a plain sentence, and TorchScript archives (they hold code)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        raise SourceError(
+            f"{path} is truncated or damaged: its zip directory is missing or unreadable (the "
+            "save or the copy was interrupted). Copy it again, or use another iteration.",
+            path=path) from None
+    if any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names):
+        raise SourceError(f"{path} is a TorchScript archive (a compiled program), not a "
+                          "training checkpoint; Mergesmith does not load programs.", path=path)
+    if not any(n.endswith("data.pkl") for n in names):
+        raise SourceError(f"{path} is a zip archive but not a PyTorch checkpoint (no data.pkl).",
+                          path=path)
+
+
+def state_dict_of(obj: Any, path) -> dict[str, torch.Tensor]:
+    """The tensors of a checkpoint: ``obj['state_dict']`` (mmengine) or ``obj`` itself.
+
+    Non-tensor values (which a bare state dict may carry, e.g. ``_metadata``) are left out.
+    """
+    path = Path(path)
+    sd = obj
+    if isinstance(obj, dict) and "state_dict" in obj:
+        sd = obj["state_dict"]
+    elif isinstance(obj, dict) and "module" in obj and isinstance(obj["module"], dict):
+        sd = obj["module"]
+    if not isinstance(sd, dict):
+        raise SourceError(
+            f"{path} holds no state_dict: it is a {type(obj).__name__}, not an mmengine/XTuner "
+            "checkpoint or a dictionary of tensors.", path=path)
+    tensors = {str(k): v for k, v in sd.items() if isinstance(v, torch.Tensor)}
+    if not tensors:
+        raise SourceError(f"{path} has a state_dict with no tensors in it; the checkpoint is "
+                          "empty or was saved without weights.", path=path)
+    return tensors
+
+
+def checkpoint_meta(obj: Any) -> dict:
+    """The mmengine ``meta`` dict (iter, epoch, cfg text, ...) when present, else ``{}``."""
+    meta = obj.get("meta") if isinstance(obj, dict) else None
+    return meta if isinstance(meta, dict) else {}

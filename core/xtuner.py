@@ -1,0 +1,369 @@
+"""The XTuner plugin: detect work_dirs, ``.pth`` checkpoints and DeepSpeed folders; plan merges.
+
+Imported by :func:`mergesmith.core.sources.load_plugins`. It puts its detector at the front of
+``sources.DETECTORS`` and its planners at the front of ``plan.PLANNERS``, so that XTuner's raw
+training output is read directly: the safe unpickler (:mod:`.checkpoint`) or the ZeRO rebuild
+(:mod:`.deepspeed`) gives the trained tensors, the AST reader (:mod:`.xtuner_config`) gives the
+LoRA settings and base paths, and :mod:`.xtuner_keys` sorts the keys into components.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+
+from . import formats
+from .adapters import Adapter, parse_adapter
+from .checkpoint import checkpoint_meta, load_checkpoint, state_dict_of
+from .deepspeed import _RANK_FILE, _MP_MODEL, is_deepspeed_folder, read_zero_checkpoint
+from .errors import PlanError, SourceError
+from .sources import (DETECTORS, KIND_TITLES, LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG,
+                      VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, Component, Source, has_tokenizer)
+from .stores import MemoryStore, TensorStore
+from .xtuner_config import XTunerConfig, looks_like_config, parse_config, read_config
+from .xtuner_keys import (LLM, PEFT_WRAP, VIT, classify, lora_rank, lora_targets, peft_view,
+                          projector_layout, strip_view)
+
+WORK_DIR = "xtuner-work-dir"
+PTH = "xtuner-pth"
+DEEPSPEED = "xtuner-deepspeed"
+KINDS = (WORK_DIR, PTH, DEEPSPEED)
+KIND_TITLES.update({
+    WORK_DIR: "XTuner work_dir",
+    PTH: "XTuner checkpoint (.pth)",
+    DEEPSPEED: "XTuner DeepSpeed checkpoint",
+})
+
+_CKPT = re.compile(r"^(?P<unit>iter|epoch)_(?P<n>\d+)\.pth$")
+NOT_CONFIGS = ("zero_to_fp32.py", formats.XTUNER_CONFIG)
+
+
+# --- work_dir contents ----------------------------------------------------------------------
+
+
+def list_iterations(work_dir: Path) -> list[dict]:
+    """``[{iter, unit, path, kind}]`` for every ``iter_N.pth``/``epoch_N.pth``, oldest first."""
+    out = []
+    try:
+        entries = list(Path(work_dir).iterdir())
+    except OSError:
+        return []
+    for p in entries:
+        m = _CKPT.match(p.name)
+        if not m:
+            continue
+        if p.is_file():
+            kind = "pth"
+        elif is_deepspeed_folder(p):
+            kind = "deepspeed"
+        else:
+            continue
+        out.append({"iter": int(m.group("n")), "unit": m.group("unit"), "path": str(p), "kind": kind})
+    return sorted(out, key=lambda e: (e["unit"] == "iter", e["iter"]))
+
+
+def _latest(work_dir: Path, its: list[dict]) -> dict:
+    marker = work_dir / "last_checkpoint"
+    if marker.is_file():
+        try:
+            name = Path(marker.read_text(encoding="utf-8").strip()).name
+        except OSError:
+            name = ""
+        for e in its:
+            if Path(e["path"]).name == name:
+                return e
+    return its[-1]
+
+
+def find_config(folder: Path) -> Optional[Path]:
+    """The training config a work_dir holds (mmengine dumps it as ``<config name>.py``).
+
+    Of the ``.py`` files there, the newest one that defines ``model = dict(...)``; a file that
+    does not parse is passed over here (pointing at it directly gives the parse error).
+    """
+    try:
+        cands = sorted((p for p in folder.iterdir() if p.suffix == ".py" and p.is_file()
+                        and p.name not in NOT_CONFIGS and looks_like_config(p)),
+                       key=lambda p: -p.stat().st_mtime)
+    except OSError:
+        return None
+    for p in cands:
+        try:
+            read_config(p)
+        except SourceError:
+            continue
+        return p
+    return cands[0] if cands else None
+
+
+def resolve_hint(value: Optional[str], anchors: list[Path]) -> Optional[str]:
+    """A path named by the config, made absolute when it exists relative to where training ran."""
+    if not value:
+        return value
+    p = Path(value).expanduser()
+    if p.is_absolute() or p.is_dir():
+        return str(p)
+    for a in anchors:
+        if (a / p).is_dir():
+            return str((a / p).resolve())
+    return value
+
+
+# --- reading one checkpoint ---------------------------------------------------------------------
+
+
+def _open_checkpoint(path: Path) -> tuple[TensorStore, dict, dict, list[str]]:
+    """(store, meta, extras, notes) of a ``.pth`` file or a DeepSpeed folder."""
+    if path.is_dir():
+        z = read_zero_checkpoint(path)
+        extras = {"zero_stage": z.stage, "world_size": z.world}
+        if z.frozen:
+            extras["frozen_in_checkpoint"] = len(z.frozen)
+        return z.store, z.meta, extras, list(z.notes)
+    obj = load_checkpoint(path)
+    tensors = state_dict_of(obj, path)
+    meta = checkpoint_meta(obj)
+    return MemoryStore(tensors, str(path)), meta, {}, []
+
+
+def _config_for(path: Path, work_dir: Optional[Path], meta: dict) -> tuple[Optional[XTunerConfig], Optional[Path], Optional[str]]:
+    """The training config: a file in the work_dir, else the text mmengine keeps in ``meta``."""
+    cfg_path = find_config(work_dir or path.parent)
+    if cfg_path is not None:
+        return read_config(cfg_path), cfg_path, None
+    text = meta.get("cfg") if isinstance(meta, dict) else None
+    if isinstance(text, str) and text.strip():
+        return parse_config(text, None), None, text
+    return None, None, None
+
+
+def _ckpt_iter(meta: dict) -> Optional[int]:
+    it = meta.get("iter") if isinstance(meta, dict) else None
+    return it if isinstance(it, int) else None
+
+
+def _ds_root(path: Path) -> Path:
+    """A file inside a DeepSpeed folder stands for the folder."""
+    if path.is_file() and (_RANK_FILE.match(path.name) or _MP_MODEL.match(path.name)):
+        return path.parent
+    return path
+
+
+# --- adapters ------------------------------------------------------------------------------------
+
+
+def adapter_config(lora: dict, targets: list[str], base: Optional[str], *,
+                   vit_class: Optional[str] = None) -> dict:
+    """``adapter_config.json`` as PEFT 0.14 writes it for the LoraConfig of the XTuner config."""
+    tm = lora.get("target_modules")
+    if not tm or tm == "all-linear":
+        tm = targets
+    auto_mapping = None
+    if vit_class:
+        short = re.sub(r"(Vision)?(Model|Transformer)$", "", vit_class).lower() or "clip"
+        auto_mapping = {"base_model_class": vit_class,
+                        "parent_library": f"transformers.models.{short}.modeling_{short}"}
+    return {
+        "alpha_pattern": lora.get("alpha_pattern") or {},
+        "auto_mapping": auto_mapping,
+        "base_model_name_or_path": base,
+        "bias": lora.get("bias", "none"),
+        "eva_config": None,
+        "exclude_modules": lora.get("exclude_modules"),
+        "fan_in_fan_out": bool(lora.get("fan_in_fan_out", False)),
+        "inference_mode": True,
+        "init_lora_weights": lora.get("init_lora_weights", True),
+        "layer_replication": None,
+        "layers_pattern": lora.get("layers_pattern"),
+        "layers_to_transform": lora.get("layers_to_transform"),
+        "loftq_config": {},
+        "lora_alpha": lora.get("lora_alpha", 8),
+        "lora_bias": bool(lora.get("lora_bias", False)),
+        "lora_dropout": lora.get("lora_dropout", 0.0),
+        "megatron_config": None,
+        "megatron_core": "megatron.core",
+        "modules_to_save": lora.get("modules_to_save"),
+        "peft_type": "LORA",
+        "r": lora.get("r", 8),
+        "rank_pattern": lora.get("rank_pattern") or {},
+        "revision": None,
+        "target_modules": list(tm) if isinstance(tm, (list, tuple)) else tm,
+        "task_type": lora.get("task_type"),
+        "use_dora": bool(lora.get("use_dora", False)),
+        "use_rslora": bool(lora.get("use_rslora", False)),
+    }
+
+
+def _adapter(store: TensorStore, names: list[str], wrapper: str, lora: Optional[dict],
+             base: Optional[str], label: str, where: Path, vit_class: Optional[str] = None) -> Adapter:
+    if lora is None:
+        raise SourceError(
+            f"{where} holds LoRA weights ({len(names)} tensors under {wrapper}) but no training config "
+            "says their lora_alpha, so they cannot be merged exactly. Put the XTuner config .py the "
+            "training used next to the checkpoint (in the work_dir).", path=where)
+    view = peft_view(store, names, wrapper, label)
+    config = adapter_config(lora, lora_targets(view.infos()), base, vit_class=vit_class)
+    rank = lora_rank(list(view.infos()), view.infos())
+    if "r" not in lora and rank:
+        config["r"] = rank  # PEFT's default r is 8; trust the tensors when the config is silent
+    return parse_adapter(config, view, label)
+
+
+def _component(role: str, path: Path, store: TensorStore, details: dict,
+               adapter: Optional[Adapter] = None) -> Component:
+    infos = store.infos()
+    dtypes = sorted({formats.dtype_name(i.dtype) for i in infos.values()})
+    return Component(role, path, len(infos), sum(i.nbytes for i in infos.values()), dtypes,
+                     details, adapter=adapter, store=None if adapter else store)
+
+
+def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = None,
+             iterations: Optional[list[dict]] = None) -> Source:
+    """Read one checkpoint and its config into a :class:`Source`."""
+    store, meta, extras, notes = _open_checkpoint(ckpt)
+    cfg, cfg_path, cfg_text = _config_for(ckpt, work_dir, meta)
+    anchors = [a for a in ((work_dir or ckpt.parent).parent, (work_dir or ckpt.parent).parent.parent)]
+    source = Source(path, kind, notes=notes)
+    infos = store.infos()
+    llm_bias = (cfg.llm_lora or {}).get("bias", "none") if cfg else "none"
+    vit_bias = (cfg.visual_encoder_lora or {}).get("bias", "none") if cfg else "none"
+    keys = classify(infos, llm_bias, vit_bias)
+    label = ckpt.name
+    llm_base = resolve_hint(cfg.llm_path, anchors) if cfg else None
+    vit_base = resolve_hint(cfg.visual_encoder_path, anchors) if cfg else None
+
+    if keys.llm_lora:
+        ad = _adapter(store, keys.llm_lora, LLM, cfg.llm_lora if cfg else None, cfg.llm_path if cfg else None,
+                      f"{label} (LLM LoRA)", ckpt)
+        s = ad.summary()
+        details = {k: s[k] for k in ("r", "lora_alpha", "ranks", "use_rslora", "use_dora", "targets",
+                                     "modules", "replaced")}
+        details["lora_dropout"] = ad.config.get("lora_dropout")
+        source.components.append(_component(LLM_ADAPTER, ckpt, ad.store, details, ad))
+    if keys.vit_lora:
+        vit_class = (cfg.visual_encoder_class if cfg else None) or "CLIPVisionModel"
+        ad = _adapter(store, keys.vit_lora, VIT, cfg.visual_encoder_lora if cfg else None,
+                      cfg.visual_encoder_path if cfg else None, f"{label} (visual encoder LoRA)", ckpt, vit_class)
+        s = ad.summary()
+        details = {k: s[k] for k in ("r", "lora_alpha", "ranks", "use_rslora", "targets", "modules")}
+        source.components.append(_component(VISUAL_ENCODER_ADAPTER, ckpt, ad.store, details, ad))
+    if keys.projector:
+        layout = projector_layout(keys.projector, infos)
+        if not layout:
+            raise SourceError(f"{ckpt} has projector tensors that are not XTuner's ProjectorModel "
+                              f"layout (projector.model.0/2/...): {', '.join(sorted(keys.projector)[:4])}.",
+                              path=ckpt)
+        if cfg and cfg.projector_depth != layout["depth"]:
+            notes.append(f"The config says projector_depth={cfg.projector_depth} but the checkpoint "
+                         f"has {layout['depth']} linear layers; the checkpoint wins.")
+        view = strip_view(store, keys.projector, "projector.", f"{label} (projector)")
+        source.components.append(_component(PROJECTOR, ckpt, view, layout))
+    if keys.llm_full:
+        view = strip_view(store, keys.llm_full, LLM, f"{label} (LLM)")
+        source.components.append(_component(LLM_FULL, ckpt, view, {"full_fine_tune": True}))
+    if keys.vit_full:
+        view = strip_view(store, keys.vit_full, VIT, f"{label} (visual encoder)")
+        source.components.append(_component(VISUAL_ENCODER_FULL, ckpt, view, {"full_fine_tune": True}))
+    if not source.components:
+        shown = ", ".join(sorted(infos)[:3])
+        raise SourceError(
+            f"{ckpt} holds no XTuner model weights (no llm., visual_encoder. or projector. keys; it "
+            f"has {shown}{' ...' if len(infos) > 3 else ''}). It is not an XTuner checkpoint.", path=ckpt)
+    if keys.frozen:
+        notes.append(f"{len(keys.frozen)} frozen base tensor(s) in the checkpoint (base_layer and the "
+                     "like) are not used; the base model's own copies are.")
+    if keys.ignored:
+        notes.append(f"{len(keys.ignored)} ref_llm. tensor(s) (DPO's reference model) are ignored.")
+    if keys.unknown:
+        notes.append(f"{len(keys.unknown)} tensor(s) belong to no part Mergesmith knows "
+                     f"({', '.join(sorted(keys.unknown)[:3])}); merging refuses to drop them silently.")
+        extras["unknown_tensors"] = sorted(keys.unknown)
+
+    if cfg is not None:
+        source.training_config = cfg_path
+        d = cfg.summary()
+        d["file"] = cfg_path.name if cfg_path else "(from the checkpoint's meta)"
+        source.components.append(Component(TRAINING_CONFIG, cfg_path, details=d))
+        source.notes.extend(cfg.notes)
+        if cfg_text is not None:
+            extras["config_text"] = cfg_text
+        tok = resolve_hint(cfg.tokenizer_path, anchors)
+        extras["tokenizer_dirs"] = [tok] if tok and Path(tok).is_dir() and has_tokenizer(Path(tok)) else []
+        img = resolve_hint(cfg.image_processor_path, anchors)
+        if img and Path(img).is_dir():
+            extras["image_processor_dir"] = img
+        extras["model_type"] = cfg.model_type
+        extras["llm_dtype"] = cfg.llm_dtype
+    else:
+        source.notes.append("No training config was found (no config .py next to the checkpoint and "
+                            "none in its meta); the base model path is unknown.")
+        extras["model_type"] = "LLaVAModel" if (keys.projector or keys.vit_lora or keys.vit_full) else None
+    source.base_hint = llm_base
+    source.visual_encoder_hint = vit_base
+    extras["checkpoint"] = str(ckpt)
+    it = _ckpt_iter(meta)
+    m = _CKPT.match(ckpt.name)
+    extras["iteration"] = int(m.group("n")) if m else it
+    if iterations is not None:
+        extras["iterations"] = iterations
+    source.extras.update(extras)
+    return source
+
+
+# --- detection ----------------------------------------------------------------------------------
+
+
+def detect_work_dir(path: Path, iteration: Optional[int] = None) -> Optional[Source]:
+    its = list_iterations(path)
+    if not its:
+        return None
+    if iteration is None:
+        chosen = _latest(path, its)
+    else:
+        found = [e for e in its if e["iter"] == iteration]
+        if not found:
+            have = ", ".join(str(e["iter"]) for e in its)
+            raise SourceError(f"{path} has no checkpoint for iteration {iteration}; it has {have}.",
+                              path=path)
+        chosen = found[-1]
+    source = describe(path, WORK_DIR, Path(chosen["path"]), work_dir=path, iterations=its)
+    others = len(its) - 1
+    source.notes.insert(0, f"Using {Path(chosen['path']).name}"
+                        + (f" ({'the latest of ' + str(len(its)) if iteration is None else 'one of ' + str(len(its))} "
+                           "checkpoints; --iter N picks another)." if others else "."))
+    return source
+
+
+def detect_xtuner(path: Path) -> Optional[Source]:
+    """A work_dir, an ``iter_N.pth`` file, or a DeepSpeed ``iter_N.pth/`` folder."""
+    path = _ds_root(path)
+    if path.is_file():
+        if path.suffix not in (".pth", ".pt"):
+            return None
+        work_dir = path.parent if list_iterations(path.parent) else None
+        return describe(path, PTH, path, work_dir=work_dir)
+    if is_deepspeed_folder(path):
+        work_dir = path.parent if list_iterations(path.parent) else None
+        return describe(path, DEEPSPEED, path, work_dir=work_dir)
+    if path.is_dir():
+        return detect_work_dir(path)
+    return None
+
+
+def for_iteration(source: Source, iteration: Optional[int]) -> Source:
+    """The same work_dir at another iteration (``--iter N``); the source itself if already there."""
+    if iteration is None or source.extras.get("iteration") == iteration:
+        return source
+    if source.kind != WORK_DIR:
+        raise PlanError(f"--iter {iteration} applies to a work_dir; {source.path} is one checkpoint "
+                        f"(iteration {source.extras.get('iteration')}). Point at the work_dir instead.")
+    new = detect_work_dir(source.path, iteration)
+    assert new is not None
+    return new
+
+
+if detect_xtuner not in DETECTORS:
+    DETECTORS.insert(0, detect_xtuner)
+
+from . import xtuner_plan  # noqa: E402,F401  (registers the planners)

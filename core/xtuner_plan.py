@@ -1,0 +1,207 @@
+"""Planners for XTuner checkpoints: LoRA merge and full fine-tune (LLaVA is in :mod:`.llava`).
+
+The LoRA planner reuses :class:`~mergesmith.core.plan.LoraMergePlanner`: the checkpoint's
+``llm.*`` LoRA keys were already turned into a PEFT-style :class:`Adapter` over the fp32
+trained tensors by the detector, so the merge is the same streaming plan as for a PEFT folder.
+Both planners first honour ``--iter`` (a work_dir may hold many checkpoints).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Optional
+
+from . import formats
+from .basemodel import BaseModel
+from .plan import (PLANNERS, LoraMergePlanner, Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner,
+                   _set_dtype, carry_files, check_output, default_out, index_file, open_base, output_dtype,
+                   shard)
+from .problems import ERROR, INFO
+from .sources import LLM_ADAPTER, LLM_FULL, TRAINING_CONFIG, Source
+from .stores import TensorStore
+
+# Buffers a checkpoint may carry that a saved Hugging Face model does not.
+IGNORABLE_SUFFIXES = ("rotary_emb.inv_freq", ".inv_freq", ".attn.masked_bias", ".attn.bias")
+
+
+def _kinds():
+    from .xtuner import KINDS
+
+    return KINDS
+
+
+def _prepare(source: Source, options: PlanOptions) -> Source:
+    from .xtuner import for_iteration
+
+    return for_iteration(source, options.iteration)
+
+
+def training_dirs(source: Source) -> list[Path]:
+    return [Path(d) for d in source.extras.get("tokenizer_dirs", [])]
+
+
+def unknown_tensor_problem(plan: Plan, source: Source) -> None:
+    unknown = source.extras.get("unknown_tensors") or []
+    if unknown:
+        shown = ", ".join(unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
+        plan.problem("unknown-tensors", ERROR, Path(source.extras.get("checkpoint", source.path)).name,
+                     f"The checkpoint holds {len(unknown)} tensor(s) that belong to no part Mergesmith "
+                     f"knows ({shown}); writing the output would lose them. This model type is not supported yet.")
+
+
+def _roles(source: Source) -> set[str]:
+    return {c.role for c in source.components} - {TRAINING_CONFIG}
+
+
+class XTunerLoraPlanner(LoraMergePlanner):
+    """An XTuner LoRA run (``SupervisedFinetune``): merge its fp32 LoRA into the base."""
+
+    def accepts(self, source: Source) -> bool:
+        return source.kind in _kinds() and _roles(source) == {LLM_ADAPTER}
+
+    def plan(self, source: Source, base, options: PlanOptions) -> Plan:
+        source = _prepare(source, options)
+        if _roles(source) != {LLM_ADAPTER}:
+            return make_plan_again(source, base, options)
+        plan = super().plan(source, base, options)
+        unknown_tensor_problem(plan, source)
+        return plan
+
+
+def make_plan_again(source: Source, base, options: PlanOptions) -> Plan:
+    """Another iteration may hold other parts (e.g. a full fine-tune): dispatch afresh."""
+    from .plan import make_plan
+
+    return make_plan(source, base, options)
+
+
+DtypeRule = Callable[[str, Optional[str]], str]  # (base dtype, checkpoint dtype) -> output dtype
+
+
+def base_dtype_rule(options: PlanOptions) -> DtypeRule:
+    """``--dtype auto``: each tensor in its base dtype (what a full fine-tune merge writes)."""
+    return lambda base_dtype, ckpt_dtype: output_dtype(options, base_dtype)
+
+
+def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore], dtype_rule: DtypeRule,
+                      label: str) -> tuple[list[PlannedTensor], dict]:
+    """Output tensors of a fully fine-tuned model: trained tensors from ``store``, the rest from ``base``.
+
+    Tensors the checkpoint lacks (frozen during training, or excluded by DeepSpeed) are copied
+    from the base. Returns the tensors (base order) and the config to write.
+    """
+    infos = base.infos
+    cinfos = store.infos() if store is not None else {}
+    to_base: dict[str, str] = {}
+    dropped, unknown = [], []
+    for cname in cinfos:
+        target = base.find(cname)
+        if target is not None:
+            to_base[target] = cname
+        elif cname.endswith(IGNORABLE_SUFFIXES):
+            dropped.append(cname)
+        elif base.tied and cname == base.output_embedding and base.input_embedding in infos:
+            dropped.append(cname)  # tied to the input embedding, stored once as transformers does
+        else:
+            unknown.append(cname)
+    if unknown:
+        shown = ", ".join(sorted(unknown)[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
+        plan.problem("missing-module", ERROR, label,
+                     f"The checkpoint has {len(unknown)} tensor(s) the base model does not have ({shown}); "
+                     f"it was trained from another model than {base.folder.name}.")
+    if store is not None and not to_base:
+        plan.problem("missing-module", ERROR, label,
+                     f"None of the checkpoint's tensors is in the base model {base.folder.name}; it was "
+                     "trained from another model.")
+    in_embed, out_embed = base.input_embedding, base.output_embedding
+    vocab_rows = None
+    out: list[PlannedTensor] = []
+    frozen = 0
+    for name in base.order:
+        binfo = infos[name]
+        if name in to_base:
+            cname = to_base[name]
+            cinfo = cinfos[cname]
+            if cinfo.shape != binfo.shape:
+                if (len(cinfo.shape) == 2 and len(binfo.shape) == 2 and cinfo.shape[1] == binfo.shape[1]
+                        and name in (in_embed, out_embed)):
+                    vocab_rows = cinfo.shape[0]
+                else:
+                    plan.problem("shape-mismatch", ERROR, label,
+                                 f"The checkpoint's {cname} has shape {list(cinfo.shape)} but the base's "
+                                 f"{name} is {list(binfo.shape)}; it was trained from another model.")
+                    continue
+            out.append(PlannedTensor(name, dtype_rule(binfo.dtype, cinfo.dtype), cinfo.shape, store, cname))
+        else:
+            frozen += 1
+            out.append(PlannedTensor(name, dtype_rule(binfo.dtype, None), binfo.shape, base.store, name))
+    config = dict(base.config)
+    changes = {}
+    if vocab_rows is not None and config.get("vocab_size") != vocab_rows:
+        changes["vocab_size"] = {"from": config.get("vocab_size"), "to": vocab_rows}
+        config["vocab_size"] = vocab_rows
+        sizes = {t.shape[0] for t in out if t.name in (in_embed, out_embed)}
+        if len(sizes) > 1:
+            plan.problem("vocab-mismatch", ERROR, label,
+                         f"The checkpoint's embeddings disagree on the vocabulary size ({sorted(sizes)}); "
+                         "it is damaged or from another model.")
+    floats = sorted({t.dtype for t in out if t.dtype in formats.FLOAT_CODES})
+    if len(floats) == 1:
+        name = formats.dtype_name(floats[0])
+        for key, (a, b) in _set_dtype(config, name).items():
+            changes[key] = {"from": a, "to": b}
+    if store is not None and frozen:
+        plan.problem("frozen-tensors", INFO, label,
+                     f"{frozen} tensor(s) are not in the checkpoint (they were frozen during training) "
+                     f"and are copied from the base model.")
+    if dropped:
+        plan.problem("dropped-tensors", INFO, label,
+                     f"{len(dropped)} tensor(s) of the checkpoint are not written: buffers transformers "
+                     f"rebuilds, or an output embedding tied to the input one ({', '.join(dropped[:3])}).")
+    plan.config_changes.update(changes)
+    plan.stats.update({
+        "dtype": "+".join(formats.dtype_name(d) for d in floats) or None,
+        "tensors": len(out),
+        "trained_tensors": len(to_base),
+        "frozen_tensors": frozen if store is not None else len(out),
+    })
+    return out, config
+
+
+class XTunerFullPlanner(Planner):
+    """A full fine-tune (``llm.*`` keys): the trained weights in the base's dtype and layout."""
+
+    def accepts(self, source: Source) -> bool:
+        return source.kind in _kinds() and _roles(source) == {LLM_FULL}
+
+    def plan(self, source: Source, base, options: PlanOptions) -> Plan:
+        source = _prepare(source, options)
+        if _roles(source) != {LLM_FULL}:
+            return make_plan_again(source, base, options)
+        base = open_base(base)
+        plan = Plan(source, options, options.out or default_out(source), base=base)
+        comp = source.component(LLM_FULL)
+        folder = PlannedFolder("", title="fine-tuned model")
+        tensors, config = plan_full_tensors(plan, base, comp.store, base_dtype_rule(options),
+                                            Path(source.extras.get("checkpoint", source.path)).name)
+        folder.shards = shard(tensors, options.max_shard_size)
+        idx = index_file(folder.shards)
+        if idx:
+            folder.files.append(idx)
+        carry_files(plan, folder, base, config, training_dirs(source))
+        plan.folders.append(folder)
+        plan.stats["shards"] = len(folder.shards)
+        unknown_tensor_problem(plan, source)
+        check_output(plan, [source.path, base.folder])
+        return plan
+
+
+def register(*planners: Planner) -> None:
+    for p in reversed(planners):
+        if not any(type(q) is type(p) for q in PLANNERS):
+            PLANNERS.insert(0, p)
+
+
+register(XTunerLoraPlanner(), XTunerFullPlanner())
+
+from . import llava  # noqa: E402,F401  (registers the LLaVA planner ahead of these)

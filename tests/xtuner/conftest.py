@@ -1,0 +1,53 @@
+"""Fixtures for the XTuner tests: tiny bases (session-wide), work_dirs, reference merges."""
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+LORA = dict(r=4, lora_alpha=8, lora_dropout=0.05, bias="none", task_type="CAUSAL_LM")
+
+
+@pytest.fixture(scope="session")
+def llm_base(model_cache):
+    return model_cache("llama", "bfloat16")
+
+
+@pytest.fixture(scope="session")
+def vit_base(tmp_path_factory):
+    from xt_builders import make_vit
+
+    return make_vit(tmp_path_factory.mktemp("vit") / "clip")
+
+
+@pytest.fixture(scope="session")
+def llm_linears(llm_base):
+    from xt_builders import base_linears
+
+    return base_linears(llm_base)
+
+
+def reference_merge(base_weights: dict, sd: dict, wrapper: str, scale: float, out_dtype=None,
+                    module_prefix: str = "") -> dict:
+    """``base + s * (B @ A)`` in fp32 from the checkpoint's fp32 tensors, cast once: the expected output."""
+    out = {}
+    for name, w in base_weights.items():
+        mod = name[: -len(".weight")] if name.endswith(".weight") else None
+        key = f"{wrapper}base_model.model.{module_prefix}{mod}"
+        a, b = sd.get(f"{key}.lora_A.default.weight"), sd.get(f"{key}.lora_B.default.weight")
+        dtype = out_dtype or w.dtype
+        if a is None:
+            out[name] = w.to(dtype)
+        else:
+            out[name] = (w.float() + (b.float() @ a.float()) * scale).to(dtype)
+    return out
+
+
+def assert_same(actual: dict, expected: dict) -> None:
+    assert sorted(actual) == sorted(expected)
+    for k in expected:
+        assert actual[k].dtype == expected[k].dtype, k
+        assert torch.equal(actual[k], expected[k]), k

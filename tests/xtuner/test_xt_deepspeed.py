@@ -1,0 +1,120 @@
+"""ZeRO-1/2/3 folders for 1, 2, 3 (and 11) ranks rebuild exactly; broken folders say why."""
+
+import shutil
+from collections import OrderedDict
+
+import pytest
+import torch
+
+from mergesmith.core.deepspeed import is_deepspeed_folder, read_zero_checkpoint
+from mergesmith.core.errors import SourceError
+from xt_builders import lora_state_dict, save_deepspeed
+
+
+@pytest.fixture(scope="module")
+def params(llm_linears):
+    sd = lora_state_dict(llm_linears, "llm.", r=4, seed=7)
+    g = torch.Generator().manual_seed(0)
+    sd["llm.base_model.model.model.odd"] = torch.randn(5, generator=g)  # needs padding on every world size
+    sd["llm.base_model.model.model.one"] = torch.randn(1, 1, generator=g)
+    return sd
+
+
+def _check(folder, params, stage, world):
+    z = read_zero_checkpoint(folder)
+    assert (z.stage, z.world) == (stage, world)
+    infos = z.store.infos()
+    assert list(infos) == list(params)
+    for name, want in params.items():
+        got = z.store.tensor(name)
+        assert got.dtype == torch.float32 and got.shape == want.shape, name
+        assert torch.equal(got, want), name
+    return z
+
+
+@pytest.mark.parametrize("stage", [1, 2, 3])
+@pytest.mark.parametrize("world", [1, 2, 3])
+def test_zero_rebuild_is_exact(tmp_path, params, stage, world):
+    folder = save_deepspeed(tmp_path / "iter_500.pth", params, stage=stage, world=world, groups=2)
+    assert is_deepspeed_folder(folder)
+    names = sorted(p.name for p in folder.iterdir())
+    if stage < 3:
+        assert "mp_rank_00_model_states.pt" in names
+    else:
+        assert [f"zero_pp_rank_{r}_mp_rank_00_model_states.pt" for r in range(world)] == \
+            sorted(n for n in names if n.endswith("model_states.pt"))
+    assert sum(n.endswith("_optim_states.pt") for n in names) == world
+    z = _check(folder, params, stage, world)
+    assert z.meta["iter"] == 500
+
+
+def test_eleven_ranks_are_sorted_naturally(tmp_path, params):
+    small = OrderedDict(list(params.items())[:6])
+    folder = save_deepspeed(tmp_path / "iter_1.pth", small, stage=3, world=11, groups=1, bf16=False)
+    _check(folder, small, 3, 11)
+
+
+def test_fp16_and_shared_params(tmp_path, params):
+    folder = save_deepspeed(tmp_path / "iter_2.pth", params, stage=2, world=2, bf16=False,
+                            shared={"llm.alias.weight": next(iter(params))})
+    z = read_zero_checkpoint(folder)
+    assert torch.equal(z.store.tensor("llm.alias.weight"), next(iter(params.values())))
+
+
+def test_frozen_fragments_are_recognised(tmp_path, params):
+    frozen = {"llm.base_model.model.model.layers.0.self_attn.q_proj.base_layer.weight": torch.randn(32, 32)}
+    for stage in (2, 3):
+        folder = save_deepspeed(tmp_path / f"s{stage}" / "iter_3.pth", params, stage=stage, world=2, frozen=frozen)
+        z = read_zero_checkpoint(folder)
+        assert list(z.frozen) == list(frozen) and z.notes
+        assert list(z.store.infos()) == list(params)  # frozen weights are not served as trained ones
+
+
+@pytest.mark.parametrize("stage", [2, 3])
+def test_missing_rank_is_a_clear_error(tmp_path, params, stage):
+    folder = save_deepspeed(tmp_path / "iter_4.pth", params, stage=stage, world=3)
+    next(folder.glob("*zero_pp_rank_1_mp_rank_00_optim_states.pt")).unlink()
+    with pytest.raises(SourceError, match=r"rank\(s\) 1 are missing \(2 of 3 found\)"):
+        read_zero_checkpoint(folder)
+
+
+def test_missing_zero3_model_state_rank(tmp_path, params):
+    folder = save_deepspeed(tmp_path / "iter_4.pth", params, stage=3, world=3)
+    (folder / "zero_pp_rank_2_mp_rank_00_model_states.pt").unlink()
+    with pytest.raises(SourceError, match="model-state files of rank"):
+        read_zero_checkpoint(folder)
+
+
+def test_mixed_partition_counts(tmp_path, params):
+    two = save_deepspeed(tmp_path / "a" / "iter_5.pth", params, stage=2, world=2)
+    three = save_deepspeed(tmp_path / "b" / "iter_5.pth", params, stage=2, world=3)
+    shutil.copy(next(three.glob("*rank_2_mp_rank_00_optim_states.pt")), two)
+    with pytest.raises(SourceError, match="disagree on the number of ranks"):
+        read_zero_checkpoint(two)
+
+
+def test_partition_sizes_that_do_not_add_up(tmp_path, params):
+    folder = save_deepspeed(tmp_path / "iter_6.pth", params, stage=3, world=2)
+    other = OrderedDict(list(params.items())[:-3])
+    save_deepspeed(tmp_path / "x" / "iter_6.pth", other, stage=3, world=2)
+    shutil.copy(tmp_path / "x" / "iter_6.pth" / "bf16_zero_pp_rank_1_mp_rank_00_optim_states.pt", folder)
+    with pytest.raises(SourceError, match="partition of rank 1"):
+        read_zero_checkpoint(folder)
+
+
+def test_zero2_without_optimizer_files_uses_16bit_copies(tmp_path, params):
+    folder = save_deepspeed(tmp_path / "iter_7.pth", params, stage=2, world=2)
+    for p in folder.glob("*_optim_states.pt"):
+        p.unlink()
+    z = read_zero_checkpoint(folder)
+    assert "16-bit" in z.notes[0]
+    name = next(iter(params))
+    assert torch.equal(z.store.tensor(name), params[name].to(torch.bfloat16))
+
+
+def test_zero3_without_optimizer_files(tmp_path, params):
+    folder = save_deepspeed(tmp_path / "iter_8.pth", params, stage=3, world=2)
+    for p in folder.glob("*_optim_states.pt"):
+        p.unlink()
+    with pytest.raises(SourceError, match="no optimizer-state files"):
+        read_zero_checkpoint(folder)

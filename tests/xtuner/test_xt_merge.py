@@ -1,0 +1,206 @@
+"""merge straight from XTuner's training output: work_dir, .pth, DeepSpeed folders; LoRA and full."""
+
+import json
+import math
+import shutil
+from collections import OrderedDict
+
+import pytest
+import torch
+
+from builders import make_tokenizer, read_weights
+from conftest import LORA, assert_same, reference_merge
+from mergesmith.core import detect
+from mergesmith.core.cli import main
+from mergesmith.core.errors import SourceError
+from mergesmith.core.merge import merge
+from mergesmith.core.plan import PlanOptions, make_plan
+from xt_builders import full_state_dict, lora_state_dict, save_deepspeed, save_pth, sft_config, work_dir
+
+
+@pytest.fixture(scope="module")
+def lora_run(tmp_path_factory, llm_base, llm_linears):
+    """A work_dir with two iterations of an rsLoRA run on the attention projections."""
+    lora = dict(LORA, use_rslora=True, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
+    sds = {100: lora_state_dict(llm_linears, "llm.", 4, seed=1, targets=lora["target_modules"]),
+           200: lora_state_dict(llm_linears, "llm.", 4, seed=2, targets=lora["target_modules"])}
+    wd = work_dir(tmp_path_factory.mktemp("run") / "work_dirs" / "tiny", sft_config(str(llm_base), lora), sds)
+    return wd, sds, 8 / math.sqrt(4)
+
+
+def test_work_dir_merge_is_base_plus_scaled_lora_from_fp32(lora_run, llm_base, tmp_path):
+    wd, sds, scale = lora_run
+    source = detect(wd)
+    assert source.kind == "xtuner-work-dir" and source.base_hint == str(llm_base)
+    assert [e["iter"] for e in source.extras["iterations"]] == [100, 200] and source.extras["iteration"] == 200
+    assert source.component("llm-adapter").details["use_rslora"] is True
+    result = merge(wd, llm_base, tmp_path / "out")
+    assert not [p for p in result.problems if p.is_error]
+    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sds[200], "llm.", scale))
+    for name in ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"):
+        assert (tmp_path / "out" / name).is_file()
+
+
+def test_iter_picks_another_checkpoint(lora_run, llm_base, tmp_path, capsys):
+    wd, sds, scale = lora_run
+    assert main(["merge", str(wd), "--out", str(tmp_path / "out"), "--iter", "100"]) == 0  # base from the config
+    assert "Using the base model named by the training" in capsys.readouterr().err
+    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sds[100], "llm.", scale))
+    assert main(["merge", str(wd), "--out", str(tmp_path / "o2"), "--iter", "7"]) == 2
+    assert "no checkpoint for iteration 7; it has 100, 200" in capsys.readouterr().err
+
+
+def test_single_pth_finds_the_config_in_its_work_dir(lora_run, llm_base, tmp_path):
+    wd, sds, scale = lora_run
+    result = merge(wd / "iter_100.pth", llm_base, tmp_path / "out")
+    assert result.out.is_dir()
+    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sds[100], "llm.", scale))
+
+
+def test_single_pth_alone_reads_the_config_from_meta(lora_run, llm_base, tmp_path):
+    wd, sds, scale = lora_run
+    shutil.copy(wd / "iter_200.pth", tmp_path / "model.pth")
+    source = detect(tmp_path / "model.pth")
+    assert source.kind == "xtuner-pth" and source.extras.get("config_text") and source.base_hint == str(llm_base)
+    merge(tmp_path / "model.pth", llm_base, tmp_path / "out")
+    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sds[200], "llm.", scale))
+
+
+def test_lora_without_any_config_is_refused(llm_linears, tmp_path):
+    torch.save({"state_dict": lora_state_dict(llm_linears, "llm.", 4, seed=1)}, tmp_path / "iter_1.pth")
+    with pytest.raises(SourceError, match="lora_alpha"):
+        detect(tmp_path / "iter_1.pth")
+
+
+@pytest.mark.parametrize("stage,world", [(2, 2), (3, 3)])
+def test_deepspeed_merge_uses_fp32_masters(llm_base, llm_linears, tmp_path, stage, world):
+    sd = lora_state_dict(llm_linears, "llm.", 4, seed=3)
+    wd = tmp_path / "wd"
+    wd.mkdir()
+    cfg = sft_config(str(llm_base), LORA)
+    (wd / "cfg.py").write_text(cfg)
+    save_deepspeed(wd / "iter_300.pth", sd, stage=stage, world=world, cfg_text=cfg)
+    source = detect(wd)
+    assert source.kind == "xtuner-work-dir" and source.extras["zero_stage"] == stage
+    assert detect(wd / "iter_300.pth").kind == "xtuner-deepspeed"
+    merge(wd / "iter_300.pth", llm_base, tmp_path / "out")
+    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sd, "llm.", 2.0))
+
+
+def test_modules_to_save_and_dpo_reference_keys(llm_base, llm_linears, tmp_path):
+    sd = lora_state_dict(llm_linears, "llm.", 4, seed=4)
+    head = torch.randn(128, 32) * 0.02
+    sd["llm.base_model.model.lm_head.modules_to_save.default.weight"] = head
+    sd["ref_llm.model.norm.weight"] = torch.ones(32)  # DPO's reference model: ignored
+    lora = dict(LORA, modules_to_save=["lm_head"])
+    wd = work_dir(tmp_path / "wd", sft_config(str(llm_base), lora), {10: sd})
+    source = detect(wd)
+    assert any("ref_llm" in n for n in source.notes)
+    merge(wd, llm_base, tmp_path / "out")
+    want = reference_merge(read_weights(llm_base), sd, "llm.", 2.0)
+    want["lm_head.weight"] = head.to(torch.bfloat16)
+    assert_same(read_weights(tmp_path / "out"), want)
+
+
+def test_frozen_base_layer_weights_in_a_checkpoint_are_not_used(llm_base, llm_linears, tmp_path):
+    sd = lora_state_dict(llm_linears, "llm.", 4, seed=5)
+    frozen = {"llm.base_model.model.model.layers.0.self_attn.q_proj.base_layer.weight": torch.zeros(32, 32),
+              "llm.base_model.model.model.embed_tokens.weight": torch.zeros(128, 32)}
+    cfg = sft_config(str(llm_base), LORA)
+    save_deepspeed(tmp_path / "iter_1.pth", sd, stage=3, world=2, cfg_text=cfg, frozen=frozen)
+    wd = work_dir(tmp_path / "wd2", cfg, {2: OrderedDict(list(sd.items()) + list(frozen.items()))})
+    for src in (tmp_path / "iter_1.pth", wd):
+        source = detect(src)
+        assert any("frozen" in n for n in source.notes)
+        out = tmp_path / f"out-{src.name}"
+        merge(src, llm_base, out)
+        assert_same(read_weights(out), reference_merge(read_weights(llm_base), sd, "llm.", 2.0))
+
+
+def test_full_finetune_writes_base_dtype_config_and_the_configs_tokenizer(llm_base, tmp_path):
+    sd = full_state_dict(llm_base, seed=6)
+    tok = tmp_path / "tokenizer"
+    make_tokenizer(tok, vocab_size=100)
+    (tok / "tokenizer_config.json").write_text(json.dumps(
+        dict(json.loads((tok / "tokenizer_config.json").read_text()), padding_side="right")))
+    wd = work_dir(tmp_path / "wd", sft_config(str(llm_base), tokenizer=str(tok)), {50: sd}, name="full")
+    source = detect(wd)
+    assert [c.role for c in source.components] == ["llm", "training-config"]
+    result = merge(wd, llm_base, tmp_path / "out")
+    assert not [p for p in result.problems if p.is_error]
+    out = read_weights(tmp_path / "out")
+    assert_same(out, {k[4:]: v.to(torch.bfloat16) for k, v in sd.items()})
+    assert json.loads((tmp_path / "out" / "config.json").read_text()) == json.loads((llm_base / "config.json").read_text())
+    assert json.loads((tmp_path / "out" / "tokenizer_config.json").read_text())["padding_side"] == "right"
+    assert (tmp_path / "out" / "generation_config.json").read_bytes() == (llm_base / "generation_config.json").read_bytes()
+
+
+def test_full_finetune_deepspeed_without_frozen_params(llm_base, tmp_path):
+    sd = full_state_dict(llm_base, seed=7)
+    trained = OrderedDict((k, v) for k, v in sd.items() if "layers.1." not in k)  # layer 1 frozen, excluded
+    cfg = sft_config(str(llm_base))
+    save_deepspeed(tmp_path / "wd" / "iter_9.pth", trained, stage=2, world=2, cfg_text=cfg)
+    (tmp_path / "wd" / "full.py").write_text(cfg)
+    plan = make_plan(detect(tmp_path / "wd"), llm_base, PlanOptions(out=tmp_path / "out"))
+    assert any(p.code == "frozen-tensors" for p in plan.problems)
+    from mergesmith.core.merge import run_plan
+
+    run_plan(plan)
+    base = read_weights(llm_base)
+    want = {k: (trained["llm." + k].to(torch.bfloat16) if "llm." + k in trained else v) for k, v in base.items()}
+    assert_same(read_weights(tmp_path / "out"), want)
+
+
+def test_plain_demo_style_work_dir(llm_base, llm_linears, tmp_path):
+    """What the GUI's demo generator writes: a config and torch.save({'state_dict', 'meta'})."""
+    sd = lora_state_dict(llm_linears, "llm.", 4, seed=8)
+    (tmp_path / "wd").mkdir()
+    (tmp_path / "wd" / "demo.py").write_text(sft_config(str(llm_base), LORA))
+    torch.save({"state_dict": sd, "meta": {"iter": 20}}, tmp_path / "wd" / "iter_20.pth")
+    merge(tmp_path / "wd", llm_base, tmp_path / "out")
+    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sd, "llm.", 2.0))
+
+
+def test_adapter_for_another_model_is_refused_before_writing(llm_base, llm_linears, tmp_path, capsys):
+    sd = lora_state_dict(llm_linears, "llm.", 4, seed=9)
+    sd["llm.base_model.model.model.layers.7.mlp.up_proj.lora_A.default.weight"] = torch.zeros(4, 32)
+    sd["llm.base_model.model.model.layers.7.mlp.up_proj.lora_B.default.weight"] = torch.zeros(48, 4)
+    wd = work_dir(tmp_path / "wd", sft_config(str(llm_base), LORA), {1: sd})
+    assert main(["merge", str(wd), "--base", str(llm_base), "--out", str(tmp_path / "out")]) == 2
+    assert "Traceback" not in capsys.readouterr().err and not (tmp_path / "out").exists()
+    plan = make_plan(detect(wd), llm_base, PlanOptions(out=tmp_path / "out"))
+    [problem] = [p for p in plan.problems if p.is_error]
+    assert problem.code == "missing-module" and "layers.7.mlp.up_proj" in problem.message
+
+
+def test_unknown_tensors_are_not_dropped_silently(llm_base, llm_linears, tmp_path):
+    sd = lora_state_dict(llm_linears, "llm.", 4, seed=10)
+    sd["mlp1.0.weight"] = torch.zeros(2, 2)
+    wd = work_dir(tmp_path / "wd", sft_config(str(llm_base), LORA), {1: sd})
+    plan = make_plan(detect(wd), llm_base, PlanOptions(out=tmp_path / "out"))
+    assert [p.code for p in plan.problems if p.is_error] == ["unknown-tensors"]
+
+
+def test_missing_base_named_by_the_config(llm_linears, tmp_path, capsys):
+    wd = work_dir(tmp_path / "wd", sft_config("/nowhere/internlm2-7b", LORA),
+                  {1: lora_state_dict(llm_linears, "llm.", 4, seed=1)})
+    assert main(["merge", str(wd), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "The training names /nowhere/internlm2-7b, which is not on this machine" in err
+
+
+def test_broken_config_in_work_dir_via_cli(llm_linears, tmp_path, capsys):
+    wd = work_dir(tmp_path / "wd", "model = dict(type=SupervisedFinetune,\n  llm=dict(\n",
+                  {1: lora_state_dict(llm_linears, "llm.", 4, seed=1)})
+    assert main(["merge", str(wd), "--base", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "is not valid Python (line" in err and "Traceback" not in err
+
+
+def test_truncated_checkpoint_via_cli(lora_run, tmp_path, capsys):
+    wd, _, _ = lora_run
+    data = (wd / "iter_200.pth").read_bytes()
+    (tmp_path / "iter_200.pth").write_bytes(data[:-200])
+    assert main(["merge", str(tmp_path / "iter_200.pth"), "--base", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "truncated or damaged" in err and "Traceback" not in err
