@@ -1,0 +1,365 @@
+"""The merge flow, without widgets: detect -> plan -> run -> inspect, driven by the window.
+
+:class:`MergeController` holds what the user chose (paths, options) and what the core said
+about it (Source, Plan, Result, Report), and runs every core call through the one
+:class:`~mergesmith.gui.job.Job`. It reports back with signals on the GUI thread; it never
+touches a widget. Errors become a sentence (``message``) and details (``logged``), never a
+dialog: a :class:`MergesmithError` is already worded for people; anything else is a bug and is
+said to be one, with the traceback in the log.
+
+Results of superseded requests (the user typed another path while the last one was being
+detected) are dropped: every request carries a generation number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from mergesmith.core.errors import Cancelled, MergesmithError
+from mergesmith.core.progress import Progress
+
+from . import corecalls
+from .job import Job
+from .preview import needs_visual_encoder
+
+INFO, OK, WARNING, ERROR = "info", "ok", "warning", "error"
+REPLAN_DELAY_MS = 250
+
+
+def internal_error_text(exc: BaseException) -> str:
+    return (f"Something went wrong inside Mergesmith ({type(exc).__name__}: {exc}). This is a bug; "
+            "the details are in the log, please include them when you report it.")
+
+
+class MergeController(QObject):
+    """State and flow of one merge window; every slow call goes through ``self.job``."""
+
+    sourceChanged = Signal(object)  # Source | None
+    planChanged = Signal(object)  # Plan | None
+    baseSuggested = Signal(str)
+    sourceSuggested = Signal(str)
+    visualEncoderSuggested = Signal(str)
+    outputSuggested = Signal(str)
+    message = Signal(str, str)  # severity, sentence
+    logged = Signal(str, str)  # level, text
+    stateChanged = Signal()
+    progressed = Signal(object)  # Progress
+    started = Signal()
+    merged = Signal(object, object)  # Result, Report
+    cancelled = Signal()
+    failed = Signal(str)
+    inspected = Signal(str, object)  # target ("merge" or "inspect"), Report
+    fixed = Signal(object)  # what core.fix returned
+
+    def __init__(self, parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.job = Job(self)
+        self.job.progressed.connect(self.progressed)
+        self.job.busyChanged.connect(lambda _busy: self.stateChanged.emit())
+        self.source_path = ""
+        self.base_path = ""
+        self.visual_encoder_path = ""
+        self.options: dict = {}
+        self.source = None
+        self.plan = None
+        self.result = None
+        self.report = None
+        self.merging = False
+        self._cancel_requested = False
+        self._source_stale = False
+        self._gen = 0
+        self._tasks: set[asyncio.Task] = set()
+        self._replan_timer = QTimer(self)
+        self._replan_timer.setSingleShot(True)
+        self._replan_timer.setInterval(REPLAN_DELAY_MS)
+        self._replan_timer.timeout.connect(lambda: self._spawn(self._replan(self._gen)))
+
+    # -- state the window asks about
+    @property
+    def can_start(self) -> bool:
+        return (self.plan is not None and self.plan.ok and not self.merging
+                and not self._replan_timer.isActive())
+
+    @property
+    def is_idle(self) -> bool:
+        return not self.job.is_busy and not self._tasks and not self._replan_timer.isActive()
+
+    @property
+    def busy(self) -> bool:
+        """A merge (or another cancellable run) is in progress."""
+        return self.merging or self.job.is_running_long
+
+    # -- requests from the window
+    def set_source(self, path: str) -> None:
+        self.source_path = str(path).strip()
+        self._invalidate()
+        self._spawn(self._detect(self._gen))
+
+    def set_base(self, path: str) -> None:
+        self.base_path = str(path).strip()
+        self._schedule_replan(now=True)
+
+    def set_visual_encoder(self, path: str) -> None:
+        self.visual_encoder_path = str(path).strip()
+        self._schedule_replan(now=True)
+
+    def set_options(self, **options) -> None:
+        if options != self.options:
+            self.options = dict(options)
+            self._schedule_replan()
+
+    def start(self) -> bool:
+        if not self.can_start:
+            return False
+        self.merging = True
+        self._cancel_requested = False
+        self.stateChanged.emit()
+        self._spawn(self._merge(self.plan))
+        return True
+
+    def cancel(self) -> None:
+        if self.busy:
+            self.log("info", "Cancelling\u2026")
+            self._cancel_requested = True  # in case the merge task has not reached the job yet
+            self.job.cancel()
+
+    def inspect(self, path: str, target: str = "inspect") -> None:
+        self._spawn(self._inspect(str(path).strip(), target))
+
+    def fix(self, folder: str, target: str = "inspect") -> None:
+        self._spawn(self._fix(str(folder), target))
+
+    def load_demo(self, folder: Optional[str] = None) -> None:
+        self._spawn(self._demo(folder))
+
+    def shutdown(self) -> None:
+        """Cancel what runs and wait for the job thread (the window is closing)."""
+        self._replan_timer.stop()
+        self.job.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        self.job.shutdown(wait=True)
+
+    def log(self, level: str, text: str) -> None:
+        self.logged.emit(level, text)
+
+    def say(self, severity: str, text: str) -> None:
+        self.message.emit(severity, text)
+        self.log({OK: "info"}.get(severity, severity), text)
+
+    # -- internals
+    def _spawn(self, coro) -> asyncio.Task:
+        # qasync 0.28 keeps no reference to tasks (style.md 4.3): we do, until they end.
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        self.stateChanged.emit()
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            self.log("error", "".join(traceback.format_exception(exc)))
+            self.say(ERROR, internal_error_text(exc))
+        self.stateChanged.emit()
+
+    def _invalidate(self) -> None:
+        self._gen += 1
+        self._set_plan(None)
+
+    def _set_plan(self, plan) -> None:
+        old, self.plan = self.plan, plan
+        if old is not None and old is not plan:
+            self.job.submit(corecalls.close_plan, old, self.source)
+        self.planChanged.emit(plan)
+        self.stateChanged.emit()
+
+    def _schedule_replan(self, now: bool = False) -> None:
+        self._gen += 1
+        if self.plan is not None:
+            self._set_plan(None)
+        self._replan_timer.start(0 if now else REPLAN_DELAY_MS)
+        self.stateChanged.emit()
+
+    def _report_exception(self, exc: BaseException, what: str) -> str:
+        if isinstance(exc, MergesmithError):
+            self.log("error", f"{what}: {exc.message}")
+            self.say(ERROR, exc.message)
+            return exc.message
+        self.log("error", f"{what}:\n" + "".join(traceback.format_exception(exc)))
+        text = internal_error_text(exc)
+        self.say(ERROR, text)
+        return text
+
+    async def _detect(self, gen: int) -> None:
+        path = self.source_path
+        if self.source is not None:
+            self.job.submit(corecalls.close_source, self.source)
+        self.source = None
+        self.sourceChanged.emit(None)
+        if not path:
+            self.say(INFO, "Choose a training output and its base model, or try the built-in demo.")
+            return
+        self.log("info", f"Reading {path}")
+        try:
+            source = await self.job.call(corecalls.detect, path)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence
+            if gen == self._gen:
+                self._report_exception(exc, f"Reading {path}")
+            return
+        if gen != self._gen:
+            self.job.submit(corecalls.close_source, source)
+            return
+        self.source = source
+        self._source_stale = False
+        self.log("info", f"Found {source.title} in {source.path}")
+        self.sourceChanged.emit(source)
+        self._suggest_inputs(source)
+        self._schedule_replan(now=True)
+
+    def _suggest_inputs(self, source) -> None:
+        hint = source.base_hint
+        if hint and not self.base_path:
+            if source.base_hint_exists:
+                self.base_path = str(Path(hint).expanduser())
+                self.baseSuggested.emit(self.base_path)
+                self.log("info", f"Using the base model named by the training: {self.base_path}")
+            else:
+                self.say(WARNING, f"The training names {hint} as its base model, which is not on this "
+                         "machine; choose the base model folder.")
+        if needs_visual_encoder(source) and not self.visual_encoder_path:
+            vhint = source.visual_encoder_hint
+            if vhint and Path(vhint).expanduser().is_dir():
+                self.visual_encoder_path = str(Path(vhint).expanduser())
+                self.visualEncoderSuggested.emit(self.visual_encoder_path)
+            else:
+                named = f" The training names {vhint}, which is not on this machine." if vhint else ""
+                self.say(WARNING, f"This is a LLaVA run: choose the visual encoder folder too.{named}")
+        self.outputSuggested.emit(str(corecalls.default_out(source)))
+
+    async def _replan(self, gen: int) -> None:
+        if self._source_stale and self.source_path:
+            self._source_stale = False
+            await self._detect(gen)
+            return
+        if self.source is None:
+            self.stateChanged.emit()
+            return
+        if not self.base_path:
+            if not self.source.base_hint:
+                self.say(INFO, "Choose the base model the adapter was trained on.")
+            self.stateChanged.emit()
+            return
+        try:
+            options = corecalls.plan_options(self.options, self.visual_encoder_path)
+            plan = await self.job.call(corecalls.make_plan, self.source, self.base_path, options)
+        except Exception as exc:  # noqa: BLE001
+            if gen == self._gen:
+                self._report_exception(exc, "Planning")
+                self.stateChanged.emit()
+            return
+        if gen != self._gen:
+            self.job.submit(corecalls.close_plan, plan, self.source)
+            return
+        self._set_plan(plan)
+        self._say_plan(plan)
+
+    def _say_plan(self, plan) -> None:
+        errors = [p for p in plan.problems if p.is_error]
+        if errors:
+            more = f" ({len(errors) - 1} more below)" if len(errors) > 1 else ""
+            self.say(ERROR, f"Nothing can start until this is fixed: {errors[0].message}{more}")
+            return
+        from mergesmith.core.formats import format_size
+
+        warnings = [p for p in plan.problems if p.severity == "warning"]
+        text = (f"Ready: {len(plan.files())} files, {format_size(plan.total_bytes)}, will be written to "
+                f"{plan.out}.")
+        if warnings:
+            text += f" {len(warnings)} warning{'s' if len(warnings) != 1 else ''} below."
+        self.say(WARNING if warnings else OK, text)
+
+    async def _merge(self, plan) -> None:
+        self.started.emit()
+        self.log("info", f"Merging into {plan.out}")
+        try:
+            if self._cancel_requested:
+                raise Cancelled()
+            result = await self.job.run(corecalls.run_plan, plan)
+            self.progressed.emit(Progress("check", result.total_bytes, result.total_bytes,
+                                          message="Checking the written folder"))
+            report = await self.job.call(corecalls.inspect_folder, result.out)
+        except Cancelled as exc:
+            self.say(INFO, exc.message)
+            self.cancelled.emit()
+        except Exception as exc:  # noqa: BLE001
+            self.failed.emit(self._report_exception(exc, "Merging"))
+        else:
+            self.result, self.report = result, report
+            bad = [p for p in report.problems if p.is_error]
+            seconds = result.seconds.get("total") or result.seconds.get("write", 0.0)
+            text = f"Merged into {result.out} in {seconds:.1f} s; "
+            text += (f"the check found {len(bad)} error(s): see the result." if bad else
+                     f"the check found {len(report.problems)} warning(s)." if report.problems else
+                     "the check found no problems.")
+            self.say(ERROR if bad else WARNING if report.problems else OK, text)
+            self.merged.emit(result, report)
+        finally:
+            self.merging = False
+            self._source_stale = True  # run_plan closed its inputs; read them afresh next time
+            self._gen += 1
+            self.plan = None
+            self.planChanged.emit(None)
+            self.stateChanged.emit()
+
+    async def _inspect(self, path: str, target: str) -> None:
+        if not path:
+            self.say(INFO, "Choose a folder to inspect.")
+            return
+        self.log("info", f"Inspecting {path}")
+        try:
+            report = await self.job.call(corecalls.inspect_path, path)
+        except Exception as exc:  # noqa: BLE001
+            self._report_exception(exc, f"Inspecting {path}")
+            return
+        self.report = report
+        n = len(report.problems)
+        self.say(ERROR if not report.ok else WARNING if n else OK,
+                 f"Inspected {path}: " + (f"{n} problem(s) found." if n else "no problems found."))
+        self.inspected.emit(target, report)
+
+    async def _fix(self, folder: str, target: str) -> None:
+        if not corecalls.can_fix():
+            self.say(INFO, "This version of Mergesmith has no fixes to apply.")
+            return
+        self.log("info", f"Fixing {folder}")
+        try:
+            outcome = await self.job.call(corecalls.fix_folder, folder)
+        except Exception as exc:  # noqa: BLE001
+            self._report_exception(exc, f"Fixing {folder}")
+            return
+        self.say(OK, corecalls.describe_fix(outcome, folder))
+        self.fixed.emit(outcome)
+        await self._inspect(str(corecalls.fixed_folder(outcome, folder)), target)
+
+    async def _demo(self, folder: Optional[str]) -> None:
+        folder = folder or tempfile.mkdtemp(prefix="mergesmith-demo-")
+        self.say(INFO, "Building the demo: a tiny base model and an XTuner training output\u2026")
+        try:
+            source, base = await self.job.call(corecalls.make_demo, folder)
+        except Exception as exc:  # noqa: BLE001
+            self._report_exception(exc, "Building the demo")
+            return
+        self.log("info", f"Demo written to {folder}")
+        self.base_path = str(base)
+        self.visual_encoder_path = ""
+        self.baseSuggested.emit(str(base))
+        self.sourceSuggested.emit(str(source))
+        self.set_source(str(source))

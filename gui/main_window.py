@@ -1,0 +1,231 @@
+"""The main window: the sentence at the top, Merge and Inspect pages, the log, menus.
+
+Closing while a merge runs asks first (non-modally, style.md 4.6), then cancels and closes
+once the job reports it has stopped (style.md 4.7); nothing is left behind.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QApplication, QDockWidget, QMainWindow, QMessageBox, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from mergesmith.core import __version__
+
+from .banner import Banner
+from .controller import INFO, MergeController
+from .icons import app_icon, icon
+from .inspect_page import InspectPage
+from .log_panel import LogPanel
+from .merge_page import MergePage
+from .pickers import dropped_path
+from .settings import Settings
+from .theme import THEMES, apply_theme
+
+
+class MainWindow(QMainWindow):
+    """Mergesmith's window; ``controller`` runs the flow, the pages show it."""
+
+    def __init__(self, settings: Optional[Settings] = None, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.settings = settings or Settings()
+        self.controller = MergeController(self)
+        self.setWindowTitle("Mergesmith")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self._close_box: Optional[QMessageBox] = None
+        self._close_when_idle = False
+        self._shut_down = False
+        self.demo_root: Optional[str] = None  # where the demo is built (default: a new temp folder)
+
+        self.banner = Banner(self)
+        self.merge_page = MergePage(self.controller, self.settings, self)
+        self.inspect_page = InspectPage(self.controller, self.settings, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.merge_page, icon("merge"), "&Merge")
+        self.tabs.addTab(self.inspect_page, icon("inspect"), "I&nspect")
+        self.tabs.setTabToolTip(0, "Merge a training output into its base model")
+        self.tabs.setTabToolTip(1, "Check any model folder without merging")
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 8, 8, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.log = LogPanel(self)
+        self.log_dock = QDockWidget("Log", self)
+        self.log_dock.setObjectName("log-dock")
+        self.log_dock.setWidget(self.log)
+        self.log_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
+                                  | QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+        self._build_menus()
+
+        self.controller.message.connect(self._on_message)
+        self.controller.logged.connect(self.log.append)
+        self.controller.stateChanged.connect(self._on_state_changed)
+        self.resize(1100, 760)
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        self.resizeDocks([self.log_dock], [90], Qt.Orientation.Vertical)
+        self.offer_demo()
+
+    # -- menus
+    def _build_menus(self) -> None:
+        page = self.merge_page
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "Open &training output\u2026", "folder-open", QKeySequence.StandardKey.Open,
+                     page.source_picker._browse_folder, "Choose the work_dir, checkpoint or adapter")
+        self._action(file_menu, "Open &base model\u2026", "weights", "Ctrl+B",
+                     page.base_picker._browse_folder, "Choose the base model folder")
+        self._action(file_menu, "&Inspect a folder\u2026", "inspect", "Ctrl+I", self._inspect_folder,
+                     "Check any model folder without merging")
+        file_menu.addSeparator()
+        self._action(file_menu, "Try the &demo", "demo", "Ctrl+D", self.start_demo,
+                     "Build a tiny training output and base model here, then preview their merge")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", None, QKeySequence.StandardKey.Quit, self.close, "Close Mergesmith")
+        view = self.menuBar().addMenu("&View")
+        toggle = self.log_dock.toggleViewAction()
+        toggle.setText("&Log")
+        toggle.setShortcut("Ctrl+L")
+        toggle.setIcon(icon("log"))
+        view.addAction(toggle)
+        themes = view.addMenu("&Theme")
+        group = QActionGroup(self)
+        current = str(self.settings.value("theme", "auto"))
+        for name in THEMES:
+            act = themes.addAction(name.capitalize())
+            act.setCheckable(True)
+            act.setChecked(name == current)
+            act.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
+            group.addAction(act)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About Mergesmith", None, None, self._about, "Version and licence")
+
+    def _action(self, menu, text, icon_name, shortcut, slot, tip) -> QAction:
+        act = QAction(text, self)
+        if icon_name:
+            act.setIcon(icon(icon_name))
+        if shortcut is not None:
+            act.setShortcut(shortcut)
+        act.setStatusTip(tip)
+        act.setToolTip(tip)
+        act.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(act)
+        return act
+
+    # -- public API (app.py, tests)
+    def open_paths(self, source: str = "", base: str = "", visual_encoder: str = "") -> None:
+        """Fill the Merge page as if the user had chosen these paths."""
+        page = self.merge_page
+        if base:
+            page.base_picker.commit(base)
+        if visual_encoder:
+            page.visual_picker.commit(visual_encoder)
+        if source:
+            page.source_picker.commit(source)
+
+    def start_demo(self) -> None:
+        self.tabs.setCurrentWidget(self.merge_page)
+        self.controller.load_demo(self.demo_root)
+
+    def offer_demo(self) -> None:
+        self.banner.show_message(
+            INFO, "Choose a training output and its base model (Browse, or drop folders on the fields), "
+                  "or try the built-in demo: a tiny XTuner run and base model made on the spot.",
+            "Try the &demo", self.start_demo, "demo",
+            "Build a tiny XTuner training output and base model in a temporary folder (no download) "
+            "and preview their merge")
+
+    def set_theme(self, name: str) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, name)
+        self.settings.set_value("theme", name)
+
+    # -- signals
+    def _on_message(self, severity: str, text: str) -> None:
+        if severity == INFO and not self.controller.source_path and text.startswith("Choose a training"):
+            self.offer_demo()
+        else:
+            self.banner.show_message(severity, text)
+
+    def _on_state_changed(self) -> None:
+        if self._close_when_idle and not self.controller.busy:
+            self._close_when_idle = False
+            QTimer.singleShot(0, self.close)
+
+    def _inspect_folder(self) -> None:
+        self.tabs.setCurrentWidget(self.inspect_page)
+        self.inspect_page.picker._browse_folder()
+
+    def _about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "About Mergesmith",
+                          f"Mergesmith {__version__}\n\nTurns XTuner and PEFT fine-tuning output into a "
+                          "complete Hugging Face safetensors folder, and checks model folders.",
+                          QMessageBox.StandardButton.Ok, self)
+        box.setIconPixmap(app_icon().pixmap(64, 64))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # -- drag and drop anywhere on the window: the training output, or the folder to inspect
+    def dragEnterEvent(self, event) -> None:
+        if dropped_path(event) and not self.controller.busy:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        path = dropped_path(event)
+        if not path or self.controller.busy:
+            return
+        event.acceptProposedAction()
+        if self.tabs.currentWidget() is self.inspect_page:
+            self.inspect_page.picker.commit(path)
+        else:
+            self.merge_page.source_picker.commit(path)
+
+    # -- closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.controller.busy:
+            event.ignore()
+            self._ask_to_cancel()
+            return
+        if self._close_box is not None:
+            self._close_box.close()
+        self.settings.set_value("window/geometry", self.saveGeometry())
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop background work and wait for the job thread (idempotent)."""
+        if not self._shut_down:
+            self._shut_down = True
+            self.controller.shutdown()
+
+    def _ask_to_cancel(self) -> None:
+        if self._close_box is not None and self._close_box.isVisible():
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "A merge is running",
+                          "A merge is running. Cancel it and close Mergesmith?", parent=self)
+        box.setInformativeText("Nothing is left behind: the partly written output is removed.")
+        box.addButton("Cancel the merge and &close", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("&Keep merging", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        # compare roles, not wrappers: the button passed by the signal may be another Python object
+        box.buttonClicked.connect(lambda button: self._on_close_answer(
+            box.buttonRole(button) == QMessageBox.ButtonRole.AcceptRole))
+        self._close_box = box
+        box.open()
+
+    def _on_close_answer(self, cancel_and_close: bool) -> None:
+        if not cancel_and_close:
+            return
+        self._close_when_idle = True
+        self.controller.cancel()
+        self._on_state_changed()

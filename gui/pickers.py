@@ -1,0 +1,160 @@
+"""Path pickers: an editable path with recent entries, a Browse button, and folder drops.
+
+A :class:`PathPicker` emits ``pathCommitted(str)`` only for what the user does (Enter, leaving
+the field after an edit, picking a recent entry, Browse, a drop); :meth:`PathPicker.setPath`
+from code is silent, so the window can fill in suggestions without starting a loop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QMenu, QSizePolicy, QToolButton,
+                               QWidget)
+
+from .icons import icon
+from .settings import Settings
+
+
+def dropped_path(event) -> Optional[str]:
+    """The first local file or folder in a drag's data, if any."""
+    mime = event.mimeData()
+    if mime is None or not mime.hasUrls():
+        return None
+    for url in mime.urls():
+        if url.isLocalFile():
+            return url.toLocalFile()
+    return None
+
+
+class PathPicker(QWidget):
+    """One path field. ``file_filter`` also allows choosing a file (e.g. an XTuner ``.pth``)."""
+
+    pathCommitted = Signal(str)
+
+    def __init__(self, kind: str, title: str, settings: Optional[Settings] = None, *,
+                 tooltip: str = "", placeholder: str = "", file_filter: str = "",
+                 parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.title = title
+        self._settings = settings
+        self._file_filter = file_filter
+        self._committed = ""
+        self.combo = QComboBox(self)
+        self.combo.setEditable(True)
+        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.combo.setMinimumContentsLength(30)
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        edit = self.combo.lineEdit()
+        edit.setPlaceholderText(placeholder)
+        edit.setClearButtonEnabled(True)
+        # drops go to this widget (a path), not into the text as a file:// URL
+        edit.setAcceptDrops(False)
+        self.combo.setAcceptDrops(False)
+        self.setAcceptDrops(True)
+        self.combo.setToolTip(tooltip + ("\nDrop a folder here, or type a path and press Enter." if tooltip else ""))
+        self.combo.setAccessibleName(title)
+        self.button = QToolButton(self)
+        self.button.setText("Browse\u2026")
+        self.button.setIcon(icon("folder-open"))
+        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.button.setToolTip(f"Choose the {title.lower()} in a dialog")
+        self.button.setAccessibleName(f"Browse for the {title.lower()}")
+        if file_filter:
+            menu = QMenu(self.button)
+            menu.addAction(icon("folder"), "Choose a folder\u2026", self._browse_folder)
+            menu.addAction(icon("file"), "Choose a checkpoint file\u2026", self._browse_file)
+            self.button.setMenu(menu)
+            self.button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.button.clicked.connect(self._browse_folder)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.combo, 1)
+        layout.addWidget(self.button)
+        self.setFocusProxy(self.combo)
+        edit.returnPressed.connect(self._commit_text)
+        edit.editingFinished.connect(self._commit_text)
+        self.combo.activated.connect(lambda _i: self._commit(self.combo.currentText()))
+        self._load_recent()
+
+    # -- public API
+    def path(self) -> str:
+        return self.combo.currentText().strip()
+
+    def setPath(self, path: str) -> None:
+        """Show ``path`` without emitting ``pathCommitted``."""
+        self._committed = str(path)
+        self.combo.setEditText(str(path))
+
+    def commit(self, path: str) -> None:
+        """Set ``path`` as if the user had chosen it."""
+        self.combo.setEditText(str(path))
+        self._commit(str(path))
+
+    # -- internals
+    def _load_recent(self) -> None:
+        if self._settings is None:
+            return
+        text = self.combo.currentText()
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        self.combo.addItems(self._settings.recent(self.kind))
+        self.combo.setEditText(text)
+        self.combo.blockSignals(False)
+
+    def remember(self, path: str) -> None:
+        """Add ``path`` to this field's recent list (done when it was used successfully)."""
+        if self._settings is not None and path:
+            self._settings.add_recent(self.kind, path)
+            self._load_recent()
+
+    def _commit_text(self) -> None:
+        self._commit(self.combo.currentText())
+
+    def _commit(self, text: str) -> None:
+        text = text.strip()
+        if text == self._committed:
+            return
+        self._committed = text
+        self.combo.setEditText(text)
+        self.pathCommitted.emit(text)
+
+    def _start_dir(self) -> str:
+        current = Path(self.path()).expanduser() if self.path() else None
+        if current is not None and current.exists():
+            return str(current if current.is_dir() else current.parent)
+        return str(Path.home())
+
+    def _browse_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, f"Choose the {self.title.lower()}", self._start_dir())
+        if path:
+            self.commit(path)
+
+    def _browse_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {self.title.lower()}", self._start_dir(),
+                                              self._file_filter)
+        if path:
+            self.commit(path)
+
+    # -- drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.isEnabled() and dropped_path(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = dropped_path(event)
+        if path and self.isEnabled():
+            event.acceptProposedAction()
+            self.commit(path)
+        else:
+            event.ignore()

@@ -1,0 +1,202 @@
+"""The preview: what was detected and what the merge will write, as a Qt-free :class:`Node` tree.
+
+Built from :class:`mergesmith.core.sources.Source` (components with rank, alpha, targets, tensor
+counts, sizes, dtypes, the iteration chosen) and :class:`mergesmith.core.plan.Plan` (output
+files and sizes, output dtype, config changes, disk space needed vs free). Nothing is computed
+here that the core did not already decide; this module only words it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Optional
+
+from mergesmith.core.formats import dtype_name, format_size
+
+from .tree import ERROR, OK, Node
+
+ROLE_ICONS = {
+    "llm-adapter": "adapter",
+    "visual-encoder-adapter": "adapter",
+    "projector": "weights",
+    "llm": "weights",
+    "visual-encoder": "weights",
+    "training-config": "config",
+}
+LLAVA_ROLES = ("visual-encoder-adapter", "projector", "visual-encoder")
+# details every adapter carries, worded by component_rows(); anything else is listed as it is
+_WORDED = {"r", "lora_alpha", "ranks", "use_rslora", "use_dora", "targets", "modules", "replaced",
+           "trainable_tokens", "weights_file", "file"}
+
+
+def iterations_of(source) -> list[int]:
+    """Iterations a training output offers (a work_dir lists several), oldest first."""
+    found = source.extras.get("iterations") or []
+    out = []
+    for item in found:
+        if isinstance(item, dict):
+            item = item.get("iteration", item.get("iter"))
+        elif isinstance(item, str):
+            digits = "".join(ch for ch in Path(item).name if ch.isdigit())
+            item = int(digits) if digits else None
+        if isinstance(item, int):
+            out.append(item)
+    return sorted(set(out))
+
+
+def chosen_iteration(source) -> Optional[int]:
+    value = source.extras.get("iteration")
+    if isinstance(value, int):
+        return value
+    its = iterations_of(source)
+    return its[-1] if its else None
+
+
+def needs_visual_encoder(source) -> bool:
+    """Whether this is a LLaVA run, whose merge also needs the visual encoder."""
+    return bool(source.visual_encoder_hint) or any(c.role in LLAVA_ROLES for c in source.components) \
+        or str(source.extras.get("model_type", "")).lower().startswith("llava")
+
+
+def _join(items: Iterable, limit: int = 8) -> str:
+    items = [str(i) for i in items]
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def component_summary(c) -> str:
+    """One line for a component: LoRA settings or tensor count, dtypes."""
+    d = c.details
+    parts = []
+    if "r" in d:
+        ranks = d.get("ranks") or []
+        rank = f"r={d['r']}" if len(ranks) <= 1 else f"r={'/'.join(map(str, ranks))}"
+        parts.append(f"{rank}, alpha={_num(d.get('lora_alpha'))}")
+        flavours = [n for n, k in (("rsLoRA", "use_rslora"), ("DoRA", "use_dora")) if d.get(k)]
+        if flavours:
+            parts.append("+".join(flavours))
+        if d.get("modules"):
+            parts.append(f"{d['modules']} modules")
+    if c.tensors:
+        parts.append(f"{c.tensors} tensors")
+    if c.dtypes:
+        parts.append("/".join(c.dtypes))
+    if not parts and c.path is not None:
+        parts.append(Path(c.path).name)
+    return ", ".join(parts)
+
+
+def _num(x) -> str:
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+
+def component_node(c) -> Node:
+    node = Node(c.title, component_summary(c), c.bytes or None, icon=ROLE_ICONS.get(c.role, "file"),
+                tooltip=str(c.path) if c.path else "", payload=c)
+    d = c.details
+    if d.get("targets"):
+        node.add(Node("Targets", _join(d["targets"]), tooltip=", ".join(map(str, d["targets"]))))
+    if "r" in d:
+        node.add(Node("Rank and alpha", f"r={d['r']}, lora_alpha={_num(d.get('lora_alpha'))}"
+                      + (", scale alpha/sqrt(r) (rsLoRA)" if d.get("use_rslora") else ", scale alpha/r")))
+    if d.get("replaced"):
+        node.add(Node("Replaced tensors", _join(d["replaced"], 4), tooltip="\n".join(d["replaced"])))
+    if d.get("trainable_tokens"):
+        node.add(Node("Trained token rows", _join(f"{k}: {len(v)} rows" for k, v in d["trainable_tokens"].items())))
+    if c.tensors or c.dtypes:
+        node.add(Node("Tensors", f"{c.tensors} tensors, {'/'.join(c.dtypes) or 'no dtype'}", c.bytes or None))
+    for key, value in d.items():
+        if key in _WORDED or value in (None, "", [], {}):
+            continue
+        text = _join(value) if isinstance(value, (list, tuple, set)) else str(value)
+        node.add(Node(key.replace("_", " ").capitalize(), text[:200], tooltip=text[:2000]))
+    if c.path is not None:
+        node.add(Node("Path", str(c.path), icon="folder" if Path(c.path).is_dir() else "file"))
+    return node
+
+
+def source_node(source) -> Node:
+    """The training output: its kind, components, iteration and the base it names."""
+    node = Node("Training output", source.title, sum(c.bytes for c in source.components) or None,
+                icon="folder", tooltip=str(source.path), payload=source)
+    node.add(Node("Path", str(source.path), icon="folder" if Path(source.path).is_dir() else "file"))
+    its = iterations_of(source)
+    if its:
+        chosen = chosen_iteration(source)
+        node.add(Node("Iteration", f"{chosen} (of {_join(its)})" if len(its) > 1 else str(chosen)))
+    for c in source.components:
+        node.add(component_node(c))
+    if source.base_hint:
+        there = source.base_hint_exists
+        node.add(Node("Base named by the training", source.base_hint, status=OK if there else ERROR,
+                      tooltip=("Found on this machine." if there else
+                               "Not on this machine: choose the base model folder.")))
+    if source.visual_encoder_hint:
+        node.add(Node("Visual encoder named by the training", source.visual_encoder_hint))
+    for note in source.notes:
+        node.add(Node("Note", note, icon="info", tooltip=note))
+    return node
+
+
+def base_node(base) -> Node:
+    """The base model the plan merges into."""
+    cfg = base.config or {}
+    arch = _join(cfg.get("architectures") or [cfg.get("model_type") or "unknown architecture"])
+    infos = base.infos
+    dtypes = sorted({dtype_name(i.dtype) for i in infos.values()})
+    node = Node("Base model", f"{arch}, {len(infos)} tensors, {'/'.join(dtypes)}",
+                sum(i.nbytes for i in infos.values()) or None, icon="weights",
+                tooltip=str(base.folder), payload=base)
+    node.add(Node("Path", str(base.folder), icon="folder"))
+    return node
+
+
+def output_node(plan) -> Node:
+    """Everything the plan writes: folders, files with sizes and origins, dtype, disk space."""
+    stats = plan.stats
+    files = plan.files()
+    node = Node("Output", f"{len(files)} files, {stats.get('dtype') or 'dtype as the base'}",
+                plan.total_bytes, icon="folder", tooltip=str(plan.out), payload=plan)
+    node.add(Node("Folder", str(plan.out), icon="folder"))
+    if stats.get("dtype"):
+        node.add(Node("Output dtype", str(stats["dtype"])))
+    if "merged_tensors" in stats:
+        node.add(Node("Tensors", f"{stats.get('tensors', 0)} tensors, {stats['merged_tensors']} changed by the adapter"
+                      + (f", {stats['replaced_tensors']} replaced" if stats.get("replaced_tensors") else "")))
+    free = plan.disk_free
+    enough = free is None or free >= plan.disk_needed
+    node.add(Node("Disk space", f"needs {format_size(plan.disk_needed)}, "
+                  + ("free space unknown" if free is None else f"{format_size(free)} free"),
+                  status=OK if enough else ERROR))
+    for key, change in (plan.config_changes or {}).items():
+        node.add(Node("Config change", f"{key}: {change.get('from')!r} \u2192 {change.get('to')!r}", icon="config"))
+    folders: dict[str, Node] = {}
+    shard_tensors = {(f.rel, s.file): s.tensors for f in plan.folders for s in f.shards}
+    for rel_path, size, origin in files:
+        parent_rel, _, name = rel_path.rpartition("/")
+        parent = node
+        if parent_rel:
+            parent = folders.get(parent_rel) or folders.setdefault(
+                parent_rel, node.add(Node(parent_rel + "/", "folder", icon="folder")))
+        details = f"from the {origin}" if origin in ("base", "training output") else origin
+        tensors = shard_tensors.get((parent_rel, name))
+        if tensors is not None:
+            changed = sum(1 for t in tensors if t.terms)
+            details = f"{len(tensors)} tensors" + (f", {changed} merged" if changed else "")
+        parent.add(Node(name, details, size, icon="weights" if tensors is not None else "file"))
+    for folder in folders.values():
+        folder.size = sum(c.size or 0 for c in folder.children)
+    return node
+
+
+def preview_tree(source=None, plan=None, base=None) -> Node:
+    """The whole preview: training output, base model, output (those that are known)."""
+    root = Node("")
+    if source is not None:
+        root.add(source_node(source))
+    base = base if base is not None else getattr(plan, "base", None)
+    if base is not None:
+        root.add(base_node(base))
+    if plan is not None:
+        root.add(output_node(plan))
+    return root

@@ -1,0 +1,41 @@
+"""A list of problems (code, severity, file, sentence), worst first, each with its icon."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+
+from mergesmith.core.problems import sort_problems
+
+from .icons import status_icon
+from .results import problem_text
+
+SEVERITY_WORDS = {"error": "Error", "warning": "Warning", "info": "Note"}
+
+
+class ProblemList(QListWidget):
+    """Problems in words; the code and file are in the tooltip and the accessible text."""
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setAlternatingRowColors(True)
+        self.setAccessibleName("Problems")
+        self.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
+        self.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.problems: list = []
+
+    def set_problems(self, problems: Iterable) -> None:
+        self.clear()
+        self.problems = sort_problems(list(problems))
+        for p in self.problems:
+            where = f"{p.file}: " if p.file else ""
+            item = QListWidgetItem(status_icon(p.severity), f"{where}{problem_text(p)}")
+            word = SEVERITY_WORDS.get(p.severity, p.severity)
+            item.setToolTip(f"{word} [{p.code}] {p.file}\n{problem_text(p)}")
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{word}: {where}{problem_text(p)}")
+            item.setData(Qt.ItemDataRole.UserRole, p)
+            self.addItem(item)
+        self.setVisible(bool(self.problems))

@@ -1,0 +1,98 @@
+"""A checked folder: its files with a status each, the problems with their fixes, and actions.
+
+Used after a merge (the output folder) and by the Inspect page (any folder).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTreeView,
+                               QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt
+
+from . import corecalls
+from .icons import icon
+from .problem_list import ProblemList
+from .results import result_tree, summary_line
+from .tree_model import NodeTreeModel
+
+
+class ResultView(QWidget):
+    """Shows a Report over its folder; emits ``fixRequested(folder)``."""
+
+    fixRequested = Signal(str)
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.folder: Optional[Path] = None
+        self.report = None
+        self.summary = QLabel("Nothing checked yet.", self)
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.model = NodeTreeModel(parent=self, headers=("File", "Status", "Size"))
+        self.tree = QTreeView(self)
+        self.tree.setModel(self.model)
+        self.tree.setAccessibleName("Files of the checked folder")
+        self.tree.setToolTip("Every file of the folder, with what the check found about it")
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.resizeSection(0, 280)
+        self.problems = ProblemList(self)
+        self.problems.hide()
+        self.fix_button = QPushButton(icon("fix"), "&Fix", self)
+        self.fix_button.setToolTip("Repair what can be repaired (missing tokenizer or generation "
+                                   "config, index, pickle weights), into a new folder")
+        self.fix_button.clicked.connect(self._on_fix_clicked)
+        self.open_button = QPushButton(icon("open-external"), "&Open folder", self)
+        self.open_button.setToolTip("Show the folder in the file manager")
+        self.open_button.clicked.connect(self.open_folder)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.summary, 1)
+        buttons.addWidget(self.fix_button)
+        buttons.addWidget(self.open_button)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.tree)
+        split.addWidget(self.problems)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(split, 1)
+        self.clear()
+
+    def clear(self) -> None:
+        self.folder, self.report = None, None
+        self.model.set_root(None)
+        self.problems.set_problems([])
+        self.summary.setText("Nothing checked yet.")
+        self.fix_button.hide()
+        self.open_button.setEnabled(False)
+
+    def show_report(self, folder, report) -> None:
+        self.folder, self.report = Path(folder), report
+        self.model.set_root(result_tree(folder, report.problems))
+        self.tree.expandToDepth(0)
+        self.problems.set_problems(report.problems)
+        self.summary.setText(f"{folder}: {summary_line(report)}")
+        self.fix_button.setVisible(bool(report.problems) and corecalls.can_fix())
+        self.open_button.setEnabled(True)
+
+    def open_folder(self) -> bool:
+        if self.folder is None:
+            return False
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.folder)))
+
+    def _on_fix_clicked(self) -> None:
+        if self.folder is not None:
+            self.fixRequested.emit(str(self.folder))

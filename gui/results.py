@@ -1,0 +1,120 @@
+"""The result: a folder as a Qt-free :class:`Node` tree with a status per file, from a Report.
+
+Every file in the folder gets a row (size, and "OK" or what inspection said about it); files
+that problems name but that are missing get a row of their own, so "tokenizer.json is missing"
+shows where it would be. Folders take the worst status of what they hold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Optional
+
+from mergesmith.core.formats import format_size
+
+from .tree import ERROR, OK, Node, worst
+
+MAX_ROWS = 5000  # a result view is no file manager: stop listing beyond this
+SEVERITY_STATUS = {"error": ERROR, "warning": "warning", "info": "info"}
+
+
+def problem_text(p) -> str:
+    """The problem's sentence, with its fix when the core gives one apart."""
+    fix = getattr(p, "fix", None)
+    return f"{p.message} {fix}" if fix and fix not in p.message else p.message
+
+
+def _problems_by_file(problems: Iterable, folder: Path) -> dict[str, list]:
+    by_file: dict[str, list] = {}
+    for p in problems:
+        rel = str(p.file or "")
+        try:  # problems may name files absolutely
+            if rel and Path(rel).is_absolute():
+                rel = str(Path(rel).relative_to(folder))
+        except ValueError:
+            pass
+        by_file.setdefault(rel.strip("/") if rel not in ("", ".") else "", []).append(p)
+    return by_file
+
+
+def _file_node(name: str, size: Optional[int], problems: list, is_dir: bool) -> Node:
+    status = worst(SEVERITY_STATUS.get(p.severity) for p in problems) or (None if is_dir else OK)
+    if problems:
+        details = problem_text(problems[0]) + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+        tooltip = "\n\n".join(f"[{p.code}] {problem_text(p)}" for p in problems)
+    else:
+        details, tooltip = ("" if is_dir else "OK"), ""
+    return Node(name + ("/" if is_dir else ""), details, size, status=status,
+                icon="folder" if is_dir else "file", tooltip=tooltip, payload=problems or None)
+
+
+def result_tree(folder, problems: Iterable = ()) -> Node:
+    """The folder's files with their statuses; ``problems`` as inspection reported them."""
+    folder = Path(folder)
+    by_file = _problems_by_file(problems, folder)
+    root = Node("", payload=folder)
+    seen: set[str] = set()
+    count = 0
+
+    def fill(parent: Node, path: Path, rel: str) -> None:
+        nonlocal count
+        try:
+            entries = sorted(path.iterdir(), key=lambda p: (not p.is_dir(), p.name.lower()))
+        except OSError:
+            return
+        for entry in entries:
+            if count >= MAX_ROWS:
+                parent.add(Node("\u2026", "more files not listed"))
+                return
+            count += 1
+            erel = f"{rel}/{entry.name}" if rel else entry.name
+            seen.add(erel)
+            is_dir = entry.is_dir()
+            size = None if is_dir else _size(entry)
+            node = parent.add(_file_node(entry.name, size, by_file.get(erel, []), is_dir))
+            if is_dir:
+                fill(node, entry, erel)
+                node.size = sum(c.size or 0 for c in node.children)
+                node.status = worst([node.status] + [c.status for c in node.children])
+
+    fill(root, folder, "")
+    # problems about files that are not there (missing tokenizer, missing shard...)
+    for rel, items in sorted(by_file.items()):
+        if rel and rel not in seen:
+            node = _file_node(rel, None, items, False)
+            node.details = "missing: " + node.details if not (folder / rel).exists() else node.details
+            root.add(node)
+    folder_problems = by_file.get("", [])
+    if folder_problems:
+        root.add(_file_node("(the folder as a whole)", None, folder_problems, False))
+    return root
+
+
+def _size(path: Path) -> Optional[int]:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def summary_line(report) -> str:
+    """One sentence about an inspected folder: size, dtypes, and the count of problems."""
+    s = getattr(report, "summary", {}) or {}
+    parts = []
+    if s.get("parameters"):
+        parts.append(f"{s['parameters']:,} parameters")
+    if s.get("shards"):
+        parts.append(f"{s['shards']} shard{'s' if s['shards'] != 1 else ''}")
+    if s.get("bytes"):
+        parts.append(format_size(s["bytes"]))
+    if s.get("dtypes"):
+        parts.append("/".join(s["dtypes"]))
+    counts = {}
+    for p in report.problems:
+        counts[p.severity] = counts.get(p.severity, 0) + 1
+    if counts:
+        words = [f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in sorted(counts.items())]
+        verdict = "found " + ", ".join(words)
+    else:
+        verdict = "no problems found"
+    return (", ".join(parts) + "; " if parts else "") + verdict + "."

@@ -1,0 +1,149 @@
+"""A small read-only Qt model over a :class:`mergesmith.gui.tree.Node` tree.
+
+Three columns: name (with a status or kind icon), details, size. The model never copies the
+tree: indexes point at the nodes themselves (``createIndex(row, column, node)``), which the root
+keeps alive; :meth:`NodeTreeModel.set_root` swaps the whole tree in one reset. ``NodeRole``
+returns the node, ``PayloadRole`` the core object behind it, ``StatusRole`` its status.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from mergesmith.core.formats import format_size
+
+from .icons import icon, status_icon
+from .tree import Node
+
+NodeRole = Qt.ItemDataRole.UserRole + 1
+PayloadRole = Qt.ItemDataRole.UserRole + 2
+StatusRole = Qt.ItemDataRole.UserRole + 3
+
+STATUS_WORDS = {"ok": "OK", "warning": "Warning", "error": "Error", "info": "Note"}
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class NodeTreeModel(QAbstractItemModel):
+    """Show a :class:`Node` tree (its root is invisible; its children are the top rows)."""
+
+    HEADERS = ("Name", "Details", "Size")
+
+    def __init__(self, root: Optional[Node] = None, parent: Optional[QObject] = None,
+                 headers: tuple[str, str, str] = HEADERS) -> None:
+        super().__init__(parent)
+        self._root = root or Node("")
+        self._headers = headers
+
+    # -- the tree
+    @property
+    def root(self) -> Node:
+        return self._root
+
+    def set_root(self, root: Optional[Node]) -> None:
+        """Show another tree (or an empty one)."""
+        self.beginResetModel()
+        self._root = root or Node("")
+        self.endResetModel()
+
+    def node(self, index: Index) -> Node:
+        """The node behind ``index`` (the root for an invalid index)."""
+        if index.isValid():
+            found = index.internalPointer()
+            if isinstance(found, Node):
+                return found
+        return self._root
+
+    def index_of(self, node: Node, column: int = 0) -> QModelIndex:
+        if node is self._root or node.parent is None:
+            return QModelIndex()
+        return self.createIndex(node.row(), column, node)
+
+    # -- QAbstractItemModel
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:
+        if column < 0 or column >= len(self._headers) or row < 0:
+            return QModelIndex()
+        if parent.isValid() and parent.column() != 0:
+            return QModelIndex()
+        p = self.node(parent)
+        if row >= len(p.children):
+            return QModelIndex()
+        # Nodes are kept alive by the root: a raw reference is safe here (see napari's
+        # QtNodeTreeModel.index on why createIndex must never get a temporary object).
+        return self.createIndex(row, column, p.children[row])
+
+    def parent(self, index: Index = None) -> QModelIndex:  # type: ignore[override]
+        if index is None:  # QObject.parent()
+            return super().parent()  # type: ignore[return-value]
+        if not index.isValid():
+            return QModelIndex()
+        node = self.node(index)
+        p = node.parent
+        if p is None or p is self._root:
+            return QModelIndex()
+        return self.createIndex(p.row(), 0, p)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self.node(parent).children)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return len(self._headers)
+
+    def hasChildren(self, parent: Index = QModelIndex()) -> bool:
+        return self.rowCount(parent) > 0
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            if 0 <= section < len(self._headers):
+                return self._headers[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        node = self.node(index)
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return node.name
+            if col == 1:
+                return node.details
+            return "" if node.size is None else format_size(node.size)
+        if role == Qt.ItemDataRole.DecorationRole and col == 0:
+            if node.status:
+                return status_icon(node.status)
+            if node.icon:
+                return icon(node.icon)
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(node)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            word = STATUS_WORDS.get(node.status or "", "")
+            parts = [word, node.name, node.details,
+                     "" if node.size is None else format_size(node.size)]
+            return ", ".join(p for p in parts if p)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == NodeRole:
+            return node
+        if role == PayloadRole:
+            return node.payload
+        if role == StatusRole:
+            return node.status
+        return None
+
+    @staticmethod
+    def _tooltip(node: Node) -> str:
+        text = node.tooltip or node.details or node.name
+        if node.size is not None:
+            text += f"\n{node.size:,} bytes"
+        return text

@@ -1,0 +1,94 @@
+"""Fixtures for the GUI tests: a qasync loop made current, the window, the demo inputs.
+
+The loop fixture follows style.md section 5: create ``qasync.QEventLoop(qapp)``, make it the
+running loop with ``asyncio.events._set_running_loop`` (what qasync's ``already_running=True``
+does), and never call ``QApplication.quit()``/``loop.stop()`` in a test session (that sets Qt's
+quitNow flag and every later ``qtbot.wait*`` would return at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import time
+
+import pytest
+
+os.environ.setdefault("QT_API", "pyside6")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture
+def qloop(qapp):
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.events._set_running_loop(loop)
+    try:
+        yield loop
+    finally:
+        asyncio.events._set_running_loop(None)
+        loop.close()
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from mergesmith.gui.settings import Settings
+
+    return Settings.at(str(tmp_path / "settings.ini"))
+
+
+@pytest.fixture
+def window(qloop, qtbot, settings):
+    from mergesmith.gui.main_window import MainWindow
+
+    w = MainWindow(settings)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.controller.cancel()
+    qtbot.waitUntil(lambda: w.controller.is_idle, timeout=10_000)
+    w.shutdown()
+    w.close()
+    w.deleteLater()
+    qtbot.wait(1)
+
+
+@pytest.fixture(scope="session")
+def demo_inputs(tmp_path_factory):
+    """(training output, base) of the built-in demo, built once per session."""
+    from mergesmith.core.demo import make_demo
+
+    return make_demo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture
+def demo(demo_inputs, tmp_path):
+    """The demo inputs, copied so that a test's output (beside them) stays its own."""
+    source, base = demo_inputs
+    root = tmp_path / "inputs"
+    root.mkdir()
+    shutil.copytree(source, root / source.name)
+    shutil.copytree(base, root / base.name)
+    # the XTuner config names the base by absolute path: keep the session's base (same files)
+    return root / source.name, base
+
+
+def wait_plan(qtbot, window, ok: bool = True, timeout: int = 15_000):
+    """Wait until the controller has a plan (an ok one unless ``ok`` is False)."""
+    c = window.controller
+    qtbot.waitUntil(lambda: c.plan is not None and c.is_idle and (c.plan.ok or not ok), timeout=timeout)
+    return c.plan
+
+
+def slow_down(window, seconds: float):
+    """Make each progress report of the running merge take ``seconds`` (so a test can act)."""
+    job = window.controller.job
+    store = job._store
+
+    def slow(progress):
+        store(progress)
+        time.sleep(seconds)
+
+    job._store = slow
