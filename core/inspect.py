@@ -1,152 +1,281 @@
 """Report: check a folder and name every missing, broken or inconsistent piece.
 
-``inspect_folder(path)`` reads headers and small files only and returns a :class:`Report` whose
-problems each carry a stable code (see design.md), a severity, the file concerned and a
-sentence saying what to do.
+``inspect_folder(path)`` says what the folder is (a full model, a PEFT adapter, XTuner's
+converted folder, an XTuner work_dir, a LLaVA layout in XTuner's or Hugging Face's form) and
+checks it from headers and small files, never reading tensor data (except with
+``scan_values=True``, and a few kilobytes of two tensors when a config ties embeddings). It
+returns a :class:`Report` whose problems each carry a stable code, a severity, the file (relative
+to the folder) and a sentence saying what to do.
+
+The codes, their severities and which of them ``mergesmith fix`` repairs are in
+:data:`mergesmith.core.inspect_report.CODES`. For front ends (the GUI's result tree):
+
+* ``Problem.fixable`` is True when :mod:`mergesmith.core.fix` can repair it;
+  :func:`~mergesmith.core.inspect_report.fix_kind` says whether that needs a base model
+  (``"base"``: files are copied from ``--from-base``) or not (``"self"``).
+* :func:`mergesmith.core.fix.plan_fix` (``report`` and an optional base) returns the exact
+  actions a fix would take, each naming the problems it resolves; ``FixPlan.action_for(problem)``
+  gives the sentence to show next to a Fix button, and :func:`mergesmith.core.fix.run_fix`
+  performs them (into a new folder, or in place with a backup).
+* ``Report.summary`` holds counts and sizes; ``summary["parts"][rel]`` the same for
+  sub-folders (``projector``, ``visual_encoder``, ``llm_adapter``); ``Report.notes`` lists what
+  was not checked and why.
+
+Checks that need transformers (loading the tokenizer, building the model on the meta device to
+compare weight names) run when ``deep=True`` (the default); they never download anything and
+never run code from the folder.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+import os
 from pathlib import Path
 from typing import Optional
 
 from . import formats
-from .problems import ERROR, WARNING, Problem, errors, sort_problems
-from .safetensors_io import CorruptFileError, read_header
-from .sources import has_tokenizer
+from .inspect_config import (check_architecture_known, check_config, check_dtype, check_generation_config,
+                             check_remote_code, read_json)
+from .inspect_layouts import (check_adapter, check_processor, check_projector, check_work_dir, hidden_size,
+                              is_work_dir, llava_expected, missing_projector, read_sub_config)
+from .inspect_report import CODES, Report, fix_kind, join
+from .inspect_tokenizer import check_tokenizer
+from .inspect_weights import WeightsView, check_weights
+from .progress import CancelToken, ProgressCallback
+
+__all__ = ["Report", "CODES", "fix_kind", "inspect_folder", "detect_kind", "KIND_TITLES"]
+
+MODEL, ADAPTER, CONVERTED, WORK_DIR, LLAVA, LLAVA_HF, UNKNOWN = (
+    "model", "peft-adapter", "xtuner-converted", "xtuner-work-dir", "llava", "llava-hf", "unknown")
+KIND_TITLES = {
+    MODEL: "Hugging Face model folder",
+    ADAPTER: "PEFT adapter",
+    CONVERTED: "XTuner converted output (pth_to_hf)",
+    WORK_DIR: "XTuner work_dir (training checkpoints)",
+    LLAVA: "LLaVA model (XTuner layout: LLM, projector/, visual_encoder/)",
+    LLAVA_HF: "LLaVA model (Hugging Face LlavaForConditionalGeneration)",
+    UNKNOWN: "folder without a model",
+}
+EMBEDDING_SUFFIXES = ("embed_tokens.weight", "wte.weight", "tok_embeddings.weight",
+                      "word_embeddings.weight", "embed_in.weight")
 
 
-@dataclass
-class Report:
-    path: Path
-    kind: str
-    problems: list[Problem] = field(default_factory=list)
-    summary: dict = field(default_factory=dict)
+def detect_kind(path: Path) -> str:
+    """What the folder is, from file names and at most one small config."""
+    has = lambda name: (path / name).exists()  # noqa: E731
+    adapter_here = has(formats.ADAPTER_CONFIG) or has(formats.ADAPTER_SAFE) or has(formats.ADAPTER_BIN)
+    if has(formats.LLM_ADAPTER_DIR) or has(formats.VISUAL_ENCODER_ADAPTER_DIR) or (
+            adapter_here and has(formats.XTUNER_CONFIG)):
+        return CONVERTED
+    if adapter_here:
+        return ADAPTER
+    root_model = has(formats.CONFIG) or _weight_files(path)
+    if has(formats.PROJECTOR_DIR) or has(formats.VISUAL_ENCODER_DIR):
+        return LLAVA if root_model else CONVERTED
+    if has(formats.CONFIG):
+        cfg = read_sub_config(path) or {}
+        if str(cfg.get("model_type", "")).startswith("llava") or isinstance(cfg.get("vision_config"), dict):
+            return LLAVA_HF
+        return MODEL
+    if is_work_dir(path):
+        return WORK_DIR
+    if root_model:
+        return MODEL
+    return UNKNOWN
 
-    def add(self, code: str, severity: str, file: str, message: str) -> None:
-        self.problems.append(Problem(code, severity, file, message))
 
-    @property
-    def ok(self) -> bool:
-        return not errors(self.problems)
+def _weight_files(path: Path) -> bool:
+    from .inspect_weights import is_pickle_weights
 
-    def to_dict(self) -> dict:
-        return {
-            "path": str(self.path),
-            "kind": self.kind,
-            "ok": self.ok,
-            "problems": [p.to_dict() for p in sort_problems(self.problems)],
-            "summary": self.summary,
-        }
+    try:
+        return any(p.is_file() and (p.name.endswith(".safetensors") or is_pickle_weights(p.name))
+                   for p in path.iterdir())
+    except OSError:
+        return False
 
 
-def inspect_folder(path, *, max_shard_size: Optional[int] = None) -> Report:
-    path = Path(path)
-    report = Report(path, "model")
-    _check_config(report)
-    _check_weights(report, max_shard_size)
-    _check_tokenizer(report)
-    if not (path / formats.GENERATION_CONFIG).is_file():
-        report.add("missing-generation-config", WARNING, formats.GENERATION_CONFIG,
-                   "There is no generation_config.json; generation will use transformers' defaults "
-                   "(EOS tokens, sampling). Copy it from the base model.")
+def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, scan_values: bool = False,
+                   deep: bool = True, progress: Optional[ProgressCallback] = None,
+                   cancel: Optional[CancelToken] = None) -> Report:
+    """Check ``path``; ``base`` (a folder or BaseModel) lets adapters be checked against it.
+
+    Raises :class:`~mergesmith.core.errors.SourceError` only when ``path`` is not a folder.
+    """
+    from .errors import SourceError
+
+    path = Path(path).expanduser()
+    if not path.is_dir():
+        raise SourceError(f"{path} {'is a file' if path.exists() else 'does not exist'}; point at a model, "
+                          "adapter or training output folder.", path=path)
+    kind = detect_kind(path)
+    report = Report(path, kind)
+    report.summary["title"] = KIND_TITLES[kind]
+    ctx = _Context(report, max_shard_size, deep)
+    if kind == WORK_DIR:
+        check_work_dir(report, path)
+    elif kind == ADAPTER:
+        check_adapter(report, path, base=_open_base(base))
+        if any((path / n).is_file() for n in ("tokenizer.json", "tokenizer_config.json")):
+            check_tokenizer(report, path, load=deep, generation_eos=True)
+    elif kind == CONVERTED:
+        _check_converted(ctx, path, _open_base(base))
+    elif kind == UNKNOWN:
+        report.problem("missing-config", formats.CONFIG,
+                       "This folder holds no model: no config.json, no weights, no adapter and no training "
+                       "checkpoints. Point at the folder that holds them.")
+    else:
+        config, _ = ctx.model(path, "")
+        if kind == LLAVA_HF:
+            check_processor(report, path, "", "This LLaVA model")
+        if kind == LLAVA or llava_expected(path):
+            _check_llava_parts(ctx, path, llm_hidden=hidden_size(config))
+    report.summary["bytes"] = _disk_size(path)
+    if scan_values:
+        from .inspect_values import scan_values as scan
+
+        scan(report, [(v.rel, v.folder / name, h) for v in ctx.views for name, h in v.headers.items()
+                      if name not in v.broken], progress=progress, cancel=cancel)
     return report
 
 
-def _check_config(report: Report) -> None:
-    cfg = report.path / formats.CONFIG
-    if not cfg.is_file():
-        report.add("missing-config", ERROR, formats.CONFIG,
-                   "There is no config.json, so no library can load this model; copy it from the base model.")
-        return
+class _Context:
+    """Options and the weight views gathered on the way (for --scan-values)."""
+
+    def __init__(self, report: Report, max_shard_size: Optional[int], deep: bool) -> None:
+        self.report, self.max_shard_size, self.deep = report, max_shard_size, deep
+        self.views: list[WeightsView] = []
+
+    def model(self, folder: Path, rel: str, *, role: Optional[str] = None) -> tuple[Optional[dict], WeightsView]:
+        """A full model folder: config, weights, remote code, dtype, tokenizer, architecture.
+
+        ``role`` is "llm" (tokenizer and generation config wanted) or "vision" (an image
+        processor wanted); by default a config with a vocabulary is an LLM.
+        """
+        report = self.report
+        config = check_config(report, folder, rel)
+        if role is None:
+            role = "llm" if config is None or _has_vocab(config) else "vision"
+            if role == "vision" and not rel:
+                check_processor(report, folder, rel, "This vision model")
+        weights = check_weights(report, folder, rel, max_shard_size=self.max_shard_size)
+        self.views.append(weights)
+        remote = known = False
+        if config is not None:
+            remote = check_remote_code(report, folder, rel, config)
+            known = not remote and check_architecture_known(report, rel, config)
+            check_dtype(report, rel, config, weights)
+        if role == "llm":
+            check_generation_config(report, folder, rel)
+            rows, embed = _embedding_rows(weights)
+            # an unreadable config.json also stops AutoTokenizer: that is reported once, as the config's
+            config_broken = config is None and (folder / formats.CONFIG).exists()
+            check_tokenizer(report, folder, rel, embedding_rows=rows, embedding_name=embed or "the input embedding",
+                            load=self.deep and not config_broken, generation_eos=_has_eos(folder, config))
+        if self.deep and known and weights.tensors:
+            from .inspect_arch import check_architecture
+
+            check_architecture(report, folder, rel, config, weights.tensors, read_rows=_sampler(weights))
+        elif remote:
+            report.note(f"{rel or 'The model'} uses remote code (auto_map); its weights were not compared "
+                        "with the architecture (Mergesmith never runs code from a model folder).")
+        elif self.deep and config is not None and weights.pickles and not weights.tensors:
+            report.note("The weights are pickled, so their names were not compared with the architecture; "
+                        "convert them (`mergesmith fix`) and inspect again.")
+        return config, weights
+
+
+def _check_converted(ctx: _Context, path: Path, base) -> None:
+    report = ctx.report
+    if (path / formats.ADAPTER_CONFIG).is_file() or (path / formats.ADAPTER_SAFE).is_file():
+        check_adapter(report, path, base=base)
+    llm_dir = path / formats.LLM_ADAPTER_DIR
+    if llm_dir.is_dir():
+        check_adapter(report, llm_dir, formats.LLM_ADAPTER_DIR, base=base)
+    vis_dir = path / formats.VISUAL_ENCODER_ADAPTER_DIR
+    if vis_dir.is_dir():
+        check_adapter(report, vis_dir, formats.VISUAL_ENCODER_ADAPTER_DIR)
+    llm_hidden = hidden_size(base.config) if base is not None else None
+    if (path / formats.PROJECTOR_DIR).is_dir() or vis_dir.is_dir() or llava_expected(path) \
+            or (path / formats.VISUAL_ENCODER_DIR).is_dir():
+        _check_llava_parts(ctx, path, llm_hidden=llm_hidden)
+
+
+def _check_llava_parts(ctx: _Context, root: Path, *, llm_hidden: Optional[int]) -> None:
+    report = ctx.report
+    vis = root / formats.VISUAL_ENCODER_DIR
+    visual_hidden = None
+    if vis.is_dir():
+        vconfig, _ = ctx.model(vis, formats.VISUAL_ENCODER_DIR, role="vision")
+        check_processor(report, vis, formats.VISUAL_ENCODER_DIR, "visual_encoder/")
+        visual_hidden = hidden_size(vconfig, vision=True)
+    if (root / formats.PROJECTOR_DIR).is_dir():
+        check_projector(report, root, llm_hidden=llm_hidden, visual_hidden=visual_hidden,
+                        max_shard_size=ctx.max_shard_size)
+    else:
+        why = ("it has visual_encoder/" if vis.is_dir() else
+               "it has visual_encoder_adapter/" if (root / formats.VISUAL_ENCODER_ADAPTER_DIR).is_dir()
+               else "xtuner_config.py trains a LLaVAModel")
+        missing_projector(report, root, why)
+
+
+def _open_base(base):
+    if base is None:
+        return None
+    from .basemodel import BaseModel
+
+    return base if isinstance(base, BaseModel) else BaseModel.open(base)
+
+
+def _has_vocab(config: dict) -> bool:
+    text = config.get("text_config")
+    return "vocab_size" in config or (isinstance(text, dict) and "vocab_size" in text)
+
+
+def _embedding_rows(weights: WeightsView) -> tuple[Optional[int], Optional[str]]:
+    for name, info in sorted(weights.tensors.items()):
+        if info is not None and name.endswith(EMBEDDING_SUFFIXES) and "vision" not in name and info.shape:
+            return info.shape[0], name
+    return None, None
+
+
+def _has_eos(folder: Path, config: Optional[dict]) -> bool:
+    if config and config.get("eos_token_id") is not None:
+        return True
     try:
-        doc = json.loads(cfg.read_text(encoding="utf-8"))
-        if not isinstance(doc, dict):
-            raise ValueError("not an object")
-        report.summary["config"] = {k: doc.get(k) for k in ("architectures", "model_type", "vocab_size",
-                                                              "torch_dtype", "dtype", "tie_word_embeddings")}
-    except (OSError, ValueError) as exc:
-        report.add("missing-config", ERROR, formats.CONFIG,
-                   f"config.json cannot be parsed ({exc}); fix it or copy it from the base model.")
+        gen = read_json(folder / formats.GENERATION_CONFIG)
+        return isinstance(gen, dict) and gen.get("eos_token_id") is not None
+    except (OSError, ValueError):
+        return False
 
 
-def _check_weights(report: Report, max_shard_size: Optional[int]) -> None:
-    folder = report.path
-    index_path = folder / formats.SAFE_INDEX
-    shards = sorted(p.name for p in folder.glob("*.safetensors"))
-    pickles = sorted(p.name for p in folder.iterdir()
-                     if p.is_file() and p.suffix in formats.PICKLE_WEIGHT_SUFFIXES)
-    for name in pickles:
-        report.add("pickle-weights", ERROR, name,
-                   f"{name} holds pickled weights{' beside the safetensors files' if shards else ''}; "
-                   "pickles can run code when loaded. Convert them to safetensors "
-                   "(`mergesmith fix`) and delete the pickle.")
-    if not shards:
-        if not pickles:
-            report.add("missing-shard", ERROR, formats.SAFE_WEIGHTS,
-                       "There are no weight files in this folder.")
-        return
-    headers = {}
-    for name in shards:
+def _sampler(weights: WeightsView):
+    """read_rows(name): the first and last 16 KB of a tensor's data, to tell two tensors apart."""
+
+    def read_rows(name: str) -> bytes:
+        f = weights.file_of.get(name)
+        h = weights.headers.get(f) if f else None
+        info = h.tensors.get(name) if h is not None else None
+        if info is None:
+            return b""
+        start, length = h.data_start + info.start, info.end - info.start
+        span = min(length, 16384)
         try:
-            headers[name] = read_header(folder / name)
-        except CorruptFileError as exc:
-            report.add("corrupt-shard", ERROR, name, exc.message)
-    total_params = sum(t.numel for h in headers.values() for t in h.tensors.values())
-    report.summary.update({
-        "shards": len(shards),
-        "parameters": total_params,
-        "bytes": sum((folder / n).stat().st_size for n in shards),
-        "dtypes": sorted({formats.dtype_name(t.dtype) for h in headers.values() for t in h.tensors.values()}),
-    })
-    if index_path.is_file():
-        try:
-            doc = json.loads(index_path.read_text(encoding="utf-8"))
-            weight_map = doc["weight_map"]
-        except (OSError, ValueError, KeyError, TypeError):
-            report.add("index-mismatch", ERROR, formats.SAFE_INDEX,
-                       "The index cannot be parsed; rebuild it from the shards (`mergesmith fix`).")
-            return
-        named = set(weight_map.values())
-        for f in sorted(named - set(shards)):
-            report.add("missing-shard", ERROR, f,
-                       f"The index names {f}, which is not in the folder; copy it again.")
-        for f in sorted(set(shards) - named):
-            report.add("orphan-shard", WARNING, f,
-                       f"{f} is not named by the index; loaders ignore it. Delete it or rebuild the index.")
-        for tensor, f in sorted(weight_map.items()):
-            h = headers.get(f)
-            if h is not None and tensor not in h.tensors:
-                report.add("index-mismatch", ERROR, formats.SAFE_INDEX,
-                           f"The index puts {tensor} in {f}, but that shard does not hold it; rebuild the index.")
-        for f, h in headers.items():
-            for tensor in h.tensors:
-                if weight_map.get(tensor) not in (f, None) or (f in named and tensor not in weight_map):
-                    report.add("index-mismatch", ERROR, f,
-                               f"{f} holds {tensor}, which the index does not map to it; rebuild the index.")
-        total = doc.get("metadata", {}).get("total_size") if isinstance(doc.get("metadata"), dict) else None
-        real = sum(t.nbytes for f, h in headers.items() if f in named for t in h.tensors.values())
-        if total is not None and total != real and not any(p.code == "corrupt-shard" for p in report.problems):
-            report.add("index-mismatch", ERROR, formats.SAFE_INDEX,
-                       f"The index's metadata.total_size is {total}, but the shards hold {real} bytes of "
-                       "tensors; rebuild the index.")
-    elif len(shards) > 1 or shards != [formats.SAFE_WEIGHTS]:
-        report.add("index-mismatch", ERROR, formats.SAFE_INDEX,
-                   f"There are {len(shards)} safetensors files but no {formats.SAFE_INDEX}; loaders "
-                   "cannot find the weights. Rebuild the index (`mergesmith fix`).")
-    if max_shard_size:
-        for name in shards:
-            size = (folder / name).stat().st_size
-            if size > max_shard_size:
-                report.add("shard-oversize", WARNING, name,
-                           f"{name} is {formats.format_size(size)}, over the {formats.format_size(max_shard_size)} "
-                           "limit; re-shard with `mergesmith fix --max-shard-size`.")
+            fd = os.open(h.path, os.O_RDONLY)
+            try:
+                return os.pread(fd, span, start) + os.pread(fd, span, start + length - span)
+            finally:
+                os.close(fd)
+        except OSError:
+            return b""
+
+    return read_rows
 
 
-def _check_tokenizer(report: Report) -> None:
-    if not has_tokenizer(report.path):
-        report.add("missing-tokenizer", ERROR, "tokenizer.json",
-                   "There are no tokenizer files (tokenizer.json, tokenizer.model or vocab.json + "
-                   "merges.txt, with tokenizer_config.json); copy them from the base model.")
+def _disk_size(path: Path) -> int:
+    total = 0
+    for dirpath, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total

@@ -17,6 +17,8 @@ class Problem:
     severity: str
     file: str
     message: str
+    # True when `mergesmith fix` (core.fix) can repair it; set by core.inspect from its code table.
+    fixable: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
