@@ -53,7 +53,13 @@ def _version(package: str) -> Optional[str]:
 
 
 def projector_code_dir() -> Path:
-    return Path(str(resources.files("mergesmith.resources") / "projector"))
+    """Our projector code files (``resources/projector/``), installed as package data."""
+    import mergesmith.resources as res
+
+    for folder in list(getattr(res, "__path__", [])):  # a regular or (editable) namespace package
+        if (Path(folder) / "projector").is_dir():
+            return Path(folder) / "projector"
+    return Path(str(resources.files("mergesmith.resources") / "projector"))  # pragma: no cover
 
 
 def projector_config(layout: dict, dtype: str) -> dict:

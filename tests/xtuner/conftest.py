@@ -51,3 +51,22 @@ def assert_same(actual: dict, expected: dict) -> None:
     for k in expected:
         assert actual[k].dtype == expected[k].dtype, k
         assert torch.equal(actual[k], expected[k]), k
+
+
+VIT_LORA = dict(r=4, lora_alpha=16, lora_dropout=0.05, bias="none")
+
+
+@pytest.fixture(scope="session")
+def llava_run(tmp_path_factory, llm_base, vit_base, llm_linears):
+    """A LLaVA fine-tune work_dir: LLM LoRA + ViT LoRA + projector (XTuner's keys)."""
+    from collections import OrderedDict
+
+    from xt_builders import base_linears, llava_config, lora_state_dict, projector_state_dict, work_dir
+
+    sd = OrderedDict()
+    sd.update(lora_state_dict(base_linears(vit_base), "visual_encoder.", 4, seed=11, module_prefix="vision_model."))
+    sd.update(lora_state_dict(llm_linears, "llm.", 4, seed=12))
+    sd.update(projector_state_dict(24, 32))
+    cfg = llava_config(str(llm_base), str(vit_base), llm_lora=LORA, vit_lora=VIT_LORA)
+    wd = work_dir(tmp_path_factory.mktemp("llava") / "llava_ft", cfg, {30: sd}, name="llava_lora")
+    return wd, sd

@@ -1,0 +1,110 @@
+"""LLaVA in XTuner's layout: merged LLM at the root, projector/, visual_encoder/, xtuner_config.py."""
+
+import json
+from collections import OrderedDict
+
+import pytest
+import torch
+
+from builders import read_weights
+from conftest import LORA, assert_same, reference_merge
+from mergesmith.core import detect
+from mergesmith.core.errors import PlanError
+from mergesmith.core.merge import merge, run_plan
+from mergesmith.core.plan import PlanOptions, make_plan
+from xt_builders import full_state_dict, llava_config, projector_state_dict, work_dir
+
+
+def _projector_checks(folder, sd):
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["architectures"] == ["ProjectorModel"] and cfg["model_type"] == "projector"
+    assert cfg["auto_map"] == {"AutoConfig": "configuration_projector.ProjectorConfig",
+                               "AutoModel": "modeling_projector.ProjectorModel"}
+    assert (cfg["depth"], cfg["visual_hidden_size"], cfg["llm_hidden_size"], cfg["bias"], cfg["hidden_act"]) == \
+        (2, 24, 32, True, "gelu")
+    assert cfg["torch_dtype"] == "float32"
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "configuration_projector.py",
+                                                        "model.safetensors", "modeling_projector.py"]
+    want = {k[len("projector."):]: v for k, v in sd.items() if k.startswith("projector.")}
+    assert_same(read_weights(folder), want)
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(folder), trust_remote_code=True)
+    assert type(model).__name__ == "ProjectorModel"
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, want[k]), k
+    x = torch.randn(3, 24)
+    ref = torch.nn.functional.gelu(x @ want["model.0.weight"].T + want["model.0.bias"]) @ want["model.2.weight"].T \
+        + want["model.2.bias"]
+    assert torch.allclose(model(x), ref, atol=1e-6)
+
+
+def test_llava_lora_merge(llava_run, llm_base, vit_base, tmp_path):
+    wd, sd = llava_run
+    source = detect(wd)
+    roles = [c.role for c in source.components]
+    assert roles == ["llm-adapter", "visual-encoder-adapter", "projector", "training-config"]
+    assert source.visual_encoder_hint == str(vit_base)
+    result = merge(wd, llm_base, tmp_path / "out")
+    out = tmp_path / "out"
+    assert not [p for p in result.problems if p.is_error]
+    assert_same(read_weights(out), reference_merge(read_weights(llm_base), sd, "llm.", 2.0))
+    _projector_checks(out / "projector", sd)
+    vit_out = read_weights(out / "visual_encoder")
+    assert_same(vit_out, reference_merge(read_weights(vit_base), sd, "visual_encoder.", 4.0, module_prefix="vision_model."))
+    assert all(v.dtype == torch.float32 for v in vit_out.values())
+    assert (out / "visual_encoder" / "preprocessor_config.json").read_bytes() == \
+        (vit_base / "preprocessor_config.json").read_bytes()
+    assert json.loads((out / "visual_encoder" / "config.json").read_text())["model_type"] == "clip_vision_model"
+    assert (out / "xtuner_config.py").read_text() == (wd / "llava_lora.py").read_text()
+    assert (out / "tokenizer.json").is_file() and (out / "generation_config.json").is_file()
+
+
+def test_llava_pretrain_writes_base_llm_and_projector(llm_base, tmp_path):
+    sd = projector_state_dict(24, 32, seed=2)
+    wd = work_dir(tmp_path / "pretrain", llava_config(str(llm_base), "/elsewhere/clip"), {2181: sd})
+    plan = make_plan(detect(wd), llm_base, PlanOptions(out=tmp_path / "out"))
+    assert plan.ok and any(p.code == "frozen-visual-encoder" for p in plan.problems)
+    run_plan(plan)
+    assert_same(read_weights(tmp_path / "out"), read_weights(llm_base))
+    assert (tmp_path / "out" / "projector" / "model.safetensors").is_file()
+    assert not (tmp_path / "out" / "visual_encoder").exists()
+
+
+def test_llava_vit_lora_needs_the_visual_encoder(llava_run, llm_base, vit_base, tmp_path):
+    wd, sd = llava_run
+    cfg = (wd / "llava_lora.py").read_text().replace(str(vit_base), "/nowhere/clip-vit-large-patch14-336")
+    other = work_dir(tmp_path / "wd", cfg, {30: sd})
+    plan = make_plan(detect(other), llm_base, PlanOptions(out=tmp_path / "out"))
+    [p] = [p for p in plan.problems if p.is_error]
+    assert p.code == "missing-visual-encoder" and "--visual-encoder" in p.message
+    assert "/nowhere/clip-vit-large-patch14-336, which is not on this machine" in p.message
+    plan = make_plan(detect(other), llm_base, PlanOptions(out=tmp_path / "out", visual_encoder=vit_base))
+    assert plan.ok
+
+
+def test_llava_full_llm_and_full_vit(llm_base, vit_base, tmp_path):
+    sd = OrderedDict()
+    sd.update(full_state_dict(vit_base, seed=3, prefix="visual_encoder.vision_model."))
+    sd.update(full_state_dict(llm_base, seed=4))
+    sd.update(projector_state_dict(24, 32))
+    cfg = llava_config(str(llm_base), str(vit_base), freeze_llm=False, freeze_vit=False)
+    wd = work_dir(tmp_path / "full", cfg, {5: sd})
+    assert [c.role for c in detect(wd).components] == ["projector", "llm", "visual-encoder", "training-config"]
+    merge(wd, llm_base, tmp_path / "out")
+    assert_same(read_weights(tmp_path / "out"),
+                {k[4:]: v.to(torch.bfloat16) for k, v in sd.items() if k.startswith("llm.")})
+    assert_same(read_weights(tmp_path / "out" / "visual_encoder"),
+                {k[len("visual_encoder.vision_model."):]: v for k, v in sd.items() if k.startswith("visual_encoder.")})
+
+
+def test_projector_for_another_llm(llm_base, tmp_path):
+    wd = work_dir(tmp_path / "p", llava_config(str(llm_base), "/x/clip"), {1: projector_state_dict(24, 40)})
+    plan = make_plan(detect(wd), llm_base, PlanOptions(out=tmp_path / "out"))
+    assert [p.code for p in plan.problems if p.is_error] == ["shape-mismatch"]
+
+
+def test_llava_hf_format_is_refused_with_a_sentence(llava_run, llm_base, tmp_path):
+    wd, _ = llava_run
+    with pytest.raises(PlanError, match="--format llava-hf .* not implemented yet"):
+        make_plan(detect(wd), llm_base, PlanOptions(out=tmp_path / "out", format="llava-hf"))
