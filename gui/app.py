@@ -69,6 +69,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.screenshot:
             return await _screenshot(window, args)
         window.show()
+        window.controller.warm_up()
         _open_from_args(window, args)
         await closed.wait()
         return 0

@@ -74,6 +74,7 @@ class MergeController(QObject):
         self._cancel_requested = False
         self._source_stale = False
         self._gen = 0
+        self._warmed: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
         self._replan_timer = QTimer(self)
         self._replan_timer.setSingleShot(True)
@@ -137,6 +138,12 @@ class MergeController(QObject):
 
     def load_demo(self, folder: Optional[str] = None) -> None:
         self._spawn(self._demo(folder))
+
+    def warm_up(self, base: str = "") -> None:
+        """Import, on the job thread, what the first check will need (see corecalls.warm_up)."""
+        if base not in self._warmed:
+            self._warmed.add(base)
+            self._spawn(self._warm_up(base))
 
     def shutdown(self) -> None:
         """Cancel what runs and wait for the job thread (the window is closing)."""
@@ -270,6 +277,7 @@ class MergeController(QObject):
             return
         self._set_plan(plan)
         self._say_plan(plan)
+        self.warm_up(self.base_path)
 
     def _say_plan(self, plan) -> None:
         errors = [p for p in plan.problems if p.is_error]
@@ -318,6 +326,9 @@ class MergeController(QObject):
             self.plan = None
             self.planChanged.emit(None)
             self.stateChanged.emit()
+
+    async def _warm_up(self, base: str) -> None:
+        await self.job.call(corecalls.warm_up, base or None)
 
     async def _inspect(self, path: str, target: str) -> None:
         if not path:

@@ -138,3 +138,27 @@ def describe_fix(outcome, folder: str) -> str:
     if actions:
         return f"Fixed {len(actions)} thing(s); the result is in {where}."
     return f"Fixed; the result is in {where}."
+
+
+# --- warming up ---------------------------------------------------------------------------------
+
+
+def warm_up(base: Optional[str] = None) -> None:
+    """Do once, while the user is still choosing, the imports the first check would do.
+
+    The first inspection imports transformers and the model's architecture module; unmarshalling
+    large modules holds the GIL for up to ~0.2 s at a time, which would stall the window during
+    the first merge. Inspecting the base folder (headers and small files only) performs exactly
+    those imports; without a base, the common ones are imported. Errors are irrelevant here.
+    """
+    try:
+        if base:
+            inspect_folder(base)
+        else:
+            import mergesmith.core.inspect  # noqa: F401
+            import mergesmith.core.merge  # noqa: F401
+            import transformers
+
+            transformers.AutoConfig, transformers.AutoTokenizer, transformers.GenerationConfig  # noqa: B018
+    except Exception:  # noqa: BLE001 - a warm-up that fails costs nothing
+        pass

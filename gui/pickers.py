@@ -65,6 +65,7 @@ class PathPicker(QWidget):
         self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.button.setToolTip(f"Choose the {title.lower()} in a dialog")
         self.button.setAccessibleName(f"Browse for the {title.lower()}")
+        self.button.setMinimumWidth(130)  # the same for every picker, with or without a menu
         if file_filter:
             menu = QMenu(self.button)
             menu.addAction(icon("folder"), "Choose a folder\u2026", self._browse_folder)
