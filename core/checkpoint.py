@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import _compat_pickle
 import collections
+import ctypes
+import mmap
 import pickle
 import sys
 import types
@@ -32,6 +34,7 @@ from typing import Any
 import torch
 
 from .errors import SourceError, UnsafePickleError
+from .stores import MemoryStore
 
 # --- inert stand-ins for foreign classes -------------------------------------------------------
 
@@ -235,7 +238,14 @@ def _make_pickle_module(label: str) -> types.ModuleType:
 
 
 def load_checkpoint(path) -> Any:
-    """Unpickle a PyTorch checkpoint safely (see the module docstring); tensors are lazy.
+    """Unpickle a PyTorch checkpoint safely (see the module docstring); tensors are lazy."""
+    return open_checkpoint(path)[0]
+
+
+def open_checkpoint(path) -> tuple[Any, bool]:
+    """Unpickle a PyTorch checkpoint safely; return it and whether its tensors are memory-mapped.
+
+    Zip-format files (every ``torch.save`` since torch 1.6) are mapped; old-format files are read.
 
     Raises
     ------
@@ -262,7 +272,7 @@ def load_checkpoint(path) -> Any:
                           "nor a pickle); point at the .pth file that training wrote.", path=path)
     pm = _make_pickle_module(label)
     try:
-        return torch.load(path, map_location="cpu", weights_only=False, mmap=is_zip, pickle_module=pm)
+        return torch.load(path, map_location="cpu", weights_only=False, mmap=is_zip, pickle_module=pm), is_zip
     except UnsafePickleError:
         raise
     except SourceError:
@@ -321,3 +331,69 @@ def checkpoint_meta(obj: Any) -> dict:
     """The mmengine ``meta`` dict (iter, epoch, cfg text, ...) when present, else ``{}``."""
     meta = obj.get("meta") if isinstance(obj, dict) else None
     return meta if isinstance(meta, dict) else {}
+
+
+# --- page management for memory-mapped tensors -------------------------------------------------
+
+_PAGE = mmap.PAGESIZE
+_LIBC: Any = None
+
+
+def _libc():
+    global _LIBC
+    if _LIBC is None:
+        try:
+            _LIBC = ctypes.CDLL(None, use_errno=True)
+            _LIBC.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        except (OSError, AttributeError):
+            _LIBC = False
+    return _LIBC or None
+
+
+def advise(tensor: torch.Tensor, start: int, stop: int, what: str) -> None:
+    """``madvise`` the bytes ``start:stop`` of a *memory-mapped* tensor: "drop" or "need".
+
+    "drop" covers whole pages inside the range only, so a page shared with a neighbouring
+    tensor stays; dropped pages of a private, unwritten file mapping are simply read again from
+    the file if touched later. Never call this on a tensor that is not file-backed.
+    """
+    advice = getattr(mmap, "MADV_DONTNEED" if what == "drop" else "MADV_WILLNEED", None)
+    libc = _libc()
+    if advice is None or libc is None or tensor.numel() == 0:
+        return
+    addr = tensor.data_ptr()
+    if what == "drop":
+        first, last = -(-(addr + start) // _PAGE) * _PAGE, ((addr + stop) // _PAGE) * _PAGE
+    else:
+        first, last = ((addr + start) // _PAGE) * _PAGE, -(-(addr + stop) // _PAGE) * _PAGE
+    if last > first:
+        libc.madvise(first, last - first, advice)
+
+
+class CheckpointStore(MemoryStore):
+    """The tensors of one checkpoint; when memory-mapped, pages are dropped once consumed.
+
+    The merge engine calls ``release_part`` as it consumes rows, ``release`` when a tensor is
+    done and ``prefetch`` for the next one, so reading a 14 GB full fine-tune keeps resident
+    memory flat, as with safetensors files.
+    """
+
+    def __init__(self, tensors: dict[str, torch.Tensor], label: str, mapped: bool) -> None:
+        super().__init__(tensors, label)
+        self.mapped = mapped
+
+    def _nbytes(self, name: str) -> int:
+        t = self._tensors[name]
+        return t.numel() * t.element_size()
+
+    def release(self, name: str) -> None:
+        if self.mapped and self._tensors[name].is_contiguous():
+            advise(self._tensors[name], 0, self._nbytes(name), "drop")
+
+    def release_part(self, name: str, start: int, stop: int) -> None:
+        if self.mapped and self._tensors[name].is_contiguous():
+            advise(self._tensors[name], start, stop, "drop")
+
+    def prefetch(self, name: str) -> None:
+        if self.mapped and self._tensors[name].is_contiguous():
+            advise(self._tensors[name], 0, self._nbytes(name), "need")

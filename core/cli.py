@@ -80,8 +80,13 @@ def _print_plan(plan, stream=sys.stdout) -> None:
         if c.adapter is not None:
             extra = (f"r={d.get('r')} alpha={d.get('lora_alpha')} targets={','.join(d.get('targets', []))}"
                      f"{' rsLoRA' if d.get('use_rslora') else ''}{' DoRA' if d.get('use_dora') else ''}")
+        if c.role == "training-config":
+            print(f"  {c.title}: {d.get('file') or c.path} ({d.get('model_type') or 'unknown model type'})", file=stream)
+            continue
         print(f"  {c.title}: {c.tensors} tensors, {formats.format_size(c.bytes)} "
               f"{'/'.join(c.dtypes)} {extra}".rstrip(), file=stream)
+    for note in src.notes:
+        print(f"  Note: {note}", file=stream)
     if plan.base is not None:
         print(f"Base:    {plan.base.folder}", file=stream)
     print(f"Output:  {plan.out}  (dtype {plan.stats.get('dtype')})", file=stream)

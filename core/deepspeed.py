@@ -24,7 +24,7 @@ from typing import Optional
 import torch
 
 from . import formats
-from .checkpoint import as_int, load_checkpoint
+from .checkpoint import advise, as_int, load_checkpoint, open_checkpoint
 from .errors import SourceError
 from .safetensors_io import TensorInfo
 
@@ -53,12 +53,16 @@ class _Flat:
             n += p.numel()
         self.numel = n
 
-    def read(self, start: int, stop: int) -> torch.Tensor:
-        parts = []
+    def parts(self, start: int, stop: int) -> list[torch.Tensor]:
+        out = []
         for p0, p in zip(self.starts, self.pieces):
             lo, hi = max(start, p0), min(stop, p0 + p.numel())
             if lo < hi:
-                parts.append(p[lo - p0:hi - p0])
+                out.append(p[lo - p0:hi - p0])
+        return out
+
+    def read(self, start: int, stop: int) -> torch.Tensor:
+        parts = self.parts(start, stop)
         if len(parts) == 1:
             return parts[0]
         return torch.cat(parts) if parts else torch.empty(0, dtype=torch.float32)
@@ -76,8 +80,9 @@ class ZeroStore:
     """The trainable parameters (fp32) and buffers of a ZeRO checkpoint, assembled on demand."""
 
     def __init__(self, label: str, stage: int, flats: list[list[_Flat]], params: dict[str, _Param],
-                 buffers: dict[str, torch.Tensor], aliases: dict[str, str]) -> None:
+                 buffers: dict[str, torch.Tensor], aliases: dict[str, str], mapped: bool = False) -> None:
         self.label = label
+        self.mapped = mapped
         self.stage = stage
         self._flats = flats  # ZeRO-1/2: [group][rank]; ZeRO-3: [[rank flats]]
         self._params = params
@@ -95,6 +100,15 @@ class ZeroStore:
     def infos(self) -> dict[str, TensorInfo]:
         return self._infos
 
+    def _parts(self, name: str) -> list[torch.Tensor]:
+        """The slices of the rank partitions that hold parameter ``name``, in order."""
+        p = self._params[name]
+        n = math.prod(p.shape)
+        if self.stage <= 2:
+            flat = _Flat([piece for r in self._flats[p.group] for piece in r.pieces])
+            return flat.parts(p.offset, p.offset + n)
+        return [x for r in self._flats[0] for x in r.parts(p.offset, p.offset + p.piece)]
+
     def tensor(self, name: str) -> torch.Tensor:
         if name not in self._params and name not in self._buffers:
             name = self._aliases[name]
@@ -102,16 +116,22 @@ class ZeroStore:
             return self._buffers[name]
         p = self._params[name]
         n = math.prod(p.shape)
-        if self.stage <= 2:
-            ranks = self._flats[p.group]
-            flat = _Flat([piece for r in ranks for piece in r.pieces])
-            data = flat.read(p.offset, p.offset + n)
-        else:
-            data = torch.cat([r.read(p.offset, p.offset + p.piece) for r in self._flats[0]])[:n]
-        return data.view(p.shape)
+        parts = self._parts(name)
+        data = parts[0] if len(parts) == 1 else torch.cat(parts)
+        return data[:n].view(p.shape)
 
     def release(self, name: str) -> None:
-        pass
+        """Drop the file pages of the partitions this parameter came from (they are consumed)."""
+        name = self._aliases.get(name, name)
+        if self.mapped and name in self._params:
+            for part in self._parts(name):
+                advise(part, 0, part.numel() * part.element_size(), "drop")
+
+    def prefetch(self, name: str) -> None:
+        name = self._aliases.get(name, name)
+        if self.mapped and name in self._params:
+            for part in self._parts(name):
+                advise(part, 0, part.numel() * part.element_size(), "need")
 
     def raw(self, name: str) -> None:
         return None
@@ -189,8 +209,10 @@ def read_zero_checkpoint(folder) -> ZeroCheckpoint:
     # the fp32 partitions, one optimizer file per rank
     groups_by_rank: dict[int, list[torch.Tensor]] = {}
     stages, counts = set(), set()
+    mapped = True
     for rank, path in optim_files.items():
-        obj = load_checkpoint(path)
+        obj, was_mapped = open_checkpoint(path)
+        mapped = mapped and was_mapped
         osd = obj.get("optimizer_state_dict") if isinstance(obj, dict) else None
         if not isinstance(osd, dict):
             raise SourceError(f"{path.name} in {folder} holds no optimizer_state_dict; it is not a "
@@ -243,7 +265,7 @@ def read_zero_checkpoint(folder) -> ZeroCheckpoint:
     if frozen:
         notes.append(f"{len(frozen)} frozen parameter(s) are also stored in {folder.name}; the base "
                      "model's copies are used.")
-    store = ZeroStore(str(folder), stage, flats, params, buffers, aliases)
+    store = ZeroStore(str(folder), stage, flats, params, buffers, aliases, mapped)
     files = len(optim_files) + (len(model_files) if model_files else 1)
     return ZeroCheckpoint(folder, stage, world, store, frozen, meta, notes, files)
 

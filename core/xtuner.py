@@ -15,12 +15,12 @@ from typing import Optional
 
 from . import formats
 from .adapters import Adapter, parse_adapter
-from .checkpoint import checkpoint_meta, load_checkpoint, state_dict_of
+from .checkpoint import CheckpointStore, checkpoint_meta, open_checkpoint, state_dict_of
 from .deepspeed import _RANK_FILE, _MP_MODEL, is_deepspeed_folder, read_zero_checkpoint
 from .errors import PlanError, SourceError
 from .sources import (DETECTORS, KIND_TITLES, LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG,
                       VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, Component, Source, has_tokenizer)
-from .stores import MemoryStore, TensorStore
+from .stores import TensorStore
 from .xtuner_config import XTunerConfig, looks_like_config, parse_config, read_config
 from .xtuner_keys import (LLM, PEFT_WRAP, VIT, classify, lora_rank, lora_targets, peft_view,
                           projector_layout, strip_view)
@@ -121,10 +121,10 @@ def _open_checkpoint(path: Path) -> tuple[TensorStore, dict, dict, list[str]]:
         if z.frozen:
             extras["frozen_in_checkpoint"] = len(z.frozen)
         return z.store, z.meta, extras, list(z.notes)
-    obj = load_checkpoint(path)
+    obj, mapped = open_checkpoint(path)
     tensors = state_dict_of(obj, path)
     meta = checkpoint_meta(obj)
-    return MemoryStore(tensors, str(path)), meta, {}, []
+    return CheckpointStore(tensors, str(path), mapped), meta, {}, []
 
 
 def _config_for(path: Path, work_dir: Optional[Path], meta: dict) -> tuple[Optional[XTunerConfig], Optional[Path], Optional[str]]:
@@ -288,8 +288,11 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
         source.notes.extend(cfg.notes)
         if cfg_text is not None:
             extras["config_text"] = cfg_text
+        # the config's tokenizer travels when it is not simply the base model's own
         tok = resolve_hint(cfg.tokenizer_path, anchors)
-        extras["tokenizer_dirs"] = [tok] if tok and Path(tok).is_dir() and has_tokenizer(Path(tok)) else []
+        own = tok and Path(tok).is_dir() and has_tokenizer(Path(tok))
+        same = own and llm_base and Path(llm_base).is_dir() and Path(tok).resolve() == Path(llm_base).resolve()
+        extras["tokenizer_dirs"] = [tok] if own and not same else []
         img = resolve_hint(cfg.image_processor_path, anchors)
         if img and Path(img).is_dir():
             extras["image_processor_dir"] = img

@@ -134,6 +134,16 @@ class RenamedStore:
     def raw(self, name: str):
         return self._store.raw(self._map[name])
 
+    def release_part(self, name: str, start: int, stop: int) -> None:
+        fn = getattr(self._store, "release_part", None)
+        if fn is not None:
+            fn(self._map[name], start, stop)
+
+    def prefetch(self, name: str) -> None:
+        fn = getattr(self._store, "prefetch", None)
+        if fn is not None:
+            fn(self._map[name])
+
     def close(self) -> None:  # the underlying store belongs to the checkpoint
         pass
 

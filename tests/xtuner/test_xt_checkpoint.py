@@ -118,3 +118,21 @@ def test_checkpoint_without_tensors(tmp_path):
     torch.save({"meta": {"iter": 1}, "state_dict": {}}, tmp_path / "e.pth")
     with pytest.raises(SourceError, match="no tensors"):
         state_dict_of(load_checkpoint(tmp_path / "e.pth"), tmp_path / "e.pth")
+
+
+def test_checkpoint_store_drops_pages_once_consumed(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    from mergesmith.core.checkpoint import CheckpointStore, open_checkpoint
+
+    torch.save({"state_dict": {"llm.big": torch.ones(48 * 1024 * 1024 // 4)}}, tmp_path / "big.pth")
+    obj, mapped = open_checkpoint(tmp_path / "big.pth")
+    store = CheckpointStore(obj["state_dict"], "big", mapped)
+    assert mapped
+    proc = psutil.Process()
+    before = proc.memory_info().rss
+    assert float(store.tensor("llm.big").sum()) == 12 * 1024 * 1024  # every page read
+    touched = proc.memory_info().rss
+    store.release("llm.big")
+    after = proc.memory_info().rss
+    assert touched - before > 40 * 1024 * 1024 and touched - after > 40 * 1024 * 1024
+    assert float(store.tensor("llm.big").sum()) == 12 * 1024 * 1024  # read again from the file
