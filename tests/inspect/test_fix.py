@@ -1,0 +1,254 @@
+"""mergesmith fix: each repair ends in a clean folder, the original is never touched (or, in place,
+kept in a backup), --dry-run writes nothing, and weights come out bit-identical."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from builders import make_adapter, make_model, read_weights
+from inspecthelpers import INDEX, add_tokens, codes, copy_model, edit_json, read_json, report, write_json
+
+
+@pytest.fixture
+def base(model_cache):
+    return model_cache("llama", sharded=True)
+
+
+@pytest.fixture
+def good(base, tmp_path):
+    return copy_model(base, tmp_path / "model")
+
+
+def snapshot(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def fix(folder, **kwargs):
+    from mergesmith.core.fix import fix_folder
+
+    return fix_folder(folder, **kwargs)
+
+
+def run_cli(*argv):
+    from mergesmith.core.cli import main
+
+    return main([str(a) for a in argv])
+
+
+def test_copies_tokenizer_and_generation_config_from_base(good, base):
+    for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json"):
+        (good / name).unlink()
+    before = snapshot(good)
+    from mergesmith.core.fix import plan_fix
+
+    plan = plan_fix(good)  # without a base: the generation config can be written, the tokenizer cannot
+    assert [p.code for p, _ in plan.unfixed] == ["missing-tokenizer"]
+    assert "--from-base" in plan.unfixed[0][1]
+    result = fix(good, base=base)
+    assert result.out == good.with_name("model-fixed") and result.report.problems == []
+    assert snapshot(good) == before  # the original is untouched
+    for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json"):
+        assert (result.out / name).read_bytes() == (base / name).read_bytes()
+    assert read_weights(result.out).keys() == read_weights(base).keys()
+
+
+def test_writes_generation_config_from_config(good):
+    (good / "generation_config.json").unlink()
+    result = fix(good)
+    assert result.report.problems == []
+    doc = read_json(result.out / "generation_config.json")
+    assert doc["eos_token_id"] == 2 and doc["bos_token_id"] == 1
+
+
+def test_rebuilds_missing_index(good, base):
+    (good / INDEX).unlink()
+    result = fix(good)
+    assert result.report.problems == []
+    assert read_json(result.out / INDEX)["weight_map"] == read_json(base / INDEX)["weight_map"]
+    assert read_json(result.out / INDEX)["metadata"]["total_size"] == read_json(base / INDEX)["metadata"]["total_size"]
+
+
+def test_rebuilds_wrong_index_and_leaves_out_orphans(good, base):
+    doc = read_json(good / INDEX)
+    doc["metadata"]["total_size"] = 1
+    write_json(good / INDEX, doc)
+    shutil.copy(good / "model-00001-of-00003.safetensors", good / "model-00001-of-00002.safetensors")
+    assert codes(good) == {"index-mismatch", "orphan-shard"}
+    result = fix(good)
+    assert result.report.problems == []
+    assert not (result.out / "model-00001-of-00002.safetensors").exists()
+    assert (good / "model-00001-of-00002.safetensors").exists()
+
+
+def test_converts_pickles_with_shared_tensors(tmp_path):
+    """A tied GPT-2 saved as a pickle: lm_head shares wte's storage; it is left out, as transformers does."""
+    from safetensors.torch import load_file
+
+    folder = make_model(tmp_path / "gpt2", arch="gpt2", tie=True)
+    original = load_file(str(folder / "model.safetensors"))
+    state = dict(original)
+    state["lm_head.weight"] = state["transformer.wte.weight"]  # shared storage, as torch.save keeps it
+    torch.save(state, folder / "pytorch_model.bin")
+    (folder / "model.safetensors").unlink()
+    assert codes(folder) == {"pickle-weights"}
+    result = fix(folder)
+    assert result.report.problems == []
+    assert not (result.out / "pytorch_model.bin").exists()
+    written = read_weights(result.out)
+    assert written.keys() == original.keys()
+    assert all(torch.equal(written[k], original[k]) for k in original)
+
+
+def test_converts_pickles_beside_safetensors(good, base):
+    from safetensors.torch import load_file
+
+    torch.save(load_file(str(good / "model-00001-of-00003.safetensors")), good / "pytorch_model.bin")
+    result = fix(good)
+    assert result.report.problems == []
+    assert not (result.out / "pytorch_model.bin").exists()
+    ours, ref = read_weights(result.out), read_weights(base)
+    assert ours.keys() == ref.keys() and all(torch.equal(ours[k], ref[k]) for k in ref)
+
+
+def test_reshards_streaming_bit_identical(good, base):
+    limit = 10_000
+    assert codes(good, max_shard_size=limit) == {"shard-oversize"}
+    result = fix(good, max_shard_size=limit)
+    assert result.report.problems == []
+    shards = sorted(result.out.glob("*.safetensors"))
+    assert len(shards) > 3
+    from mergesmith.core.safetensors_io import read_header
+
+    for s in shards:
+        h = read_header(s)
+        assert s.stat().st_size <= limit or len(h.tensors) == 1
+    ours, ref = read_weights(result.out), read_weights(base)
+    assert ours.keys() == ref.keys() and all(torch.equal(ours[k], ref[k]) for k in ref)
+
+
+def test_config_edits(good):
+    edit_json(good / "config.json", dtype="float16", tie_word_embeddings=True)
+    edit_json(good / "generation_config.json", temperature=0.7)
+    assert codes(good) == {"dtype-mismatch", "tied-embeddings", "generation-config-flags"}
+    result = fix(good)
+    assert result.report.problems == []
+    cfg = read_json(result.out / "config.json")
+    assert cfg["dtype"] == "bfloat16" and cfg["tie_word_embeddings"] is False
+    assert "temperature" not in read_json(result.out / "generation_config.json")
+
+
+def test_missing_config_from_base(good, base):
+    (good / "config.json").unlink()
+    result = fix(good, base=base)
+    assert result.report.problems == []
+    assert read_json(result.out / "config.json") == read_json(base / "config.json")
+
+
+def test_chat_template_from_base(good, base):
+    (good / "chat_template.jinja").unlink()
+    add_tokens(good, ["<|im_start|>", "<|im_end|>"], special=True)
+    assert codes(good) == {"missing-chat-template"}
+    result = fix(good, base=base)
+    assert result.report.problems == []
+    assert (result.out / "chat_template.jinja").read_text() == (base / "chat_template.jinja").read_text()
+
+
+def test_remote_code_from_base(good, tmp_path):
+    other = copy_model(good, tmp_path / "base-with-code")
+    for folder in (good, other):
+        edit_json(folder / "config.json", auto_map={"AutoConfig": "configuration_mine.MineConfig"})
+    (other / "configuration_mine.py").write_text("# code\n")
+    assert codes(good) == {"missing-remote-code"}
+    result = fix(good, base=other)
+    assert (result.out / "configuration_mine.py").read_text() == "# code\n"
+    assert result.report.problems == []
+
+
+def test_adapter_pickle_converted(model_cache, tmp_path):
+    from safetensors.torch import load_file
+
+    adapter = make_adapter(model_cache("llama"), tmp_path / "adapter")
+    original = load_file(str(adapter / "adapter_model.safetensors"))
+    torch.save(original, adapter / "adapter_model.bin")
+    (adapter / "adapter_model.safetensors").unlink()
+    result = fix(adapter)
+    assert result.report.problems == []
+    converted = load_file(str(result.out / "adapter_model.safetensors"))
+    assert all(torch.equal(converted[k], original[k]) for k in original)
+    assert not (result.out / "adapter_model.bin").exists()
+
+
+def test_in_place_keeps_a_backup(good, base):
+    (good / INDEX).unlink()
+    edit_json(good / "generation_config.json", temperature=0.7)
+    old_gen = (good / "generation_config.json").read_bytes()
+    result = fix(good, in_place=True)
+    assert result.out == good and result.report.problems == []
+    assert result.backup is not None and result.backup.parent == good.parent
+    assert (result.backup / "generation_config.json").read_bytes() == old_gen
+    assert sorted(p.name for p in result.backup.iterdir()) == ["generation_config.json"]
+    assert not [p for p in good.parent.iterdir() if "mergesmith-partial" in p.name]
+
+
+def test_in_place_rewrite_moves_old_shards_to_backup(good, base):
+    before = snapshot(good)
+    result = fix(good, in_place=True, max_shard_size=10_000)
+    assert result.report.problems == []
+    kept = snapshot(result.backup)
+    assert {k for k in before if k.endswith(".safetensors") or k == INDEX} == set(kept)
+    assert all(kept[k] == before[k] for k in kept)
+    ours, ref = read_weights(good), read_weights(base)
+    assert all(torch.equal(ours[k], ref[k]) for k in ref)
+
+
+def test_nothing_to_fix(good):
+    result = fix(good)
+    assert result.actions == [] and result.out == good
+    assert not good.with_name("model-fixed").exists()
+
+
+def test_cancel_leaves_nothing(good):
+    from mergesmith.core.errors import Cancelled
+    from mergesmith.core.fix import plan_fix, run_fix
+    from mergesmith.core.progress import CancelToken
+
+    (good / INDEX).unlink()
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        run_fix(plan_fix(good), cancel=token)
+    assert sorted(p.name for p in good.parent.iterdir()) == ["model"]
+
+
+def test_action_for_each_fixable_problem(good):
+    """What the GUI's Fix button shows: one action per fixable problem."""
+    from mergesmith.core.fix import plan_fix
+
+    (good / INDEX).unlink()
+    (good / "generation_config.json").unlink()
+    plan = plan_fix(good)
+    for p in plan.report.problems:
+        assert p.fixable and plan.action_for(p) is not None
+    assert json.dumps(plan.to_dict())
+
+
+def test_cli_fix(good, base, capsys):
+    (good / INDEX).unlink()
+    (good / "tokenizer.json").unlink()
+    before = snapshot(good)
+    assert run_cli("fix", good, "--dry-run") == 1  # the tokenizer needs --from-base
+    out = capsys.readouterr().out
+    assert "Would do" in out and "Rebuild model.safetensors.index.json" in out and "--from-base" in out
+    assert snapshot(good) == before and not good.with_name("model-fixed").exists()
+    assert run_cli("fix", good, "--dry-run", "--from-base", base) == 0
+    assert run_cli("fix", good, "--from-base", base) == 0
+    assert "Fixed into" in capsys.readouterr().out
+    assert run_cli("fix", good, "--from-base", base) == 2  # model-fixed exists now
+    assert "already exists" in capsys.readouterr().err
+    assert run_cli("fix", good, "--from-base", base, "--in-place", "--json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["in_place"] and doc["report"]["ok"] and doc["backup"] is None  # nothing replaced, only added
