@@ -95,6 +95,7 @@ def _open_from_args(window, args) -> None:
 async def _screenshot(window, args) -> int:
     """Lay the window out with the arguments, wait for the preview, save a PNG."""
     window.resize(*SCREENSHOT_SIZE)
+    window.controller.warm_ups = False
     window.show()
     _open_from_args(window, args)
     controller = window.controller

@@ -51,11 +51,11 @@ class MergeController(QObject):
     stateChanged = Signal()
     progressed = Signal(object)  # Progress
     started = Signal()
-    merged = Signal(object, object)  # Result, Report
+    merged = Signal(object, object, object)  # Result, Report, FixPlan | None
     cancelled = Signal()
     failed = Signal(str)
-    inspected = Signal(str, object)  # target ("merge" or "inspect"), Report
-    fixed = Signal(object)  # what core.fix returned
+    inspected = Signal(str, object, object)  # target ("merge" or "inspect"), Report, FixPlan | None
+    fixed = Signal(object)  # FixResult
 
     def __init__(self, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
@@ -71,10 +71,13 @@ class MergeController(QObject):
         self.result = None
         self.report = None
         self.merging = False
+        self.fixing = False
+        self.running_for = ""  # the page whose run (merge or fix) is in progress
         self._cancel_requested = False
         self._source_stale = False
         self._gen = 0
         self._warmed: set[str] = set()
+        self.warm_ups = True  # off for one-shot uses (--screenshot) that never check a merge
         self._tasks: set[asyncio.Task] = set()
         self._replan_timer = QTimer(self)
         self._replan_timer.setSingleShot(True)
@@ -84,7 +87,7 @@ class MergeController(QObject):
     # -- state the window asks about
     @property
     def can_start(self) -> bool:
-        return (self.plan is not None and self.plan.ok and not self.merging
+        return (self.plan is not None and self.plan.ok and not self.busy
                 and not self._replan_timer.isActive())
 
     @property
@@ -93,8 +96,8 @@ class MergeController(QObject):
 
     @property
     def busy(self) -> bool:
-        """A merge (or another cancellable run) is in progress."""
-        return self.merging or self.job.is_running_long
+        """A merge or a fix (cancellable runs) is in progress."""
+        return self.merging or self.fixing or self.job.is_running_long
 
     # -- requests from the window
     def set_source(self, path: str) -> None:
@@ -119,6 +122,7 @@ class MergeController(QObject):
         if not self.can_start:
             return False
         self.merging = True
+        self.running_for = "merge"
         self._cancel_requested = False
         self.stateChanged.emit()
         self._spawn(self._merge(self.plan))
@@ -127,21 +131,29 @@ class MergeController(QObject):
     def cancel(self) -> None:
         if self.busy:
             self.log("info", "Cancelling\u2026")
-            self._cancel_requested = True  # in case the merge task has not reached the job yet
+            self._cancel_requested = True  # in case the task has not reached the job yet
             self.job.cancel()
 
-    def inspect(self, path: str, target: str = "inspect") -> None:
-        self._spawn(self._inspect(str(path).strip(), target))
+    def inspect(self, path: str, target: str = "inspect", base: str = "") -> None:
+        self._spawn(self._inspect(str(path).strip(), target, str(base or "").strip()))
 
-    def fix(self, folder: str, target: str = "inspect") -> None:
-        self._spawn(self._fix(str(folder), target))
+    def fix(self, folder: str, target: str = "inspect", base: str = "") -> bool:
+        """Fix ``folder`` into a new folder beside it; copy missing files from ``base``."""
+        if self.busy:
+            return False
+        self.fixing = True
+        self.running_for = target
+        self._cancel_requested = False
+        self.stateChanged.emit()
+        self._spawn(self._fix(str(folder), target, str(base or "")))
+        return True
 
     def load_demo(self, folder: Optional[str] = None) -> None:
         self._spawn(self._demo(folder))
 
     def warm_up(self, base: str = "") -> None:
         """Import, on the job thread, what the first check will need (see corecalls.warm_up)."""
-        if base not in self._warmed:
+        if self.warm_ups and base not in self._warmed:
             self._warmed.add(base)
             self._spawn(self._warm_up(base))
 
@@ -303,7 +315,7 @@ class MergeController(QObject):
             result = await self.job.run(corecalls.run_plan, plan)
             self.progressed.emit(Progress("check", result.total_bytes, result.total_bytes,
                                           message="Checking the written folder"))
-            report = await self.job.call(corecalls.inspect_folder, result.out)
+            report, fixes = await self.job.call(corecalls.check_folder, result.out, self.base_path)
         except Cancelled as exc:
             self.say(INFO, exc.message)
             self.cancelled.emit()
@@ -318,7 +330,7 @@ class MergeController(QObject):
                      f"the check found {len(report.problems)} warning(s)." if report.problems else
                      "the check found no problems.")
             self.say(ERROR if bad else WARNING if report.problems else OK, text)
-            self.merged.emit(result, report)
+            self.merged.emit(result, report, fixes)
         finally:
             self.merging = False
             self._source_stale = True  # run_plan closed its inputs; read them afresh next time
@@ -330,35 +342,53 @@ class MergeController(QObject):
     async def _warm_up(self, base: str) -> None:
         await self.job.call(corecalls.warm_up, base or None)
 
-    async def _inspect(self, path: str, target: str) -> None:
+    async def _inspect(self, path: str, target: str, base: str = "") -> None:
         if not path:
             self.say(INFO, "Choose a folder to inspect.")
             return
         self.log("info", f"Inspecting {path}")
         try:
-            report = await self.job.call(corecalls.inspect_path, path)
+            report, fixes = await self.job.call(corecalls.inspect_path, path, base)
         except Exception as exc:  # noqa: BLE001
             self._report_exception(exc, f"Inspecting {path}")
             return
         self.report = report
-        n = len(report.problems)
-        self.say(ERROR if not report.ok else WARNING if n else OK,
-                 f"Inspected {path}: " + (f"{n} problem(s) found." if n else "no problems found."))
-        self.inspected.emit(target, report)
+        self._say_report(report, f"Inspected {path}")
+        self.inspected.emit(target, report, fixes)
 
-    async def _fix(self, folder: str, target: str) -> None:
-        if not corecalls.can_fix():
-            self.say(INFO, "This version of Mergesmith has no fixes to apply.")
-            return
-        self.log("info", f"Fixing {folder}")
+    def _say_report(self, report, what: str) -> None:
+        n = len(report.problems)
+        for note in getattr(report, "notes", []) or []:
+            self.log("info", f"Note: {note}")
+        for p in report.problems:
+            self.log(p.severity if p.severity in ("error", "warning") else "info",
+                     f"[{p.code}] {p.file}: {p.message}")
+        self.say(ERROR if not report.ok else WARNING if n else OK,
+                 f"{what}: " + (f"{n} problem(s) found; see the list." if n else "no problems found."))
+
+    async def _fix(self, folder: str, target: str, base: str) -> None:
+        self.started.emit()
+        self.log("info", f"Fixing {folder}" + (f", copying from {base}" if base else ""))
         try:
-            outcome = await self.job.call(corecalls.fix_folder, folder)
+            if self._cancel_requested:
+                raise Cancelled()
+            outcome = await self.job.run(corecalls.run_fix, folder, base)
+            report, fixes = await self.job.call(corecalls.check_folder, outcome.out, base)
+        except Cancelled as exc:
+            self.say(INFO, exc.message)
+            self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001
-            self._report_exception(exc, f"Fixing {folder}")
-            return
-        self.say(OK, corecalls.describe_fix(outcome, folder))
-        self.fixed.emit(outcome)
-        await self._inspect(str(corecalls.fixed_folder(outcome, folder)), target)
+            self.failed.emit(self._report_exception(exc, f"Fixing {folder}"))
+        else:
+            for action in outcome.actions:
+                self.log("info", f"Fixed: {action.title}")
+            self.fixed.emit(outcome)
+            self._say_report(report, f"Fixed {len(outcome.actions)} thing(s) into {outcome.out}")
+            self.inspected.emit(target, report, fixes)
+        finally:
+            self.fixing = False
+            self._cancel_requested = False
+            self.stateChanged.emit()
 
     async def _demo(self, folder: Optional[str]) -> None:
         folder = folder or tempfile.mkdtemp(prefix="mergesmith-demo-")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import inspect as pyinspect
 from pathlib import Path
 from typing import Optional
 
@@ -60,14 +59,14 @@ def inspect_folder(path):
     return _inspect_folder(Path(path))
 
 
-def inspect_path(path: str):
-    """Inspect mode: check that the path is a folder first, in words."""
+def inspect_path(path: str, base: str = ""):
+    """Inspect mode: check that the path is a folder first, in words; ``(report, fix_plan)``."""
     p = Path(path).expanduser()
     if not p.exists():
         raise MergesmithError(f"{p} does not exist; check the path.")
     if not p.is_dir():
         raise MergesmithError(f"{p} is a file; choose the model folder that holds it.")
-    return inspect_folder(p)
+    return check_folder(p, base or None)
 
 
 def close_plan(plan, keep_source=None) -> None:
@@ -90,54 +89,53 @@ def make_demo(folder):
     return _make_demo(folder)
 
 
-# --- fix (issue 4; optional) --------------------------------------------------------------------
-
-FIX_FUNCTIONS = ("fix_folder", "fix", "run_fix")
+# --- fix -----------------------------------------------------------------------------------------
 
 
-def _fix_module():
-    if importlib.util.find_spec("mergesmith.core.fix") is None:
-        return None
-    return importlib.import_module("mergesmith.core.fix")
+def fix_available() -> bool:
+    """Whether this core can fix folders (mergesmith.core.fix)."""
+    return importlib.util.find_spec("mergesmith.core.fix") is not None
 
 
-def can_fix() -> bool:
-    mod = _fix_module()
-    return mod is not None and any(callable(getattr(mod, n, None)) for n in FIX_FUNCTIONS)
+def check_folder(path, base: Optional[str] = None):
+    """Inspect ``path``; also say what ``fix`` would do about each problem (None when it cannot).
+
+    Returns ``(report, fix_plan)``.
+    """
+    report = inspect_folder(path)
+    if not report.problems or not fix_available():
+        return report, None
+    from mergesmith.core.fix import plan_fix
+
+    try:
+        return report, plan_fix(path, base=base or None, report=report)
+    except MergesmithError:  # a base that is not there: plan without it
+        return report, plan_fix(path, report=report)
 
 
-def fix_folder(folder: str, base: Optional[str] = None):
-    """Apply core.fix to ``folder`` (into a new folder beside it, as the core does by default)."""
-    mod = _fix_module()
-    fn = next((getattr(mod, n) for n in FIX_FUNCTIONS if callable(getattr(mod, n, None))), None)
-    if fn is None:
-        raise MergesmithError("This version of Mergesmith cannot fix folders.")
-    params = pyinspect.signature(fn).parameters
-    kwargs = {}
-    if base and "base" in params:
-        kwargs["base"] = base
-    elif base and "from_base" in params:
-        kwargs["from_base"] = base
-    return fn(Path(folder), **kwargs)
+def free_folder(folder: Path) -> Path:
+    """``folder`` if it does not exist, else ``folder-2``, ``folder-3``..."""
+    candidate, n = folder, 1
+    while candidate.exists():
+        n += 1
+        candidate = folder.with_name(f"{folder.name}-{n}")
+    return candidate
 
 
-def fixed_folder(outcome, folder: str) -> Path:
-    """Where the fixed folder is (the core's answer, else the folder itself)."""
-    for attr in ("out", "path", "folder"):
-        value = getattr(outcome, attr, None)
-        if value:
-            return Path(value)
-    if isinstance(outcome, (str, Path)):
-        return Path(outcome)
-    return Path(folder)
+def run_fix(folder, base: Optional[str] = None, progress=None, cancel=None):
+    """Fix ``folder`` into a new folder beside it (``DIR-fixed``); the original is never changed."""
+    from mergesmith.core.fix import fix_folder
+
+    folder = Path(folder)
+    out = free_folder(folder.with_name(folder.name + "-fixed"))
+    return fix_folder(folder, base or None, out=out, progress=progress, cancel=cancel)
 
 
-def describe_fix(outcome, folder: str) -> str:
-    actions = getattr(outcome, "actions", None) or getattr(outcome, "done", None)
-    where = fixed_folder(outcome, folder)
-    if actions:
-        return f"Fixed {len(actions)} thing(s); the result is in {where}."
-    return f"Fixed; the result is in {where}."
+def fix_reason(reason: str) -> str:
+    """The core's reason a problem has no automatic fix, worded for the window."""
+    if "--from-base" in reason:
+        return "needs the base model to copy from: choose it as the base, then Fix again"
+    return reason
 
 
 # --- warming up ---------------------------------------------------------------------------------

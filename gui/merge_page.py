@@ -119,7 +119,7 @@ class MergePage(QWidget):
         self.options.changed.connect(self._push_options)
         self.start_button.clicked.connect(self._on_start_clicked)
         self.cancel_button.clicked.connect(controller.cancel)
-        self.result.fixRequested.connect(lambda folder: controller.fix(folder, "merge"))
+        self.result.fixRequested.connect(lambda folder: controller.fix(folder, "merge", controller.base_path))
 
         controller.sourceChanged.connect(self._on_source_changed)
         controller.planChanged.connect(self._on_plan_changed)
@@ -129,10 +129,10 @@ class MergePage(QWidget):
         controller.outputSuggested.connect(self._on_output_suggested)
         controller.stateChanged.connect(self._update_state)
         controller.started.connect(self._on_started)
-        controller.progressed.connect(self.progress.update_progress)
+        controller.progressed.connect(self._on_progressed)
         controller.merged.connect(self._on_merged)
-        controller.cancelled.connect(lambda: self.progress.finish("Cancelled; nothing was written."))
-        controller.failed.connect(lambda _text: self.progress.finish("Failed; nothing was written."))
+        controller.cancelled.connect(lambda: self._finish("Cancelled; nothing was written."))
+        controller.failed.connect(lambda _text: self._finish("Failed; nothing was written."))
         controller.inspected.connect(self._on_inspected)
         self._push_options()
         self._update_state()
@@ -177,28 +177,40 @@ class MergePage(QWidget):
             self.options.out.setPath(path)
             self._push_options()
 
-    def _on_started(self) -> None:
-        self.progress.begin()
+    def _mine(self) -> bool:
+        return self.controller.running_for == "merge"
 
-    def _on_merged(self, result, report) -> None:
+    def _on_started(self) -> None:
+        if self._mine():
+            self.progress.begin()
+
+    def _on_progressed(self, progress) -> None:
+        if self._mine():
+            self.progress.update_progress(progress)
+
+    def _finish(self, text: str) -> None:
+        if self._mine():
+            self.progress.finish(text)
+
+    def _on_merged(self, result, report, fixes) -> None:
         self.progress.finish(f"Done: {result.out.name}")
-        self.result.show_report(result.out, report)
+        self.result.show_report(result.out, report, fixes)
         self.tabs.setCurrentIndex(1)
         self._out_auto = False  # the default now exists; let the user choose the next one
 
-    def _on_inspected(self, target: str, report) -> None:
+    def _on_inspected(self, target: str, report, fixes) -> None:
         if target == "merge":
-            self.result.show_report(report.path, report)
+            self.progress.finish(f"Done: {report.path.name}")
+            self.result.show_report(report.path, report, fixes)
             self.tabs.setCurrentIndex(1)
 
     def _update_state(self) -> None:
         c = self.controller
-        merging = c.merging
         self.start_button.setEnabled(c.can_start)
         self.cancel_button.setEnabled(c.busy)
         for w in (self.source_picker, self.base_picker, self.visual_picker, self.options):
-            w.setEnabled(not merging)
-        self.result.fix_button.setEnabled(not c.job.is_busy)
+            w.setEnabled(not c.busy)
+        self.result.fix_button.setEnabled(not c.busy)
 
     def _show_visual(self, visible: bool) -> None:
         self.visual_picker.setVisible(visible)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from mergesmith.core.problems import sort_problems
 
+from .corecalls import fix_reason
 from .icons import status_icon
 from .results import problem_text
 
@@ -27,15 +28,24 @@ class ProblemList(QListWidget):
         self.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
         self.problems: list = []
 
-    def set_problems(self, problems: Iterable) -> None:
+    def set_problems(self, problems: Iterable, fixes=None) -> None:
+        """Show ``problems``; with a fix plan, each says what Fix would do about it (or why not)."""
         self.clear()
         self.problems = sort_problems(list(problems))
+        unfixed = {id(p): why for p, why in getattr(fixes, "unfixed", [])}
         for p in self.problems:
             where = f"{p.file}: " if p.file else ""
-            item = QListWidgetItem(status_icon(p.severity), f"{where}{problem_text(p)}")
+            text = f"{where}{problem_text(p)}"
+            if fixes is not None:
+                action = fixes.action_for(p)
+                if action is not None:
+                    text += f"\n\u2192 Fix: {action.title}"
+                elif id(p) in unfixed:
+                    text += f"\n\u2192 No automatic fix: {fix_reason(unfixed[id(p)])}"
+            item = QListWidgetItem(status_icon(p.severity), text)
             word = SEVERITY_WORDS.get(p.severity, p.severity)
-            item.setToolTip(f"{word} [{p.code}] {p.file}\n{problem_text(p)}")
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{word}: {where}{problem_text(p)}")
+            item.setToolTip(f"{word} [{p.code}] {p.file}\n{text}")
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{word}: {text}")
             item.setData(Qt.ItemDataRole.UserRole, p)
             self.addItem(item)
         self.setVisible(bool(self.problems))

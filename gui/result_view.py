@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QS
                                QVBoxLayout, QWidget)
 from PySide6.QtCore import Qt
 
-from . import corecalls
 from .icons import icon
 from .problem_list import ProblemList
 from .results import result_tree, summary_line
@@ -72,20 +71,27 @@ class ResultView(QWidget):
         self.clear()
 
     def clear(self) -> None:
-        self.folder, self.report = None, None
+        self.folder, self.report, self.fixes = None, None, None
         self.model.set_root(None)
         self.problems.set_problems([])
         self.summary.setText("Nothing checked yet.")
         self.fix_button.hide()
         self.open_button.setEnabled(False)
 
-    def show_report(self, folder, report) -> None:
-        self.folder, self.report = Path(folder), report
+    def show_report(self, folder, report, fixes=None) -> None:
+        """Show ``report`` on ``folder``; ``fixes`` (a core FixPlan) enables the Fix button."""
+        self.folder, self.report, self.fixes = Path(folder), report, fixes
         self.model.set_root(result_tree(folder, report.problems))
         self.tree.expandToDepth(0)
-        self.problems.set_problems(report.problems)
-        self.summary.setText(f"{folder}: {summary_line(report)}")
-        self.fix_button.setVisible(bool(report.problems) and corecalls.can_fix())
+        self.problems.set_problems(report.problems, fixes)
+        kind = f" ({report.kind})" if getattr(report, "kind", "") else ""
+        self.summary.setText(f"{folder}{kind}: {summary_line(report)}")
+        notes = getattr(report, "notes", None) or []
+        self.summary.setToolTip("\n".join(notes))
+        actions = list(getattr(fixes, "actions", []) or [])
+        self.fix_button.setVisible(bool(actions))
+        self.fix_button.setToolTip("Write a repaired copy beside this folder (this one is not changed):\n"
+                                   + "\n".join(f"\u2022 {a.title}" for a in actions))
         self.open_button.setEnabled(True)
 
     def open_folder(self) -> bool:

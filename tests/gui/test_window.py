@@ -50,7 +50,7 @@ def test_run_to_the_end_shows_the_checked_folder(window, qtbot, demo, tmp_path, 
     window.controller.progressed.connect(seen.append)
     with qtbot.waitSignal(window.controller.merged, timeout=30_000) as blocker:
         qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
-    result, report = blocker.args
+    result, report, _fixes = blocker.args
     assert result.out == out and out.is_dir()
     assert seen and seen[-1].done == seen[-1].total > 0
     assert page.tabs.currentIndex() == 1
@@ -216,3 +216,35 @@ def test_the_demo_button_builds_and_previews(window, qtbot, tmp_path):
     wait_plan(qtbot, window, timeout=60_000)
     assert Path(window.merge_page.source_picker.path()).parent == tmp_path / "demo"
     assert window.merge_page.start_button.isEnabled()
+
+
+def test_fix_writes_a_repaired_copy_and_shows_it(window, qtbot, demo, tmp_path):
+    import shutil
+
+    _, base = demo
+    damaged = tmp_path / "damaged"
+    shutil.copytree(base, damaged)
+    (damaged / "generation_config.json").unlink()
+    for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja"):
+        (damaged / name).unlink()
+    page = window.inspect_page
+    window.tabs.setCurrentWidget(page)
+    page.base_picker.setPath(str(base))
+    with qtbot.waitSignal(window.controller.inspected, timeout=15_000) as blocker:
+        page.picker.commit(str(damaged))
+    _, report, fixes = blocker.args
+    assert {"missing-tokenizer", "missing-generation-config"} <= report.codes
+    assert fixes is not None and fixes.actions
+    texts = [page.result.problems.item(i).text() for i in range(page.result.problems.count())]
+    assert any("Fix:" in t for t in texts)
+    assert page.result.fix_button.isVisibleTo(page)
+    with qtbot.waitSignal(window.controller.inspected, timeout=30_000) as blocker:
+        qtbot.mouseClick(page.result.fix_button, Qt.MouseButton.LeftButton)
+    _, fixed_report, _ = blocker.args
+    fixed = tmp_path / "damaged-fixed"
+    assert fixed_report.path == fixed and fixed.is_dir()
+    assert not {"missing-tokenizer", "missing-generation-config"} & fixed_report.codes
+    assert (fixed / "tokenizer.json").is_file() and not (damaged / "tokenizer.json").exists()
+    assert page.picker.path() == str(fixed)
+    names = {n.name for n in page.result.model.root.children}
+    assert "tokenizer.json" in names
