@@ -56,6 +56,7 @@ class MergeController(QObject):
     failed = Signal(str)
     inspected = Signal(str, object, object)  # target ("merge" or "inspect"), Report, FixPlan | None
     fixed = Signal(object)  # FixResult
+    verified = Signal(object)  # VerifyResult
 
     def __init__(self, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
@@ -72,6 +73,7 @@ class MergeController(QObject):
         self.report = None
         self.merging = False
         self.fixing = False
+        self.verifying = False
         self.running_for = ""  # the page whose run (merge or fix) is in progress
         self._cancel_requested = False
         self._source_stale = False
@@ -97,7 +99,7 @@ class MergeController(QObject):
     @property
     def busy(self) -> bool:
         """A merge or a fix (cancellable runs) is in progress."""
-        return self.merging or self.fixing or self.job.is_running_long
+        return self.merging or self.fixing or self.verifying or self.job.is_running_long
 
     # -- requests from the window
     def set_source(self, path: str) -> None:
@@ -146,6 +148,19 @@ class MergeController(QObject):
         self._cancel_requested = False
         self.stateChanged.emit()
         self._spawn(self._fix(str(folder), target, str(base or "")))
+        return True
+
+    def verify(self) -> bool:
+        """Recompute the last merge from its inputs and compare (core.verify)."""
+        if self.busy or self.result is None:
+            return False
+        self.verifying = True
+        self.running_for = "merge"
+        self._cancel_requested = False
+        self.stateChanged.emit()
+        options = dict(self.options)
+        self._spawn(self._verify(str(self.result.out), self.source_path, self.base_path,
+                                 options.get("iteration"), self.visual_encoder_path))
         return True
 
     def load_demo(self, folder: Optional[str] = None) -> None:
@@ -387,6 +402,28 @@ class MergeController(QObject):
             self.inspected.emit(target, report, fixes)
         finally:
             self.fixing = False
+            self._cancel_requested = False
+            self.stateChanged.emit()
+
+    async def _verify(self, out: str, source: str, base: str, iteration, visual: str) -> None:
+        self.started.emit()
+        self.log("info", f"Verifying {out} against {source} and {base}")
+        try:
+            if self._cancel_requested:
+                raise Cancelled()
+            result = await self.job.run(corecalls.verify, out, source, base, iteration, visual)
+        except Cancelled as exc:
+            self.say(INFO, exc.message.replace("nothing was written", "the check stopped"))
+            self.cancelled.emit()
+        except Exception as exc:  # noqa: BLE001
+            self.failed.emit(self._report_exception(exc, f"Verifying {out}"))
+        else:
+            for line in result.lines():
+                self.log("info" if result.ok else "error", line)
+            self.say(OK if result.ok else ERROR, corecalls.verify_sentence(result))
+            self.verified.emit(result)
+        finally:
+            self.verifying = False
             self._cancel_requested = False
             self.stateChanged.emit()
 

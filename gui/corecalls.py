@@ -138,6 +138,35 @@ def fix_reason(reason: str) -> str:
     return reason
 
 
+# --- verify --------------------------------------------------------------------------------------
+
+
+def verify_available() -> bool:
+    return importlib.util.find_spec("mergesmith.core.verify") is not None
+
+
+def verify(out, source, base, iteration=None, visual_encoder="", progress=None, cancel=None):
+    """Recompute every adapted tensor from the inputs and compare with ``out`` (core.verify)."""
+    from mergesmith.core.verify import verify as _verify
+
+    return _verify(out, source, base or None, iteration=iteration, visual_encoder=visual_encoder or None,
+                   progress=progress, cancel=cancel)
+
+
+def verify_sentence(result) -> str:
+    """One sentence about a VerifyResult."""
+    merged = sum(1 for c in result.checks if c.kind == "merged")
+    worst = result.worst
+    diff = ""
+    if worst is not None:
+        ulp = "an infinite" if worst.ulp == float("inf") else f"{int(worst.ulp)} ulp"
+        diff = f"; the largest difference is {ulp} (in {worst.name}, accepted up to {result.tolerance_ulp})"
+    if result.ok:
+        return f"Verified: {merged} merged tensor(s) recomputed from the inputs match{diff}. The merge is right."
+    first = result.problems[0].message if result.problems else ""
+    return f"The merge does NOT match its inputs{diff}. {first} Details are in the log."
+
+
 # --- warming up ---------------------------------------------------------------------------------
 
 

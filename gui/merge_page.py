@@ -13,6 +13,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
                                QTabWidget, QTreeView, QVBoxLayout, QWidget)
 
+from . import corecalls
 from .controller import MergeController
 from .icons import icon
 from .options import OptionsPanel
@@ -53,7 +54,7 @@ class MergePage(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._labels = {}
         for text, picker in (("&Training output:", self.source_picker), ("&Base model:", self.base_picker),
-                             ("&Visual encoder:", self.visual_picker)):
+                             ("Visual &encoder:", self.visual_picker)):
             label = QLabel(text, self)
             label.setBuddy(picker.combo)
             form.addRow(label, picker)
@@ -86,7 +87,7 @@ class MergePage(QWidget):
         self.result = ResultView(self)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(preview_split, icon("inspect"), "&Preview")
-        self.tabs.addTab(self.result, icon("ok"), "R&esult")
+        self.tabs.addTab(self.result, icon("ok"), "Res&ult")
         self.tabs.setTabToolTip(0, "What was detected and what the merge will write")
         self.tabs.setTabToolTip(1, "The merged folder, checked")
 
@@ -120,6 +121,8 @@ class MergePage(QWidget):
         self.start_button.clicked.connect(self._on_start_clicked)
         self.cancel_button.clicked.connect(controller.cancel)
         self.result.fixRequested.connect(lambda folder: controller.fix(folder, "merge", controller.base_path))
+        self.result.verifyRequested.connect(controller.verify)
+        controller.verified.connect(lambda _r: self._finish("Verified."))
 
         controller.sourceChanged.connect(self._on_source_changed)
         controller.planChanged.connect(self._on_plan_changed)
@@ -195,6 +198,7 @@ class MergePage(QWidget):
     def _on_merged(self, result, report, fixes) -> None:
         self.progress.finish(f"Done: {result.out.name}")
         self.result.show_report(result.out, report, fixes)
+        self.result.verify_button.setVisible(corecalls.verify_available())
         self.tabs.setCurrentIndex(1)
         self._out_auto = False  # the default now exists; let the user choose the next one
 
@@ -211,6 +215,7 @@ class MergePage(QWidget):
         for w in (self.source_picker, self.base_picker, self.visual_picker, self.options):
             w.setEnabled(not c.busy)
         self.result.fix_button.setEnabled(not c.busy)
+        self.result.verify_button.setEnabled(not c.busy and c.result is not None)
 
     def _show_visual(self, visible: bool) -> None:
         self.visual_picker.setVisible(visible)

@@ -24,6 +24,7 @@ class ResultView(QWidget):
     """Shows a Report over its folder; emits ``fixRequested(folder)``."""
 
     fixRequested = Signal(str)
+    verifyRequested = Signal()
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -47,15 +48,21 @@ class ResultView(QWidget):
         header.resizeSection(0, 280)
         self.problems = ProblemList(self)
         self.problems.hide()
-        self.fix_button = QPushButton(icon("fix"), "&Fix", self)
+        self.fix_button = QPushButton(icon("fix"), "Fi&x", self)
         self.fix_button.setToolTip("Repair what can be repaired (missing tokenizer or generation "
                                    "config, index, pickle weights), into a new folder")
         self.fix_button.clicked.connect(self._on_fix_clicked)
-        self.open_button = QPushButton(icon("open-external"), "&Open folder", self)
+        self.verify_button = QPushButton(icon("inspect"), "Verif&y", self)
+        self.verify_button.setToolTip("Recompute every merged tensor from the training output and the "
+                                      "base, and compare it with what was written")
+        self.verify_button.clicked.connect(self.verifyRequested)
+        self.verify_button.hide()
+        self.open_button = QPushButton(icon("open-external"), "Open in file mana&ger", self)
         self.open_button.setToolTip("Show the folder in the file manager")
         self.open_button.clicked.connect(self.open_folder)
         buttons = QHBoxLayout()
         buttons.addWidget(self.summary, 1)
+        buttons.addWidget(self.verify_button)
         buttons.addWidget(self.fix_button)
         buttons.addWidget(self.open_button)
         split = QSplitter(Qt.Orientation.Vertical, self)

@@ -62,6 +62,10 @@ def test_run_to_the_end_shows_the_checked_folder(window, qtbot, demo, tmp_path, 
     assert leftovers(tmp_path) == []
     assert settings.recent("source") == [str(source)]
     assert not page.start_button.isEnabled()  # the output now exists: a new plan is needed
+    assert page.result.verify_button.isVisibleTo(page) and page.result.verify_button.isEnabled()
+    with qtbot.waitSignal(window.controller.verified, timeout=30_000) as blocker:
+        qtbot.mouseClick(page.result.verify_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].ok and "The merge is right" in window.banner.text.text()
 
 
 def test_cancel_stops_within_a_second_and_leaves_nothing(window, qtbot, demo, tmp_path):
