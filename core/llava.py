@@ -11,7 +11,8 @@ What ``mergesmith merge`` writes for a LLaVA run::
     OUT/xtuner_config.py    the training config
 
 This is what ``xtuner chat OUT --llava OUT --visual-encoder ...`` and XTuner's conversion scripts
-expect, with the adapters already merged. The projector code files are Mergesmith's own
+expect, with the adapters already merged. ``--format llava-hf`` writes one
+``LlavaForConditionalGeneration`` folder instead (:mod:`.llava_hf`). The projector code files are Mergesmith's own
 implementation of XTuner's ``ProjectorConfig``/``ProjectorModel`` (same class and field names).
 """
 
@@ -24,7 +25,6 @@ from typing import Optional
 
 from . import formats
 from .basemodel import BaseModel, remote_code_files
-from .errors import PlanError
 from .plan import (Plan, PlannedFile, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files,
                    check_output, copy_file, default_out, index_file, json_file, open_base,
                    plan_lora_tensors, shard)
@@ -143,42 +143,87 @@ class VisionBase(BaseModel):
         return found
 
 
-def visual_encoder_folder(plan: Plan, source: Source, vit_dir: Path, dtype_rule) -> PlannedFolder:
-    """``visual_encoder/``: the ViT with its LoRA merged, or its fully trained weights."""
+def plan_vit_tensors(plan: Plan, source: Source, vit_dir: Path, dtype_rule):
+    """The visual encoder's tensors: LoRA merged, fully trained, or (frozen) the base as is.
+
+    Returns ``(tensors, config, vit)``; problems found go into ``plan`` under visual_encoder/.
+    """
     vit = VisionBase.open(vit_dir, role="visual encoder")
     sub = Plan(source, replace(plan.options, dtype="auto"), plan.out, base=vit)
     adapter_comp = source.component(VISUAL_ENCODER_ADAPTER)
+    full = source.component(VISUAL_ENCODER_FULL)
     if adapter_comp is not None:
         tensors, config = plan_lora_tensors(sub, vit, adapter_comp.adapter, sub.options)
     else:
-        comp = source.component(VISUAL_ENCODER_FULL)
-        tensors, config = plan_full_tensors(sub, vit, comp.store, dtype_rule, "visual encoder")
+        tensors, config = plan_full_tensors(sub, vit, full.store if full else None, dtype_rule, "visual encoder")
     for p in sub.problems:
         file = p.file if p.file.startswith(formats.VISUAL_ENCODER_DIR) else f"{formats.VISUAL_ENCODER_DIR}/{p.file}"
         plan.problem(p.code, p.severity, file, p.message)
+    plan.stats["visual_encoder"] = {"from": str(vit_dir), "tensors": len(tensors),
+                                    "merged": adapter_comp is not None, "trained": full is not None}
+    return tensors, config, vit
+
+
+def preprocessor_file(plan: Plan, source: Source, vit_dir: Path, where: str):
+    """``preprocessor_config.json`` of the visual encoder (or of the config's image processor)."""
+    pre = vit_dir / formats.PREPROCESSOR_CONFIG
+    if not pre.is_file() and source.extras.get("image_processor_dir"):
+        pre = Path(source.extras["image_processor_dir"]) / formats.PREPROCESSOR_CONFIG
+    if pre.is_file():
+        return copy_file(pre, "visual encoder")
+    plan.problem("missing-preprocessor", WARNING, where,
+                 f"Neither {vit_dir} nor the config's image processor path has preprocessor_config.json; "
+                 "copy it from where the visual encoder came from.")
+    return None
+
+
+def visual_encoder_folder(plan: Plan, source: Source, vit_dir: Path, dtype_rule) -> PlannedFolder:
+    """``visual_encoder/``: the ViT with its LoRA merged, or its fully trained weights."""
+    tensors, config, vit = plan_vit_tensors(plan, source, vit_dir, dtype_rule)
     folder = PlannedFolder(formats.VISUAL_ENCODER_DIR, title="visual encoder")
     folder.shards = shard(tensors, plan.options.max_shard_size)
     idx = index_file(folder.shards)
     if idx:
         folder.files.append(idx)
     folder.files.append(json_file(formats.CONFIG, config))
-    pre = vit_dir / formats.PREPROCESSOR_CONFIG
-    if not pre.is_file() and source.extras.get("image_processor_dir"):
-        pre = Path(source.extras["image_processor_dir"]) / formats.PREPROCESSOR_CONFIG
-    if pre.is_file():
-        folder.files.append(copy_file(pre, "visual encoder"))
-    else:
-        plan.problem("missing-preprocessor", WARNING, f"{formats.VISUAL_ENCODER_DIR}/{formats.PREPROCESSOR_CONFIG}",
-                     f"Neither {vit_dir} nor the config's image processor path has preprocessor_config.json; "
-                     "copy it from where the visual encoder came from.")
+    pre = preprocessor_file(plan, source, vit_dir, f"{formats.VISUAL_ENCODER_DIR}/{formats.PREPROCESSOR_CONFIG}")
+    if pre is not None:
+        folder.files.append(pre)
     for name in remote_code_files(vit_dir, vit.config):
         folder.files.append(copy_file(vit_dir / name, "visual encoder"))
     for path in vit.files():
         if formats.LICENSE_RE.match(path.name):
             folder.files.append(copy_file(path, "visual encoder"))
-    plan.stats["visual_encoder"] = {"from": str(vit_dir), "tensors": len(tensors),
-                                    "merged": adapter_comp is not None}
     return folder
+
+
+def plan_llm_tensors(plan: Plan, source: Source, base: BaseModel, options: PlanOptions):
+    """The LLM's tensors: LoRA merged, fully trained, or (frozen) the base as is; and its config."""
+    label = Path(source.extras.get("checkpoint", source.path)).name
+    adapter = source.llm_adapter
+    full = source.component(LLM_FULL)
+    plan.stats["llm"] = "LoRA merged" if adapter else ("fully trained" if full else "frozen (base)")
+    if adapter is not None:
+        return plan_lora_tensors(plan, base, adapter, options)
+    return plan_full_tensors(plan, base, full.store if full else None, base_dtype_rule(options), label)
+
+
+def check_projector(plan: Plan, source: Source, base: BaseModel) -> bool:
+    """Whether the checkpoint has a projector, and one that fits the base LLM (else a problem)."""
+    proj = source.component(PROJECTOR)
+    if proj is None:
+        label = Path(source.extras.get("checkpoint", source.path)).name
+        plan.problem("missing-projector", ERROR, formats.PROJECTOR_DIR,
+                     f"{label} is a LLaVA checkpoint without projector weights; it cannot be used. "
+                     "Point at the checkpoint of the stage that trained the projector.")
+        return False
+    want = hidden_size(base.config)
+    got = proj.details.get("llm_hidden_size")
+    if want is not None and got != want:
+        plan.problem("shape-mismatch", ERROR, formats.PROJECTOR_DIR,
+                     f"The projector outputs {got} features but the base LLM's hidden size is {want}; "
+                     f"the base {base.folder.name} is not the LLM this LLaVA was trained with.")
+    return True
 
 
 def vit_needed_problem(plan: Plan, source: Source, what: str) -> None:
@@ -197,23 +242,15 @@ class LlavaPlanner(Planner):
 
     def plan(self, source: Source, base, options: PlanOptions) -> Plan:
         source = _prepare(source, options)
-        if options.format == "llava-hf":
-            raise PlanError(
-                "--format llava-hf (one LlavaForConditionalGeneration folder) is not implemented yet; "
-                "merge with the default --format xtuner, which writes the merged LLM, projector/ and "
-                "visual_encoder/ that XTuner's convert_xtuner_weights_to_hf.py script takes.")
         base = open_base(base)
         plan = Plan(source, options, options.out or default_out(source), base=base)
-        label = Path(source.extras.get("checkpoint", source.path)).name
+        if options.format == "llava-hf":
+            from .llava_hf import plan_llava_hf
+
+            plan_llava_hf(plan, source, base, options)
+            return plan
         root = PlannedFolder("", title="merged LLM")
-        adapter = source.llm_adapter
-        if adapter is not None:
-            tensors, config = plan_lora_tensors(plan, base, adapter, options)
-        else:
-            comp = source.component(LLM_FULL)
-            tensors, config = plan_full_tensors(plan, base, comp.store if comp else None,
-                                                base_dtype_rule(options), label)
-        plan.stats["llm"] = "LoRA merged" if adapter else ("fully trained" if source.component(LLM_FULL) else "frozen (base)")
+        tensors, config = plan_llm_tensors(plan, source, base, options)
         root.shards = shard(tensors, options.max_shard_size)
         idx = index_file(root.shards)
         if idx:
@@ -225,18 +262,7 @@ class LlavaPlanner(Planner):
         plan.folders.append(root)
 
         inputs = [source.path, base.folder]
-        proj = source.component(PROJECTOR)
-        if proj is None:
-            plan.problem("missing-projector", ERROR, formats.PROJECTOR_DIR,
-                         f"{label} is a LLaVA checkpoint without projector weights; it cannot be used. "
-                         "Point at the checkpoint of the stage that trained the projector.")
-        else:
-            want = hidden_size(base.config)
-            got = proj.details.get("llm_hidden_size")
-            if want is not None and got != want:
-                plan.problem("shape-mismatch", ERROR, formats.PROJECTOR_DIR,
-                             f"The projector outputs {got} features but the base LLM's hidden size is {want}; "
-                             f"the base {base.folder.name} is not the LLM this LLaVA was trained with.")
+        if check_projector(plan, source, base):
             plan.folders.append(projector_folder(source))
 
         vit_trained = source.component(VISUAL_ENCODER_ADAPTER) or source.component(VISUAL_ENCODER_FULL)

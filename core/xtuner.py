@@ -22,7 +22,7 @@ from .sources import (DETECTORS, KIND_TITLES, LLM_ADAPTER, LLM_FULL, PROJECTOR, 
                       VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, Component, Source, has_tokenizer)
 from .stores import TensorStore
 from .xtuner_config import XTunerConfig, looks_like_config, parse_config, read_config
-from .xtuner_keys import (LLM, PEFT_WRAP, VIT, classify, lora_rank, lora_targets, peft_view,
+from .xtuner_keys import (LLM, VIT, classify, lora_rank, lora_targets, peft_view,
                           projector_layout, strip_view)
 
 WORK_DIR = "xtuner-work-dir"
@@ -298,6 +298,8 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
             extras["image_processor_dir"] = img
         extras["model_type"] = cfg.model_type
         extras["llm_dtype"] = cfg.llm_dtype
+        if cfg.is_llava:
+            extras["visual_select_layer"] = cfg.visual_select_layer
     else:
         source.notes.append("No training config was found (no config .py next to the checkpoint and "
                             "none in its meta); the base model path is unknown.")

@@ -271,6 +271,7 @@ class XTunerConfig:
     llm_lora: Optional[dict] = None
     visual_encoder_lora: Optional[dict] = None
     projector_depth: int = 2
+    visual_select_layer: int = -2
     freeze_llm: Optional[bool] = None
     freeze_visual_encoder: Optional[bool] = None
     notes: list[str] = field(default_factory=list)
@@ -363,6 +364,8 @@ def parse_config(text: str, path: Optional[Path] = None) -> XTunerConfig:
     cfg.image_processor_path = _path_of(env.get("image_processor")) or cfg.visual_encoder_path
     depth = model.get("projector_depth", 2)
     cfg.projector_depth = depth if isinstance(depth, int) else 2
+    layer = model.get("visual_select_layer", -2)
+    cfg.visual_select_layer = layer if isinstance(layer, int) else -2
     cfg.freeze_llm = _bool(model.get("freeze_llm"))
     cfg.freeze_visual_encoder = _bool(model.get("freeze_visual_encoder"))
     return cfg

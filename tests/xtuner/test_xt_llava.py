@@ -3,13 +3,11 @@
 import json
 from collections import OrderedDict
 
-import pytest
 import torch
 
 from builders import read_weights
-from conftest import LORA, assert_same, reference_merge
+from conftest import assert_same, reference_merge
 from mergesmith.core import detect
-from mergesmith.core.errors import PlanError
 from mergesmith.core.merge import merge, run_plan
 from mergesmith.core.plan import PlanOptions, make_plan
 from xt_builders import full_state_dict, llava_config, projector_state_dict, work_dir
@@ -104,7 +102,69 @@ def test_projector_for_another_llm(llm_base, tmp_path):
     assert [p.code for p in plan.problems if p.is_error] == ["shape-mismatch"]
 
 
-def test_llava_hf_format_is_refused_with_a_sentence(llava_run, llm_base, tmp_path):
-    wd, _ = llava_run
-    with pytest.raises(PlanError, match="--format llava-hf .* not implemented yet"):
-        make_plan(detect(wd), llm_base, PlanOptions(out=tmp_path / "out", format="llava-hf"))
+def test_llava_hf_format(llava_run, llm_base, vit_base, tmp_path):
+    from transformers import AutoTokenizer, LlavaForConditionalGeneration
+
+    wd, sd = llava_run
+    plan = make_plan(detect(wd), llm_base, PlanOptions(out=tmp_path / "out", format="llava-hf"))
+    assert plan.ok, plan.problems
+    run_plan(plan)
+    out = tmp_path / "out"
+    cfg = json.loads((out / "config.json").read_text())
+    tok = AutoTokenizer.from_pretrained(str(out))
+    assert cfg["model_type"] == "llava" and cfg["image_token_index"] == tok.convert_tokens_to_ids("<image>")
+    assert cfg["text_config"]["vocab_size"] == 128 and cfg["vision_feature_layer"] == -2
+    assert json.loads((out / "processor_config.json").read_text())["processor_class"] == "LlavaProcessor"
+    assert (out / "preprocessor_config.json").is_file()
+    written = read_weights(out)
+    assert "language_model.model.embed_tokens.weight" in written
+    assert "vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.weight" in written
+    llm = reference_merge(read_weights(llm_base), sd, "llm.", 2.0)
+    vit = reference_merge(read_weights(vit_base), sd, "visual_encoder.", 4.0, module_prefix="vision_model.")
+    want = {f"language_model.{k}": v for k, v in llm.items()}
+    want.update({f"vision_tower.vision_model.{k}": v for k, v in vit.items()})  # fp32, as trained
+    want.update({f"multi_modal_projector.linear_{1 if k.split('.')[2] == '0' else 2}.{k.rsplit('.', 1)[1]}": v
+                 for k, v in sd.items() if k.startswith("projector.")})
+    assert_same(written, want)
+    model, info = LlavaForConditionalGeneration.from_pretrained(str(out), output_loading_info=True)
+    assert not any(info.values()), info  # no missing, unexpected or mismatched keys
+    assert model.dtype == torch.bfloat16
+    assert torch.equal(model.model.language_model.state_dict()["layers.0.self_attn.q_proj.weight"],
+                       llm["model.layers.0.self_attn.q_proj.weight"])
+    assert torch.equal(model.model.vision_tower.state_dict()["encoder.layers.1.mlp.fc2.weight"],
+                       vit["encoder.layers.1.mlp.fc2.weight"].to(torch.bfloat16))
+    with torch.no_grad():  # one image token in the prompt per patch (32/8)^2 = 16, plus text
+        ids = torch.tensor([[1] + [cfg["image_token_index"]] * 16 + [5, 6]])
+        logits = model(input_ids=ids, pixel_values=torch.randn(1, 3, 32, 32, dtype=torch.bfloat16)).logits
+    assert logits.shape == (1, 19, 128) and torch.isfinite(logits.float()).all()
+
+
+def test_llava_hf_grows_the_vocabulary(llm_base, vit_base, tmp_path):
+    """A tokenizer that fills the embedding: <image> and <pad> make it grow to a multiple of 64."""
+    from builders import make_tokenizer
+
+
+    tok = tmp_path / "tok"
+    make_tokenizer(tok, vocab_size=128)
+    (tok / "special_tokens_map.json").unlink(missing_ok=True)
+    cfg = llava_config(str(llm_base), str(vit_base))
+    cfg = cfg.replace("pretrained_model_name_or_path=llm_name_or_path,\n    trust_remote_code=True,\n    padding_side",
+                      f"pretrained_model_name_or_path={str(tok)!r},\n    trust_remote_code=True,\n    padding_side")
+    wd = work_dir(tmp_path / "wd", cfg, {1: projector_state_dict(24, 32)})
+    plan = make_plan(detect(wd), llm_base, PlanOptions(out=tmp_path / "out", format="llava-hf", dtype="float32"))
+    assert plan.ok, plan.problems
+    run_plan(plan)
+    w = read_weights(tmp_path / "out")
+    emb = w["language_model.model.embed_tokens.weight"]
+    assert emb.shape[0] == 192 and emb.dtype == torch.float32
+    base_emb = read_weights(llm_base)["model.embed_tokens.weight"].float()
+    assert torch.equal(emb[:128], base_emb)
+    assert torch.equal(emb[150], base_emb.mean(0).to(torch.bfloat16).float())  # the mean, in the base dtype
+    assert w["vision_tower.vision_model.pre_layrnorm.weight"].dtype == torch.float32
+
+
+def test_llava_hf_needs_the_vision_tower(llm_base, tmp_path):
+    wd = work_dir(tmp_path / "p", llava_config(str(llm_base), "/x/clip"), {1: projector_state_dict(24, 32)})
+    plan = make_plan(detect(wd), llm_base, PlanOptions(out=tmp_path / "out", format="llava-hf"))
+    [p] = [p for p in plan.problems if p.is_error]
+    assert p.code == "missing-visual-encoder" and "even when it was frozen" in p.message
