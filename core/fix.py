@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from . import fix_actions as fa
-from . import formats
 from .errors import MergesmithError
 from .inspect import inspect_folder
 from .inspect_report import Report, fix_kind
@@ -238,5 +237,4 @@ def _backup_name(src: Path) -> Path:
     return candidate
 
 
-__all__ = ["FixAction", "FixPlan", "FixResult", "plan_fix", "run_fix", "fix_folder", "fix_kind",
-           "formats"]
+__all__ = ["FixAction", "FixPlan", "FixResult", "plan_fix", "run_fix", "fix_folder", "fix_kind"]

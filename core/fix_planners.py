@@ -74,6 +74,10 @@ def _plan_weights(plan, rel, folder, by_code, add, refuse) -> None:
     if blockers:
         refuse(probs, f"{blockers[0].file} is missing or damaged; copy it again first, then run fix")
         return
+    if _single_beside_index(folder):
+        refuse(probs, "both model.safetensors and a sharded index are here and either may be the current "
+                      "weights; delete the stale one, then run fix")
+        return
     rewrite = by_code.get("pickle-weights") or (by_code.get("shard-oversize") and plan.max_shard_size)
     if rewrite:
         _plan_rewrite(plan, rel, folder, probs, add)
@@ -116,6 +120,13 @@ def _plan_rewrite(plan, rel, folder, probs, add) -> None:
     add(f"{what}: {len(shards)} shard(s) of at most {formats.format_size(size)}"
         f"{', removing the pickles' if pickles else ''}", probs, rewrite, writes=names,
         removes=[r for r in removes if r not in names])
+
+
+def _single_beside_index(folder: Path) -> bool:
+    if not ((folder / formats.SAFE_WEIGHTS).is_file() and (folder / formats.SAFE_INDEX).is_file()):
+        return False
+    doc = _read(folder / formats.SAFE_INDEX) or {}
+    return formats.SAFE_WEIGHTS not in set((doc.get("weight_map") or {}).values())
 
 
 def _ties(folder: Path) -> bool:

@@ -37,7 +37,7 @@ from .inspect_config import (check_architecture_known, check_config, check_dtype
                              check_remote_code, read_json)
 from .inspect_layouts import (check_adapter, check_processor, check_projector, check_work_dir, hidden_size,
                               is_work_dir, llava_expected, missing_projector, read_sub_config)
-from .inspect_report import CODES, Report, fix_kind, join
+from .inspect_report import CODES, Report, fix_kind
 from .inspect_tokenizer import check_tokenizer
 from .inspect_weights import WeightsView, check_weights
 from .progress import CancelToken, ProgressCallback
@@ -113,11 +113,21 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
     if kind == WORK_DIR:
         check_work_dir(report, path)
     elif kind == ADAPTER:
-        check_adapter(report, path, base=_open_base(base))
-        if any((path / n).is_file() for n in ("tokenizer.json", "tokenizer_config.json")):
-            check_tokenizer(report, path, load=deep, generation_eos=True)
+        base_model = _open_base(base)
+        try:
+            adapter = check_adapter(report, path, base=base_model)
+            if any((path / n).is_file() for n in ("tokenizer.json", "tokenizer_config.json")):
+                rows = _adapter_rows(adapter, base_model)
+                check_tokenizer(report, path, embedding_rows=rows, load=deep, generation_eos=True,
+                                embedding_name="the embedding the merged model will have")
+        finally:
+            _close(base_model)
     elif kind == CONVERTED:
-        _check_converted(ctx, path, _open_base(base))
+        base_model = _open_base(base)
+        try:
+            _check_converted(ctx, path, base_model)
+        finally:
+            _close(base_model)
     elif kind == UNKNOWN:
         report.problem("missing-config", formats.CONFIG,
                        "This folder holds no model: no config.json, no weights, no adapter and no training "
@@ -223,6 +233,24 @@ def _open_base(base):
     from .basemodel import BaseModel
 
     return base if isinstance(base, BaseModel) else BaseModel.open(base)
+
+
+def _close(base_model) -> None:
+    if base_model is not None:
+        base_model.close()
+
+
+def _adapter_rows(adapter, base_model) -> Optional[int]:
+    """Rows of the input embedding after merging: the adapter's saved one, else the base's."""
+    if base_model is None:
+        return None
+    if adapter is not None:
+        infos = adapter.store.infos()
+        for rel, aname in adapter.replacements.items():
+            if rel.endswith(EMBEDDING_SUFFIXES) and len(infos[aname].shape) == 2:
+                return infos[aname].shape[0]
+    name = base_model.input_embedding
+    return base_model.infos[name].shape[0] if name else None
 
 
 def _has_vocab(config: dict) -> bool:

@@ -155,7 +155,10 @@ def _check_index(report: Report, view: WeightsView, index_path: Path) -> None:
                 mismatches.append(f"{f} holds {tensor}, which the index maps to {where}")
     for f in sorted(set(view.shards) - named):
         extra = unindexed.get(f, [])
-        if extra:
+        if f == formats.SAFE_WEIGHTS:
+            mismatches.append(f"{f} is here too, and transformers loads it alone, ignoring the index and its "
+                              "shards; keep one of the two layouts")
+        elif extra:
             mismatches.append(f"{f} holds {len(extra)} tensor(s) the index does not list "
                               f"({', '.join(extra[:2])}{'...' if len(extra) > 2 else ''})")
         else:

@@ -74,7 +74,7 @@ def read_header(path: str | os.PathLike, *, check_size: bool = True) -> Safetens
     path = Path(path)
     try:
         size = path.stat().st_size
-        with open(path, "rb") as f:
+        with open(path, "rb", buffering=0) as f:  # unbuffered: read the header, not the data after it
             head = f.read(8)
             if len(head) < 8:
                 raise CorruptFileError(

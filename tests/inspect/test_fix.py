@@ -252,3 +252,11 @@ def test_cli_fix(good, base, capsys):
     assert run_cli("fix", good, "--from-base", base, "--in-place", "--json") == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["in_place"] and doc["report"]["ok"] and doc["backup"] is None  # nothing replaced, only added
+
+
+def test_refuses_to_guess_between_single_file_and_index(good, model_cache):
+    from mergesmith.core.fix import plan_fix
+
+    shutil.copy(model_cache("llama") / "model.safetensors", good / "model.safetensors")
+    plan = plan_fix(good)
+    assert plan.actions == [] and "stale" in plan.unfixed[0][1]

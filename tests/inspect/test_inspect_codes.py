@@ -362,3 +362,19 @@ def test_deepspeed_checkpoint_without_model_states(tmp_path):
     (wd / "iter_30.pth").mkdir()
     torch.save({}, wd / "iter_30.pth" / "bf16_zero_pp_rank_0_mp_rank_00_optim_states.pt")
     assert codes(wd) == {"corrupt-checkpoint"}
+
+
+def test_single_file_beside_an_index(good, model_cache):
+    """transformers loads model.safetensors alone when it exists: a stale one beside an index is an error."""
+    shutil.copy(model_cache("llama") / "model.safetensors", good / "model.safetensors")
+    assert codes(good) == {"index-mismatch"}
+
+
+def test_adapter_tokenizer_larger_than_base_embeddings(adapter, model_cache):
+    from builders import make_tokenizer
+
+    tok = make_tokenizer(adapter)
+    tok.add_tokens([f"new{i}" for i in range(20)])
+    tok.save_pretrained(str(adapter))
+    assert codes(adapter) == set()  # without a base, the rows are unknown
+    assert codes(adapter, base=model_cache("llama")) == {"vocab-mismatch"}
