@@ -52,6 +52,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from .settings import Settings
     from .theme import apply_theme
 
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        _quiet_offscreen_messages()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("Mergesmith")
     app.setOrganizationName("Mergesmith")
@@ -111,6 +113,17 @@ async def _screenshot(window, args) -> int:
     print(f"{'Saved' if ok else 'Could not save'} {out}", file=sys.stderr)
     window.close()
     return 0 if ok else 1
+
+
+def _quiet_offscreen_messages() -> None:
+    """The offscreen platform says "does not support propagateSizeHints()" for every window."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(_mode, _context, message: str) -> None:
+        if "propagateSizeHints" not in message:
+            sys.stderr.write(message + "\n")
+
+    qInstallMessageHandler(handler)
 
 
 def _install_excepthook(window) -> None:

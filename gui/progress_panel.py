@@ -56,7 +56,12 @@ class ProgressPanel(QWidget):
         self.last: Optional[Progress] = None
         self.reset()
 
+    def _show_text(self, shown: bool) -> None:
+        self.overall.setTextVisible(shown)
+        self.file_bar.setTextVisible(shown)
+
     def begin(self) -> None:
+        self._show_text(True)
         self._t0 = time.monotonic()
         self.last = None
         self.overall.setValue(0)
@@ -65,6 +70,7 @@ class ProgressPanel(QWidget):
         self.file_label.setText("")
 
     def reset(self) -> None:
+        self._show_text(False)
         self._t0 = None
         self.overall.setValue(0)
         self.file_bar.setValue(0)

@@ -252,3 +252,41 @@ def test_fix_writes_a_repaired_copy_and_shows_it(window, qtbot, demo, tmp_path):
     assert page.picker.path() == str(fixed)
     names = {n.name for n in page.result.model.root.children}
     assert "tokenizer.json" in names
+
+
+@pytest.fixture
+def llava_run(tmp_path, model_cache):
+    """A LLaVA fine-tune work_dir (LLM LoRA + ViT LoRA + projector) with XTuner's keys."""
+    import sys
+    from collections import OrderedDict
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "xtuner"))
+    from xt_builders import (base_linears, llava_config, lora_state_dict, make_vit, projector_state_dict,
+                             work_dir)
+
+    llm = model_cache("llama")
+    vit = make_vit(tmp_path / "vit")
+    sd = OrderedDict()
+    sd.update(lora_state_dict(base_linears(vit), "visual_encoder.", 4, seed=11, module_prefix="vision_model."))
+    sd.update(lora_state_dict(base_linears(llm), "llm.", 4, seed=12))
+    sd.update(projector_state_dict(24, 32))
+    lora = dict(r=4, lora_alpha=8, lora_dropout=0.05, bias="none")
+    cfg = llava_config(str(llm), str(vit), llm_lora=lora, vit_lora=lora)
+    return work_dir(tmp_path / "llava_ft", cfg, {30: sd}, name="llava_lora"), llm, vit
+
+
+def test_llava_asks_for_the_visual_encoder_and_merges(window, qtbot, llava_run, tmp_path):
+    source, llm, vit = llava_run
+    page = window.merge_page
+    page.options.out.commit(str(tmp_path / "merged"))
+    window.open_paths(str(source))
+    wait_plan(qtbot, window)
+    assert page.base_picker.path() == str(llm) and page.visual_picker.path() == str(vit)
+    assert page.visual_picker.isVisibleTo(page) and page.options.format.isVisibleTo(page)
+    roles = {n.name for n in page.preview_model.root.find("Training output").children}
+    assert {"LLM adapter", "Projector"} <= roles
+    with qtbot.waitSignal(window.controller.merged, timeout=30_000) as blocker:
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    result, report, _ = blocker.args
+    assert (result.out / "projector").is_dir()
+    assert "projector/" in {n.name for n in page.result.model.root.children}
