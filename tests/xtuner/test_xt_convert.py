@@ -133,3 +133,25 @@ def test_convert_dry_run_json(sft_run, tmp_path, capsys):
     assert {f["path"] for f in doc["files"]} == {"adapter_model.safetensors", "adapter_config.json", "README.md",
                                                  "xtuner_config.py"}
     assert doc["source"]["iteration"] == 40 and not (tmp_path / "hf").exists()
+
+
+def test_convert_from_deepspeed_folder(llm_base, llm_linears, tmp_path):
+    from xt_builders import save_deepspeed
+
+    sd = lora_state_dict(llm_linears, "llm.", 4, seed=24)
+    cfg = sft_config(str(llm_base), LORA)
+    (tmp_path / "wd").mkdir()
+    (tmp_path / "wd" / "cfg.py").write_text(cfg)
+    save_deepspeed(tmp_path / "wd" / "iter_8.pth", sd, stage=2, world=3, cfg_text=cfg)
+    convert(tmp_path / "wd" / "iter_8.pth", tmp_path / "hf")
+    weights = read_weights(tmp_path / "hf")
+    want = _peft_names(sd, "llm.")
+    assert sorted(weights) == sorted(want) and all(torch.equal(weights[k], want[k]) for k in want)
+
+
+def test_llava_convert_float16_halves_only_the_llm(llava_run, tmp_path):
+    wd, _ = llava_run
+    convert(wd, tmp_path / "hf", dtype="float16")
+    assert {v.dtype for v in read_weights(tmp_path / "hf" / "llm_adapter").values()} == {torch.float16}
+    assert {v.dtype for v in read_weights(tmp_path / "hf" / "visual_encoder_adapter").values()} == {torch.float32}
+    assert {v.dtype for v in read_weights(tmp_path / "hf" / "projector").values()} == {torch.float32}
