@@ -162,14 +162,15 @@ def verify(out, source, base, *, logits: bool = False, all_tensors: bool = False
         if bad:
             raise PlanError("The merge cannot be recomputed: " + " ".join(p.message for p in bad[:3]))
         _compare(plan, out, result, all_tensors, progress, cancel)
+        if logits:
+            from .verify_logits import compare_logits
+
+            progress(Progress("verify", 0, 0, None, 0, 0, "Running both models on a test prompt"))
+            compare_logits(plan, out, result)
     finally:
         if plan.base is not None:
             plan.base.close()
         plan.source.close()
-    if logits:
-        from .verify_logits import compare_logits
-
-        compare_logits(plan, out, result)
     result.seconds = time.perf_counter() - t0
     return result
 

@@ -60,11 +60,12 @@ def choose_dtype(params: int, avail: Optional[int]) -> Optional[torch.dtype]:
 
 def compare_logits(plan, out: Path, result) -> None:
     adapter = plan.source.llm_adapter
-    if adapter is None or adapter.path is None or not (Path(adapter.path) / formats.ADAPTER_CONFIG).is_file():
-        result.notes.append("Logits were not compared: that needs the adapter as a PEFT folder "
-                            "(adapter_config.json); convert the checkpoint first (mergesmith convert).")
+    if adapter is None or plan.base is None:
+        result.notes.append("Logits were not compared: that needs an LLM adapter and its base model.")
         return
-    if plan.base is None:
+    if not _on_disk(adapter) and not _peft_state(adapter):
+        result.notes.append("Logits were not compared: the adapter's tensors are not named as PEFT names "
+                            "them; convert the checkpoint first (mergesmith convert).")
         return
     params = _params(plan)
     dtype = choose_dtype(params, available_memory())
@@ -72,7 +73,6 @@ def compare_logits(plan, out: Path, result) -> None:
         result.notes.append(f"Logits were not compared: two copies of a {params / 1e9:.1f}B-parameter model do not "
                             "fit in the memory available.")
         return
-    from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
     from transformers.utils import logging as hf_logging
@@ -97,7 +97,7 @@ def compare_logits(plan, out: Path, result) -> None:
             vocab = plan.config_changes.get("vocab_size")
             if vocab:
                 base.resize_token_embeddings(vocab["to"], mean_resizing=False)
-            peft = PeftModel.from_pretrained(base, str(adapter.path)).eval()
+            peft = _peft_model(base, adapter).eval()
             with torch.no_grad():
                 lp = peft(ids).logits.float()
                 with peft.disable_adapter():
@@ -120,6 +120,38 @@ def compare_logits(plan, out: Path, result) -> None:
                        f"On a test prompt the merged model's logits differ from base + adapter by {d_mp:.3g}, "
                        f"{ratio:.0%} of the adapter's own effect ({d_bp:.3g}); the merge does not reproduce the "
                        "adapter. Merge again from the right inputs.")
+
+
+def _on_disk(adapter) -> bool:
+    return adapter.path is not None and (Path(adapter.path) / formats.ADAPTER_CONFIG).is_file()
+
+
+def _peft_state(adapter) -> dict:
+    """The adapter's tensors under the names PEFT saves them with (``base_model.model.<module>...``)."""
+    out = {}
+    for name in adapter.store.infos():
+        at = name.find("base_model.model.")
+        if at < 0:
+            return {}
+        out[name[at:].replace(".default.", ".")] = name
+    return out
+
+
+def _peft_model(base, adapter):
+    """base + adapter as PEFT runs it: from the folder when there is one, else from the tensors."""
+    from peft import LoraConfig, PeftModel, get_peft_model, set_peft_model_state_dict
+
+    if _on_disk(adapter):
+        return PeftModel.from_pretrained(base, str(adapter.path))
+    fields = set(LoraConfig.__dataclass_fields__)
+    config = LoraConfig(**{k: v for k, v in adapter.config.items() if k in fields and k != "peft_type"})
+    model = get_peft_model(base, config)
+    state = {k: adapter.store.tensor(n).clone() for k, n in _peft_state(adapter).items()}
+    result = set_peft_model_state_dict(model, state)
+    unexpected = getattr(result, "unexpected_keys", None) or []
+    if unexpected:
+        raise ValueError(f"PEFT does not know {len(unexpected)} adapter tensor(s), e.g. {unexpected[0]}")
+    return model
 
 
 def _prompt_ids(out: Path, config) -> torch.Tensor:

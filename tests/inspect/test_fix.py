@@ -260,3 +260,20 @@ def test_refuses_to_guess_between_single_file_and_index(good, model_cache):
     shutil.copy(model_cache("llama") / "model.safetensors", good / "model.safetensors")
     plan = plan_fix(good)
     assert plan.actions == [] and "stale" in plan.unfixed[0][1]
+
+
+def test_projector_code_from_mergesmith(model_cache, tmp_path):
+    """XTuner's projector code, shipped with Mergesmith, is copied back without any base."""
+    from mergesmith.core.fix_planners import _shipped_projector_file
+
+    from inspecthelpers import make_llava
+
+    if _shipped_projector_file("modeling_projector.py") is None:
+        pytest.skip("resources/projector is not installed")
+    llava = make_llava(tmp_path / "llava", model_cache("llama"))
+    (llava / "projector" / "modeling_projector.py").unlink()
+    result = fix(llava)
+    assert result.report.problems == []
+    assert (result.out / "projector" / "modeling_projector.py").read_bytes() == \
+        _shipped_projector_file("modeling_projector.py").read_bytes()
+    assert (result.out / "visual_encoder" / "preprocessor_config.json").is_file()

@@ -133,3 +133,16 @@ def test_converted_xtuner_source(base, tmp_path):
     result = verify(tmp_path / "out", conv, base, logits=True)
     assert result.ok, result.lines()
     assert result.worst.ulp == 0 and result.logits is not None
+
+
+def test_xtuner_checkpoint_source_with_logits(tmp_path):
+    """A raw XTuner work_dir (issue 3's reader): tensors recomputed, logits via a PEFT model built from them."""
+    pytest.importorskip("mergesmith.core.xtuner")
+    from mergesmith.core.demo import make_demo
+    from mergesmith.core.merge import merge
+
+    source, base = make_demo(tmp_path / "demo")
+    merge(source, base, tmp_path / "out")
+    result = verify(tmp_path / "out", source, base, logits=True)
+    assert result.ok, result.lines()
+    assert result.worst.ulp == 0 and result.logits["ratio"] < 0.25
