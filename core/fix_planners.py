@@ -295,9 +295,11 @@ def _plan_files(plan, rel, folder, by_code, add, refuse) -> None:
 def _shipped_projector_file(name: str) -> Optional[Path]:
     """XTuner's projector code as Mergesmith ships it (resources/projector/), if present."""
     try:
-        from importlib.resources import files
-
-        path = Path(str(files("mergesmith.resources") / "projector" / name))
-        return path if path.is_file() else None
-    except (ModuleNotFoundError, TypeError):
+        import mergesmith.resources as res
+    except ImportError:  # pragma: no cover
         return None
+    for folder in list(getattr(res, "__path__", [])):  # a regular or (editable) namespace package
+        path = Path(folder) / "projector" / name
+        if path.is_file():
+            return path
+    return None
