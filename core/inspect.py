@@ -180,7 +180,11 @@ class _Context:
             config_broken = config is None and (folder / formats.CONFIG).exists()
             check_tokenizer(report, folder, rel, embedding_rows=rows, embedding_name=embed or "the input embedding",
                             load=self.deep and not config_broken, generation_eos=_has_eos(folder, config))
-        if self.deep and known and weights.tensors:
+        quantized = config is not None and bool(config.get("quantization_config"))
+        if quantized:
+            report.note(f"{rel or 'The model'} is quantized ({(config.get('quantization_config') or {}).get('quant_method', '?')}); "
+                        "its weight names were not compared with the architecture.")
+        elif self.deep and known and weights.tensors:
             from .inspect_arch import check_architecture
 
             check_architecture(report, folder, rel, config, weights.tensors, read_rows=_sampler(weights))

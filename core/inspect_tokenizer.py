@@ -71,7 +71,9 @@ def check_tokenizer(report: Report, folder: Path, rel: str = "", *, embedding_ro
     if load and not config.get("auto_map"):
         loaded, error = _load(folder)
         if error is not None:
-            if any(h in error.lower() for h in MISSING_LIBRARY_HINTS):
+            # A slow-only tokenizer (tokenizer.model, vocab.txt) may need libraries this machine lacks;
+            # without tokenizer.json we cannot tell a missing library from a broken file.
+            if any(h in error.lower() for h in MISSING_LIBRARY_HINTS) or "tokenizer.json" not in names:
                 report.note(f"The tokenizer{f' in {rel}/' if rel else ''} was not loaded: {error}")
             else:
                 report.problem("broken-tokenizer", join(rel, "tokenizer_config.json"),

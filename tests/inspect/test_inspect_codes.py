@@ -378,3 +378,31 @@ def test_adapter_tokenizer_larger_than_base_embeddings(adapter, model_cache):
     tok.save_pretrained(str(adapter))
     assert codes(adapter) == set()  # without a base, the rows are unknown
     assert codes(adapter, base=model_cache("llama")) == {"vocab-mismatch"}
+
+
+def test_quantized_models_are_not_compared_by_name(good):
+    def quantize(s):
+        s["model.layers.0.mlp.up_proj.weight_scale"] = torch.ones(1, dtype=torch.bfloat16)
+    rewrite_shard(good, "model.layers.0.mlp.up_proj.weight", quantize)
+    assert codes(good) == {"unexpected-weights"}
+    edit_json(good / "config.json", quantization_config={"quant_method": "fp8"})
+    r = report(good)
+    assert r.problems == [] and "quantized" in r.notes[0]
+
+
+def test_numbering_gap_without_index(good):
+    (good / INDEX).unlink()
+    (good / "model-00002-of-00003.safetensors").unlink()
+    r = report(good)
+    assert r.codes == {"index-mismatch", "missing-shard", "missing-weights"}
+    assert [p.file for p in r.problems if p.code == "missing-shard"] == ["model-00002-of-00003.safetensors"]
+
+
+def test_every_code_has_a_test():
+    """Each code of the table is exercised somewhere in these tests."""
+    from pathlib import Path
+
+    from mergesmith.core.inspect_report import CODES
+
+    text = "".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
+    assert not [c for c in CODES if f'"{c}"' not in text]
