@@ -255,7 +255,7 @@ def open_checkpoint(path) -> tuple[Any, bool]:
         The file is missing, truncated, damaged, a TorchScript archive, or not a checkpoint.
     """
     path = Path(path)
-    label = path.name
+    label = str(path)
     try:
         with open(path, "rb") as f:
             magic = f.read(4)

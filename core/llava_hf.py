@@ -12,7 +12,9 @@ The tokenizer gets ``<image>`` (and ``<pad>`` when it has no pad token), and the
 a multiple of 64 rows, as XTuner does. XTuner fills the new rows with random samples around the
 mean embedding; we use the mean itself, so the output is reproducible. Unlike XTuner, the vision
 tower is always written (XTuner leaves a frozen one out and then fails to load it, issue #827),
-so the visual encoder's folder is needed even when it was frozen.
+so the visual encoder's folder is needed even when it was frozen; and the whole folder is written
+in the LLM's dtype (XTuner keeps the vision tower and projector in float32), since transformers
+loads one model in one dtype anyway.
 """
 
 from __future__ import annotations
@@ -160,7 +162,9 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
     text = _clean(text)
     text["vocab_size"] = new_rows
 
-    # the projector and the vision tower
+    # the projector and the vision tower, in the LLM's dtype: one model is loaded in one dtype
+    llm_dtype = next((t.dtype for t in llm_tensors if t.dtype in formats.FLOAT_CODES), "F16")
+    explicit = explicit or llm_dtype
     proj_store = source.component(PROJECTOR).store
     pinfos = proj_store.infos()
     from .plan import PlannedTensor
@@ -186,7 +190,6 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
     vision = vision_config(vit)
     strategy = "full" if str(vision.get("model_type", "")).startswith("siglip") else "default"
     patch, size = vision.get("patch_size", 14), vision.get("image_size", 336)
-    llm_dtype = next((t.dtype for t in llm_tensors if t.dtype in formats.FLOAT_CODES), "F16")
     dtype_key = "dtype" if "dtype" in base.config else "torch_dtype"
     config = {
         "architectures": ["LlavaForConditionalGeneration"],

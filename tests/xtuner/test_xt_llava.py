@@ -122,8 +122,9 @@ def test_llava_hf_format(llava_run, llm_base, vit_base, tmp_path):
     llm = reference_merge(read_weights(llm_base), sd, "llm.", 2.0)
     vit = reference_merge(read_weights(vit_base), sd, "visual_encoder.", 4.0, module_prefix="vision_model.")
     want = {f"language_model.{k}": v for k, v in llm.items()}
-    want.update({f"vision_tower.vision_model.{k}": v for k, v in vit.items()})  # fp32, as trained
-    want.update({f"multi_modal_projector.linear_{1 if k.split('.')[2] == '0' else 2}.{k.rsplit('.', 1)[1]}": v
+    bf16 = torch.bfloat16  # one model, one dtype: the LLM's
+    want.update({f"vision_tower.vision_model.{k}": v.to(bf16) for k, v in vit.items()})
+    want.update({f"multi_modal_projector.linear_{1 if k.split('.')[2] == '0' else 2}.{k.rsplit('.', 1)[1]}": v.to(bf16)
                  for k, v in sd.items() if k.startswith("projector.")})
     assert_same(written, want)
     model, info = LlavaForConditionalGeneration.from_pretrained(str(out), output_loading_info=True)
