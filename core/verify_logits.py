@@ -73,8 +73,6 @@ def compare_logits(plan, out: Path, result) -> None:
         result.notes.append(f"Logits were not compared: two copies of a {params / 1e9:.1f}B-parameter model do not "
                             "fit in the memory available.")
         return
-    from transformers import AutoModelForCausalLM
-
     from transformers.utils import logging as hf_logging
 
     log = logging.getLogger("transformers")
@@ -82,6 +80,22 @@ def compare_logits(plan, out: Path, result) -> None:
     log.setLevel(logging.ERROR)
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
+    try:
+        lm, lp, lb, ids = _run_both(plan, out, adapter, dtype)
+    except Exception as exc:  # a model class transformers cannot run as a causal LM, a PEFT refusal...
+        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        result.notes.append(f"Logits were not compared: the models could not be run here ({text}).")
+        return
+    finally:
+        log.setLevel(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+    _verdict(result, lm, lp, lb, ids, dtype)
+
+
+def _run_both(plan, out: Path, adapter, dtype):
+    from transformers import AutoModelForCausalLM
+
     merged = peft = None
     try:
         with warnings.catch_warnings():
@@ -103,11 +117,12 @@ def compare_logits(plan, out: Path, result) -> None:
                 with peft.disable_adapter():
                     lb = peft(ids).logits.float()
     finally:
-        log.setLevel(level)
-        if bars:
-            hf_logging.enable_progress_bar()
         del merged, peft
         gc.collect()
+    return lm, lp, lb, ids
+
+
+def _verdict(result, lm, lp, lb, ids, dtype) -> None:
     d_mp = float((lm - lp).abs().max())
     d_bp = float((lb - lp).abs().max())
     agree = float((lm.argmax(-1) == lp.argmax(-1)).float().mean())
