@@ -39,10 +39,27 @@ def settings(tmp_path):
     return Settings.at(str(tmp_path / "settings.ini"))
 
 
+@pytest.fixture(autouse=True)
+def no_dangling_job_threads():
+    """Every test ends with the job thread (and the engine's writer) stopped (napari-style)."""
+    import threading
+
+    yield
+    deadline = time.monotonic() + 5
+    alive = []
+    while time.monotonic() < deadline:
+        alive = [t.name for t in threading.enumerate() if t.name.startswith("mergesmith-")]
+        if not alive:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"threads left running after the test: {alive}")
+
+
 @pytest.fixture
-def window(qloop, qtbot, settings):
+def window(qloop, qtbot, qapp, settings):
     from mergesmith.gui.main_window import MainWindow
 
+    qapp.setQuitOnLastWindowClosed(False)  # closing a window must never quit the test's app
     w = MainWindow(settings)
     w.show()
     qtbot.waitExposed(w)
