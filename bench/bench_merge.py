@@ -49,8 +49,12 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))  # builders.make_tokenizer
 
 PY = sys.executable
-# What the ``mergesmith`` console script runs, started the same way on any snapshot of core/.
-MERGESMITH = [PY, "-c", "import sys; from mergesmith.core.cli import main; sys.exit(main())"]
+# What the ``mergesmith`` console script runs, started the same way on any snapshot of core/,
+# with the editable install's import hook removed: otherwise a module the snapshot lacks (say a
+# plugin added since) would be imported from the live working tree.
+NO_EDITABLE = ("sys.meta_path[:] = [f for f in sys.meta_path "
+               "if not getattr(f, '__module__', '').startswith('__editable__')]")
+MERGESMITH = [PY, "-c", f"import sys; {NO_EDITABLE}; from mergesmith.core.cli import main; sys.exit(main())"]
 TIME = "/usr/bin/time"
 TOOLS = ("mergesmith", "peft", "cp")
 PROJ = (("self_attn", "q_proj"), ("self_attn", "k_proj"), ("self_attn", "v_proj"),
@@ -234,6 +238,7 @@ def snapshot(rev: str, work: Path) -> tuple[Path, str]:
 def use_snapshot(folder: Path) -> None:
     """Make this process and every child import ``mergesmith.core`` from ``folder``."""
     sys.path.insert(0, str(folder))
+    exec(NO_EDITABLE)
     ENV["PYTHONPATH"] = os.pathsep.join([str(folder), *filter(None, [os.environ.get("PYTHONPATH")])])
 
 
