@@ -290,3 +290,18 @@ def test_llava_asks_for_the_visual_encoder_and_merges(window, qtbot, llava_run, 
     result, report, _ = blocker.args
     assert (result.out / "projector").is_dir()
     assert "projector/" in {n.name for n in page.result.model.root.children}
+
+
+def test_a_base_named_but_absent_is_said(window, qtbot, demo):
+    source, base = demo
+    for cfg in source.glob("*.py"):
+        cfg.write_text(cfg.read_text().replace(repr(str(base)), repr("/nowhere/llama-7b")))
+    window.open_paths(str(source))
+    qtbot.waitUntil(lambda: window.controller.source is not None and window.controller.is_idle, timeout=10_000)
+    assert window.controller.source.base_hint == "/nowhere/llama-7b"
+    assert window.banner.severity == "warning"
+    assert "/nowhere/llama-7b" in window.banner.text.text() and "not on this machine" in window.banner.text.text()
+    assert window.merge_page.base_picker.path() == "" and not window.merge_page.start_button.isEnabled()
+    window.merge_page.base_picker.commit(str(base))
+    wait_plan(qtbot, window)
+    assert window.merge_page.start_button.isEnabled()
