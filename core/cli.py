@@ -27,7 +27,8 @@ from .progress import CancelToken, Progress
 class TerminalProgress:
     """A one-line progress bar on stderr, redrawn at most ten times a second."""
 
-    def __init__(self, stream=sys.stderr, enabled: Optional[bool] = None) -> None:
+    def __init__(self, stream=None, enabled: Optional[bool] = None) -> None:
+        stream = stream or sys.stderr
         self.stream = stream
         self.enabled = stream.isatty() if enabled is None else enabled
         self.t0 = time.monotonic()
@@ -59,7 +60,8 @@ class TerminalProgress:
             self.stream.flush()
 
 
-def _print_problems(problems, stream=sys.stdout) -> None:
+def _print_problems(problems, stream=None) -> None:
+    stream = stream or sys.stdout
     by_sev: dict[str, list] = {}
     for p in sort_problems(problems):
         by_sev.setdefault(p.severity, []).append(p)
@@ -71,7 +73,8 @@ def _print_problems(problems, stream=sys.stdout) -> None:
                 print(f"  [{p.code}] {p.file}: {p.message}", file=stream)
 
 
-def _print_plan(plan, stream=sys.stdout) -> None:
+def _print_plan(plan, stream=None) -> None:
+    stream = stream or sys.stdout
     src = plan.source
     print(f"Source:  {src.path}  ({src.title})", file=stream)
     for c in src.components:
@@ -153,31 +156,6 @@ def cmd_merge(args) -> int:
     return 1 if any(p.is_error for p in result.problems) else 0
 
 
-def cmd_inspect(args) -> int:
-    from .inspect import inspect_folder
-
-    path = Path(args.path).expanduser()
-    if not path.exists():
-        return _fail(f"{path} does not exist; check the path.")
-    if not path.is_dir():
-        return _fail(f"{path} is a file; point inspect at a model folder.")
-    max_size = formats.parse_size(args.max_shard_size) if args.max_shard_size else None
-    report = inspect_folder(path, max_shard_size=max_size)
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
-    else:
-        s = report.summary
-        print(f"{path}  ({report.kind})")
-        if "parameters" in s:
-            print(f"  {s['parameters']:,} parameters in {s['shards']} shard(s), "
-                  f"{formats.format_size(s['bytes'])}, {'/'.join(s['dtypes'])}")
-        if report.problems:
-            _print_problems(report.problems)
-        else:
-            print("No problems found.")
-    return 0 if report.ok else 1
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mergesmith",
@@ -201,11 +179,6 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--json", action="store_true", help="print the result (or plan) as JSON")
     m.set_defaults(func=cmd_merge)
 
-    i = sub.add_parser("inspect", help="check a model folder for missing or broken pieces")
-    i.add_argument("path")
-    i.add_argument("--json", action="store_true")
-    i.add_argument("--max-shard-size", help="warn about shards larger than this")
-    i.set_defaults(func=cmd_inspect)
     for hook in EXTRA_COMMANDS:
         hook(sub)
     return p

@@ -1,7 +1,6 @@
 """``mergesmith inspect | verify | fix``: the command-line faces of Report, verify and fix.
 
-Registered through :data:`mergesmith.core.cli.EXTRA_COMMANDS`; ``inspect`` replaces the basic
-parser of ``cli.py`` (same name, more options). Exit status: 0 no errors, 1 errors found (or
+Registered through :data:`mergesmith.core.cli.EXTRA_COMMANDS`: ``inspect``, ``verify`` and ``fix``.
 left after a fix), 2 the path or an input is unusable.
 """
 
@@ -97,12 +96,10 @@ def cmd_inspect(args) -> int:
 
 
 def _setup_inspect(sub) -> None:
-    parser = sub.choices.get("inspect")
-    if parser is None:
-        parser = sub.add_parser("inspect", help="check a model folder for missing or broken pieces")
-        parser.add_argument("path")
-        parser.add_argument("--json", action="store_true")
-        parser.add_argument("--max-shard-size", help="warn about shards larger than this")
+    parser = sub.add_parser("inspect", help="check a model folder for missing or broken pieces")
+    parser.add_argument("path")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--max-shard-size", help="warn about shards larger than this, e.g. 5GB")
     parser.description = ("Check a model, adapter, LLaVA or XTuner folder: config, tokenizer, generation "
                           "config, shards and index, leftover pickles, weights against the architecture. "
                           "Exit status 0: no errors; 1: errors found; 2: the path is unusable.")

@@ -142,7 +142,8 @@ def check_adapter(report: Report, folder: Path, rel: str = "", *, base=None):
 
 
 def _check_against_base(report: Report, adapter, base, file: str) -> None:
-    from .plan import Plan, PlanOptions, plan_lora_tensors
+    from .plan import Plan, PlanOptions
+    from .plan_lora import plan_lora_tensors
 
     plan = Plan(None, PlanOptions(), Path("."), base=base)  # type: ignore[arg-type]
     try:

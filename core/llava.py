@@ -26,8 +26,8 @@ from typing import Optional
 from . import formats
 from .basemodel import BaseModel, remote_code_files
 from .plan import (Plan, PlannedFile, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files,
-                   check_output, copy_file, default_out, index_file, json_file, open_base,
-                   plan_lora_tensors, shard)
+                   check_output, copy_file, default_out, index_file, json_file, open_base, shard)
+from .plan_lora import plan_lora_tensors
 from .problems import ERROR, INFO, WARNING
 from .sources import LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, Source
 from .xtuner_plan import (_kinds, _prepare, _roles, base_dtype_rule, plan_full_tensors, register,

@@ -96,6 +96,8 @@ def run_plan(plan: Plan, progress: Optional[ProgressCallback] = None,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}{TMP_TAG}{uuid.uuid4().hex[:8]}"
     t0 = time.perf_counter()
+    if check:
+        _warm_up_check(plan)
     meter = _Meter(plan.total_bytes, progress)
     try:
         tmp.mkdir()
@@ -250,6 +252,34 @@ class _Engine:
         self.bg.submit(lambda: writer.write_part(tensor_bytes(out)))
         self.bg.wait()  # ``out`` may be large: do not keep several alive
         self.meter.add(t.nbytes)
+
+
+def _warm_up_check(plan: Plan) -> None:
+    """Import what the final check needs on a side thread, while the merge writes.
+
+    The check loads the tokenizer and builds the model on the meta device with transformers,
+    whose import takes seconds; torch releases the GIL in the merge's hot loop, so the import
+    overlaps the writing instead of following it.
+    """
+    import threading
+
+    archs = []
+    if plan.base is not None:
+        archs = [a for a in plan.base.config.get("architectures") or [] if isinstance(a, str)]
+
+    def work() -> None:
+        try:
+            import transformers
+
+            from . import inspect  # noqa: F401
+
+            # transformers imports lazily: touching the names is what loads the modules
+            for name in ("AutoConfig", "AutoTokenizer", "PreTrainedTokenizerFast", "AutoModelForCausalLM", *archs):
+                getattr(transformers, name, None)
+        except Exception:  # the check itself will report what fails
+            pass
+
+    threading.Thread(target=work, name="mergesmith-warmup", daemon=True).start()
 
 
 def _prefetch(t: PlannedTensor) -> None:

@@ -1,6 +1,6 @@
 """Planners for XTuner checkpoints: LoRA merge and full fine-tune (LLaVA is in :mod:`.llava`).
 
-The LoRA planner reuses :class:`~mergesmith.core.plan.LoraMergePlanner`: the checkpoint's
+The LoRA planner reuses :class:`~mergesmith.core.plan_lora.LoraMergePlanner`: the checkpoint's
 ``llm.*`` LoRA keys were already turned into a PEFT-style :class:`Adapter` over the fp32
 trained tensors by the detector, so the merge is the same streaming plan as for a PEFT folder.
 Both planners first honour ``--iter`` (a work_dir may hold many checkpoints).
@@ -13,9 +13,9 @@ from typing import Callable, Optional
 
 from . import formats
 from .basemodel import BaseModel
-from .plan import (PLANNERS, LoraMergePlanner, Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner,
-                   _set_dtype, carry_files, check_output, default_out, index_file, open_base, output_dtype,
-                   shard)
+from .plan import (PLANNERS, Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files, check_output,
+                   default_out, index_file, open_base, shard)
+from .plan_lora import LoraMergePlanner, output_dtype, set_dtype
 from .problems import ERROR, INFO
 from .sources import LLM_ADAPTER, LLM_FULL, TRAINING_CONFIG, Source
 from .stores import TensorStore
@@ -148,7 +148,7 @@ def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore],
     floats = sorted({t.dtype for t in out if t.dtype in formats.FLOAT_CODES})
     if len(floats) == 1:
         name = formats.dtype_name(floats[0])
-        for key, (a, b) in _set_dtype(config, name).items():
+        for key, (a, b) in set_dtype(config, name).items():
             changes[key] = {"from": a, "to": b}
     if store is not None and frozen:
         plan.problem("frozen-tensors", INFO, label,

@@ -8,9 +8,16 @@ import shutil
 
 import pytest
 import torch
-
 from builders import make_adapter, make_model, read_weights
-from inspecthelpers import INDEX, add_tokens, codes, copy_model, edit_json, read_json, report, write_json
+from inspecthelpers import (
+    INDEX,
+    add_tokens,
+    codes,
+    copy_model,
+    edit_json,
+    read_json,
+    write_json,
+)
 
 
 @pytest.fixture
@@ -264,9 +271,8 @@ def test_refuses_to_guess_between_single_file_and_index(good, model_cache):
 
 def test_projector_code_from_mergesmith(model_cache, tmp_path):
     """XTuner's projector code, shipped with Mergesmith, is copied back without any base."""
-    from mergesmith.core.fix_planners import _shipped_projector_file
-
     from inspecthelpers import make_llava
+    from mergesmith.core.fix_planners import _shipped_projector_file
 
     if _shipped_projector_file("modeling_projector.py") is None:
         pytest.skip("resources/projector is not installed")
