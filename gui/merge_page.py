@@ -87,7 +87,7 @@ class MergePage(QWidget):
         self.result = ResultView(self)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(preview_split, icon("inspect"), "&Preview")
-        self.tabs.addTab(self.result, icon("ok"), "Res&ult")
+        self.tabs.addTab(self.result, icon("folder"), "Res&ult")
         self.tabs.setTabToolTip(0, "What was detected and what the merge will write")
         self.tabs.setTabToolTip(1, "The merged folder, checked")
 
