@@ -149,6 +149,7 @@ def plan_vit_tensors(plan: Plan, source: Source, vit_dir: Path, dtype_rule):
     Returns ``(tensors, config, vit)``; problems found go into ``plan`` under visual_encoder/.
     """
     vit = VisionBase.open(vit_dir, role="visual encoder")
+    plan.closers.append(vit)
     sub = Plan(source, replace(plan.options, dtype="auto"), plan.out, base=vit)
     adapter_comp = source.component(VISUAL_ENCODER_ADAPTER)
     full = source.component(VISUAL_ENCODER_FULL)
@@ -236,6 +237,8 @@ def vit_needed_problem(plan: Plan, source: Source, what: str) -> None:
 
 class LlavaPlanner(Planner):
     """An XTuner LLaVA run into XTuner's LLaVA layout, with every adapter merged."""
+
+    formats = ("xtuner", "llava-hf")
 
     def accepts(self, source: Source) -> bool:
         return source.kind in _kinds() and is_llava(source)

@@ -313,9 +313,7 @@ def _move_into_place(tmp: Path, out: Path) -> None:
 
 
 def _close_stores(plan: Plan) -> None:
-    if plan.base is not None:
-        plan.base.close()
-    plan.source.close()
+    plan.close()
 
 
 def merge(source, base, out, *, progress=None, cancel=None, **options) -> Result:

@@ -115,6 +115,13 @@ class Plan:
     stats: dict = field(default_factory=dict)
     config_changes: dict = field(default_factory=dict)
     disk_free: Optional[int] = None
+    closers: list = field(default_factory=list)  # further inputs opened while planning (closed after the run)
+
+    def close(self) -> None:
+        """Close every input the plan opened (base, source, others)."""
+        for obj in [self.base, self.source, *self.closers]:
+            if obj is not None:
+                obj.close()
 
     @property
     def ok(self) -> bool:
@@ -180,11 +187,19 @@ def make_plan(source: Source, base=None, options: Optional[PlanOptions] = None) 
     if not planners:
         raise PlanError(f"Mergesmith does not know how to merge a {source.title} ({source.path}).",
                         path=source.path)
-    return planners[0].plan(source, base, options)
+    planner = planners[0]
+    result = planner.plan(source, base, options)
+    if options.format not in planner.formats:
+        result.problem("format-not-applicable", ERROR, str(source.path),
+                       f"--format {options.format} applies to LLaVA training outputs only, and "
+                       f"{source.path.name} is a {source.title}; leave the format at xtuner.")
+    return result
 
 
 class Planner:
     """One way of turning a kind of source into a plan; issue-specific planners subclass it."""
+
+    formats: tuple[str, ...] = ("xtuner",)  # the output formats (--format) it can write
 
     def accepts(self, source: Source) -> bool:  # pragma: no cover - interface
         raise NotImplementedError

@@ -114,3 +114,9 @@ def test_progress_bar_on_a_terminal(pair, tmp_path):
     text = b"".join(chunks).decode(errors="replace")
     assert os.waitstatus_to_exitcode(status) == 0, text
     assert "[" in text and "%" in text and "Merged into" in text
+
+
+def test_llava_format_on_a_plain_adapter_is_refused(pair, tmp_path):
+    base, adapter = pair
+    code, out, err = run_cli("merge", adapter, "--base", base, "--out", tmp_path / "o", "--format", "llava-hf")
+    assert code == 2 and "[format-not-applicable]" in out and not (tmp_path / "o").exists()
