@@ -10,8 +10,7 @@ device pixel ratio keeps icons sharp on HiDPI screens.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import import_module, resources
-from pathlib import Path
+from importlib import resources
 
 from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QIcon, QIconEngine, QImage, QPainter, QPalette, QPixmap
@@ -22,13 +21,7 @@ ICON_PACKAGE = "mergesmith.resources"
 
 def icon_folder():
     """The ``icons`` folder of the resources package (a Traversable)."""
-    try:
-        return resources.files(ICON_PACKAGE).joinpath("icons")
-    except (NotADirectoryError, TypeError):
-        # An editable install made before resources/__init__.py existed maps the package as a
-        # namespace that importlib.resources cannot traverse; its __path__ still works.
-        pkg = import_module(ICON_PACKAGE)
-        return next(Path(p) / "icons" for p in pkg.__path__ if (Path(p) / "icons").is_dir())
+    return resources.files(ICON_PACKAGE).joinpath("icons")
 
 
 @lru_cache(maxsize=None)

@@ -29,11 +29,6 @@ _WORDED = {"r", "lora_alpha", "ranks", "use_rslora", "use_dora", "targets", "mod
            "trainable_tokens", "weights_file", "file"}
 
 
-def gui_words(text: str) -> str:
-    """The core speaks to the command line in places; say the same with the window's words."""
-    return text.replace("--iter N picks another", "the Iteration option picks another")
-
-
 def iterations_of(source) -> list[int]:
     """Iterations a training output offers (a work_dir lists several), oldest first."""
     found = source.extras.get("iterations") or []
@@ -139,7 +134,6 @@ def source_node(source) -> Node:
     if source.visual_encoder_hint:
         node.add(Node("Visual encoder named by the training", source.visual_encoder_hint))
     for note in source.notes:
-        note = gui_words(note)
         node.add(Node("Note", note, icon="info", tooltip=note))
     return node
 

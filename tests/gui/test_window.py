@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QMessageBox
 
-from conftest import slow_down, wait_plan
+from guihelpers import slow_down, wait_plan
 
 
 def leftovers(folder: Path) -> list[str]:

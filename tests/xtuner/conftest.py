@@ -4,12 +4,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-LORA = dict(r=4, lora_alpha=8, lora_dropout=0.05, bias="none", task_type="CAUSAL_LM")
-
+from xthelpers import LORA, VIT_LORA  # noqa: E402,F401
 
 @pytest.fixture(scope="session")
 def llm_base(model_cache):
@@ -30,30 +28,6 @@ def llm_linears(llm_base):
     return base_linears(llm_base)
 
 
-def reference_merge(base_weights: dict, sd: dict, wrapper: str, scale: float, out_dtype=None,
-                    module_prefix: str = "") -> dict:
-    """``base + s * (B @ A)`` in fp32 from the checkpoint's fp32 tensors, cast once: the expected output."""
-    out = {}
-    for name, w in base_weights.items():
-        mod = name[: -len(".weight")] if name.endswith(".weight") else None
-        key = f"{wrapper}base_model.model.{module_prefix}{mod}"
-        a, b = sd.get(f"{key}.lora_A.default.weight"), sd.get(f"{key}.lora_B.default.weight")
-        dtype = out_dtype or w.dtype
-        if a is None:
-            out[name] = w.to(dtype)
-        else:
-            out[name] = (w.float() + (b.float() @ a.float()) * scale).to(dtype)
-    return out
-
-
-def assert_same(actual: dict, expected: dict) -> None:
-    assert sorted(actual) == sorted(expected)
-    for k in expected:
-        assert actual[k].dtype == expected[k].dtype, k
-        assert torch.equal(actual[k], expected[k]), k
-
-
-VIT_LORA = dict(r=4, lora_alpha=16, lora_dropout=0.05, bias="none")
 
 
 @pytest.fixture(scope="session")

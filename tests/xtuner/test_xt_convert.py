@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from builders import read_weights
-from conftest import LORA
+from xthelpers import LORA
 from mergesmith.core import detect
 from mergesmith.core.cli import main
 from mergesmith.core.convert import convert, plan_convert

@@ -6,7 +6,7 @@ from collections import OrderedDict
 import torch
 
 from builders import read_weights
-from conftest import assert_same, reference_merge
+from xthelpers import assert_same, reference_merge
 from mergesmith.core import detect
 from mergesmith.core.merge import merge, run_plan
 from mergesmith.core.plan import PlanOptions, make_plan

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from builders import make_tokenizer, read_weights
-from conftest import LORA, assert_same, reference_merge
+from xthelpers import LORA, assert_same, reference_merge
 from mergesmith.core import detect
 from mergesmith.core.cli import main
 from mergesmith.core.errors import SourceError
