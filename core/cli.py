@@ -141,7 +141,7 @@ def cmd_merge(args) -> int:
     bar = TerminalProgress(enabled=None if not args.json else False)
     token = CancelToken()
     try:
-        result = run_plan(plan, progress=bar, cancel=token)
+        result = run_plan(plan, progress=bar, cancel=token, check=args.check)
     finally:
         bar.finish()
     if args.json:
@@ -149,10 +149,17 @@ def cmd_merge(args) -> int:
     else:
         print(f"Merged into {result.out}: {len(result.files)} files, "
               f"{formats.format_size(result.total_bytes)}, {result.dtype}, in {result.seconds['total']:.1f} s.")
-        if result.problems:
+        if args.check == "none":
+            print(f"Not checked; run `mergesmith inspect {result.out}` to check it.")
+        elif result.problems:
             _print_problems(result.problems)
+        elif args.check == "quick":
+            print("Checked: config, tokenizer files, generation config, shards and index are all in order. "
+                  f"`mergesmith inspect {result.out}` also loads the tokenizer and checks the weights "
+                  "against the architecture.")
         else:
-            print("Checked: config, tokenizer, generation config, shards and index are all in order.")
+            print("Checked: config, tokenizer (loaded), generation config, shards, index and the "
+                  "weights against the architecture are all in order.")
     return 1 if any(p.is_error for p in result.problems) else 0
 
 
@@ -174,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--max-shard-size", default="5GB", help="largest shard, e.g. 5GB, 500MB, 2GiB (default 5GB)")
     m.add_argument("--format", default="xtuner", choices=["xtuner", "llava-hf"], help="LLaVA output layout")
     m.add_argument("--iter", type=int, help="which iteration of a work_dir (default: the latest)")
+    m.add_argument("--check", default="quick", choices=["quick", "full", "none"],
+                   help="check the result: quick (files, headers, index; default), full (also load the "
+                        "tokenizer and compare the weights with the architecture) or none")
     m.add_argument("--overwrite", action="store_true", help="replace --out if it exists (only once the merge succeeds)")
     m.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
     m.add_argument("--json", action="store_true", help="print the result (or plan) as JSON")

@@ -82,8 +82,16 @@ class _Meter:
 
 
 def run_plan(plan: Plan, progress: Optional[ProgressCallback] = None,
-             cancel: Optional[CancelToken] = None, *, check: bool = True) -> Result:
-    """Write everything ``plan`` describes; return what was written and what the check found."""
+             cancel: Optional[CancelToken] = None, *, check="quick") -> Result:
+    """Write everything ``plan`` describes; return what was written and what the check found.
+
+    ``check`` is ``"quick"`` (headers, index, files and configs: milliseconds, no transformers
+    import), ``"full"`` (also loads the tokenizer and builds the model on the meta device to
+    compare weight names, which costs the seconds of importing transformers) or ``"none"``.
+    """
+    check = {True: "quick", False: "none", None: "none"}.get(check, check)
+    if check not in ("quick", "full", "none"):
+        raise ValueError(f"check must be quick, full or none, not {check!r}")
     progress = progress or no_progress
     cancel = cancel or CancelToken()
     bad = [p for p in plan.problems if p.is_error]
@@ -96,7 +104,7 @@ def run_plan(plan: Plan, progress: Optional[ProgressCallback] = None,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}{TMP_TAG}{uuid.uuid4().hex[:8]}"
     t0 = time.perf_counter()
-    if check:
+    if check == "full":
         _warm_up_check(plan)
     meter = _Meter(plan.total_bytes, progress)
     try:
@@ -130,13 +138,14 @@ def run_plan(plan: Plan, progress: Optional[ProgressCallback] = None,
         _close_stores(plan)
     result = Result(out, [(p, s) for p, s, _ in plan.files()], plan.stats.get("dtype"),
                     {"write": t_write}, dict(plan.stats))
-    if check:
+    if check != "none":
         t1 = time.perf_counter()
         progress(Progress("check", meter.total, meter.total, None, 0, 0, "Checking the written folder"))
         from .inspect import inspect_folder
 
-        report = inspect_folder(out)
+        report = inspect_folder(out, deep=check == "full")
         result.problems = report.problems
+        result.stats["check"] = check
         result.seconds["check"] = time.perf_counter() - t1
     result.seconds["total"] = time.perf_counter() - t0
     progress(Progress("done", meter.total, meter.total))
@@ -316,7 +325,7 @@ def _close_stores(plan: Plan) -> None:
     plan.close()
 
 
-def merge(source, base, out, *, progress=None, cancel=None, **options) -> Result:
+def merge(source, base, out, *, progress=None, cancel=None, check="quick", **options) -> Result:
     """Detect, plan and run in one call (what the CLI's ``merge`` does)."""
     from .plan import PlanOptions, make_plan
     from .sources import detect
@@ -326,7 +335,7 @@ def merge(source, base, out, *, progress=None, cancel=None, **options) -> Result
     if not p.ok:
         _close_stores(p)
         raise PlanError("; ".join(x.message for x in p.problems if x.is_error))
-    return run_plan(p, progress, cancel)
+    return run_plan(p, progress, cancel, check=check)
 
 
 __all__ = ["Result", "run_plan", "merge", "MergesmithError"]

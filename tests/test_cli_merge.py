@@ -120,3 +120,25 @@ def test_llava_format_on_a_plain_adapter_is_refused(pair, tmp_path):
     base, adapter = pair
     code, out, err = run_cli("merge", adapter, "--base", base, "--out", tmp_path / "o", "--format", "llava-hf")
     assert code == 2 and "[format-not-applicable]" in out and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("check, words", [("quick", "also loads the tokenizer"),
+                                          ("full", "tokenizer (loaded)"),
+                                          ("none", "Not checked")])
+def test_check_levels(pair, tmp_path, check, words):
+    base, adapter = pair
+    code, out, err = run_cli("merge", adapter, "--base", base, "--out", tmp_path / "o", "--check", check)
+    assert code == 0, err
+    assert words in out
+
+
+def test_quick_check_catches_a_missing_tokenizer(model_cache, tmp_path):
+    import shutil
+
+    base = tmp_path / "base"
+    shutil.copytree(model_cache("llama"), base)
+    for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja"):
+        (base / name).unlink()
+    adapter = make_adapter(base, tmp_path / "adapter")
+    code, out, err = run_cli("merge", adapter, "--base", base, "--out", tmp_path / "o")
+    assert code == 1 and "[missing-tokenizer]" in out
