@@ -21,9 +21,12 @@ The codes, their severities and which of them ``mergesmith fix`` repairs are in
   sub-folders (``projector``, ``visual_encoder``, ``llm_adapter``); ``Report.notes`` lists what
   was not checked and why.
 
-Checks that need transformers (loading the tokenizer, building the model on the meta device to
-compare weight names) run when ``deep=True`` (the default); they never download anything and
-never run code from the folder.
+Checks that need transformers (the model type known, the generation config accepted, the
+tokenizer loaded, the model built on the meta device to compare weight names) run when
+``deep=True`` (the default; importing transformers costs about a second the first time). With
+``deep=False`` the check reads headers and small files only and takes milliseconds: that is what
+a merge runs on its output by default. Neither ever downloads anything or runs code from the
+folder.
 """
 
 from __future__ import annotations
@@ -171,10 +174,11 @@ class _Context:
         remote = known = False
         if config is not None:
             remote = check_remote_code(report, folder, rel, config)
-            known = not remote and check_architecture_known(report, rel, config)
+            # the model-type lookup imports transformers' registry (about a second): deep checks only
+            known = not remote and self.deep and check_architecture_known(report, rel, config)
             check_dtype(report, rel, config, weights)
         if role == "llm":
-            check_generation_config(report, folder, rel)
+            check_generation_config(report, folder, rel, validate=self.deep)
             rows, embed = _embedding_rows(weights)
             # an unreadable config.json also stops AutoTokenizer: that is reported once, as the config's
             config_broken = config is None and (folder / formats.CONFIG).exists()

@@ -112,7 +112,8 @@ def check_dtype(report: Report, rel: str, config: dict, weights: WeightsView) ->
 # --- generation config -------------------------------------------------------------------------
 
 
-def check_generation_config(report: Report, folder: Path, rel: str = "") -> None:
+def check_generation_config(report: Report, folder: Path, rel: str = "", validate: bool = True) -> None:
+    """Present and parseable; with ``validate``, also acceptable to transformers (imports it)."""
     path = folder / formats.GENERATION_CONFIG
     file = join(rel, formats.GENERATION_CONFIG)
     if not path.is_file():
@@ -129,6 +130,8 @@ def check_generation_config(report: Report, folder: Path, rel: str = "") -> None
         report.problem("bad-generation-config", file,
                        f"generation_config.json cannot be parsed ({exc}); transformers ignores it. "
                        "Replace it (`mergesmith fix`).")
+        return
+    if not validate:
         return
     problem, flags = validate_generation_config(doc)
     if problem:
