@@ -215,6 +215,8 @@ def snapshot(rev: str, work: Path) -> tuple[Path, str]:
     """A frozen copy of core/ as the package ``mergesmith.core``: the committed ``rev``, or
     ``worktree`` (the files as they are now). Colleagues edit the working tree while this runs;
     every timed run must execute the same code. Returns (folder for PYTHONPATH, label)."""
+    if (Path(rev) / "mergesmith" / "core").is_dir():  # a prepared copy, e.g. with a patch to try
+        return Path(rev).resolve(), f"folder {Path(rev).resolve().name}"
     if rev == "worktree":
         digest = subprocess.run(
             f"cat {ROOT}/core/*.py | sha1sum", shell=True, capture_output=True, text=True).stdout[:10]
@@ -285,29 +287,29 @@ def drop_caches() -> bool:
         return False
 
 
-def warm_programs(probe: tuple[Path, Path], work: Path) -> None:
+def warm_programs(probe: tuple[Path, Path], work: Path, tools=TOOLS) -> None:
     """Untimed runs of A and B on a tiny model: the interpreters' libraries back in the cache."""
     base, adapter = probe
-    for tool in ("mergesmith", "peft"):
+    for tool in (t for t in tools if t != "cp"):
         out = work / f"probe-out-{tool}"
         timed(command(tool, base, adapter, out), work / "probe.log")
         shutil.rmtree(out, ignore_errors=True)
 
 
-def run_scale(tag, base, adapter, work, reps, cache, probe, keep_last) -> dict:
-    """Alternate the three tools ``reps`` times; return every run's figures."""
-    runs = {t: [] for t in TOOLS}
+def run_scale(tag, base, adapter, work, reps, cache, probe, keep_last, tools=TOOLS) -> dict:
+    """Alternate the tools ``reps`` times; return every run's figures."""
+    runs = {t: [] for t in tools}
     outs = {t: work / f"out-{t}" for t in TOOLS}
     if cache == "warm":  # one untimed warm-up of each
-        for t in TOOLS:
+        for t in tools:
             timed(command(t, base, adapter, outs[t]), work / "warmup.log")
             shutil.rmtree(outs[t], ignore_errors=True)
     for rep in range(reps):
-        for t in TOOLS:
+        for t in tools:
             shutil.rmtree(outs[t], ignore_errors=True)
             if cache == "cold":
                 drop_caches()
-                warm_programs(probe, work)
+                warm_programs(probe, work, tools)
                 _evict((base, adapter))  # in case the warm-up touched them: model files cold
             r = timed(command(t, base, adapter, outs[t]), work / f"{tag}-{t}-{rep}.log")
             s0 = time.perf_counter()
@@ -402,6 +404,8 @@ def summarize(runs: dict) -> dict:
         vals = [r[k] for r in runs["mergesmith"] if k in r]
         if vals:
             med["mergesmith"][k] = statistics.median(vals)
+    if not all(t in med for t in TOOLS):
+        return med
     m, p, c = med["mergesmith"], med["peft"], med["cp"]
     med["ratios"] = {"mergesmith/cp": m["wall"] / c["wall"], "peft/mergesmith": p["wall"] / m["wall"],
                      "peft/cp": p["wall"] / c["wall"],
@@ -420,10 +424,13 @@ def markdown(results: dict, env: dict) -> str:
         s = r["summary"]
         label = f"{tag}: {r['params'] / 1e9:.2f} B params, {r['base_bytes'] / 1e9:.2f} GB"
         for t, name in (("mergesmith", "Mergesmith"), ("peft", "PEFT merge_and_unload"), ("cp", "`cp -r`")):
+            if t not in s:
+                continue
             x = s[t]
+            vs_cp = f"{x['wall'] / s['cp']['wall']:.2f}x" if "cp" in s else "-"
+            vs_peft = f"{s['peft']['wall'] / x['wall']:.2f}x" if "peft" in s else "-"
             lines.append(f"| {label} | {name} | {x['wall']:.1f} | {x['cpu']:.1f} | "
-                         f"{x['rss'] / 1e6:.0f} MB | {x['wall'] / s['cp']['wall']:.2f}x | "
-                         f"{s['peft']['wall'] / x['wall']:.2f}x |")
+                         f"{x['rss'] / 1e6:.0f} MB | {vs_cp} | {vs_peft} |")
             label = ""
     lines.append("")
     targets = results["targets"]
@@ -437,17 +444,19 @@ def check_targets(results: dict) -> list[str]:
     tags = list(results["scales"])
     for tag in tags:
         s = results["scales"][tag]["summary"]
+        if "ratios" not in s or "mergesmith" not in s:
+            continue
         r, rss = s["ratios"], s["mergesmith"]["rss_max"]
         out.append(f"{tag}: Mergesmith {r['mergesmith/cp']:.2f}x `cp -r` (target <= 3x: "
                    f"{'met' if r['mergesmith/cp'] <= 3 else 'MISSED'}), PEFT {r['peft/mergesmith']:.2f}x "
                    f"slower (target >= 4x: {'met' if r['peft/mergesmith'] >= 4 else 'MISSED'}), peak RSS "
                    f"{rss / 1e6:.0f} MB (target < 600 MB: {'met' if rss < 600e6 else 'MISSED'})")
-    if len(tags) >= 2:
+    if len(tags) >= 2 and all("mergesmith" in results["scales"][t]["summary"] for t in tags):
         a, b = (results["scales"][t]["summary"]["mergesmith"]["rss_max"] for t in (tags[0], tags[-1]))
         out.append(f"Mergesmith peak RSS {tags[0]} -> {tags[-1]}: {a / 1e6:.0f} -> {b / 1e6:.0f} MB, "
                    f"{(b / a - 1) * 100:+.1f}% (target < +15%: {'met' if b / a < 1.15 else 'MISSED'})")
     for tag in tags:
-        m = results["scales"][tag]["summary"]["mergesmith"]
+        m = results["scales"][tag]["summary"].get("mergesmith", {})
         if "t_write" in m:
             out.append(f"{tag}: Mergesmith's wall time, medians: start-up and plan {m['t_start']:.1f} s, "
                        f"writing {m['t_write']:.1f} s, checking the result {m['t_check']:.1f} s")
@@ -484,7 +493,10 @@ def main(argv=None) -> int:
     ap.add_argument("--base-shard-size", default="5GB", help="shard size of the synthetic base")
     ap.add_argument("--no-check", action="store_true", help="skip the bit-identity check")
     ap.add_argument("--rev", default="HEAD",
-                    help="the Mergesmith to time: a commit (default HEAD) or 'worktree' (a copy of core/ now)")
+                    help="the Mergesmith to time: a commit (default HEAD), 'worktree' (a copy of core/ "
+                         "now) or a folder holding mergesmith/core (to try a patch)")
+    ap.add_argument("--tools", default=",".join(TOOLS),
+                    help="which of mergesmith,peft,cp to time (default all; the check needs the first two)")
     ap.add_argument("--work", type=Path, default=HERE / "work")
     args = ap.parse_args(argv)
     work = args.work.resolve()
@@ -497,6 +509,9 @@ def main(argv=None) -> int:
 
     assert Path(mergesmith.core.__file__).is_relative_to(src), mergesmith.core.__file__
 
+    tools = tuple(t for t in TOOLS if t in args.tools.split(","))
+    if not tools:
+        raise SystemExit(f"--tools: choose among {', '.join(TOOLS)}.")
     scales = args.scale or [1, 2]
     reps = args.reps or (1 if args.quick else 3)
     layers, vocab = (2, 8000) if args.quick else (22, 32000)
@@ -520,8 +535,8 @@ def main(argv=None) -> int:
     results = {"env": env, "scales": {}}
     for i, (tag, spec) in enumerate(specs.items()):
         base, adapter = ensure_models(work, tag, spec, max_shard)
-        keep = i == 0 and not args.no_check
-        runs = run_scale(tag, base, adapter, work, reps, cache, probe, keep)
+        keep = i == 0 and not args.no_check and {"mergesmith", "peft"} <= set(tools)
+        runs = run_scale(tag, base, adapter, work, reps, cache, probe, keep, tools)
         results["scales"][tag] = {
             "spec": spec, "params": sum(torch.Size(s).numel() for _, s in base_tensors(spec)),
             "base_bytes": du(base), "runs": runs, "summary": summarize(runs)}
@@ -533,7 +548,8 @@ def main(argv=None) -> int:
                 shutil.rmtree(work / f"out-{t}", ignore_errors=True)
     results["targets"] = check_targets(results)
     table = markdown(results, env)
-    stem = "results-quick" if args.quick else "results"  # a quick test keeps the real figures
+    # a quick test or a partial run keeps the real figures
+    stem = "results-quick" if args.quick else "results" if tools == TOOLS else "results-partial"
     (work / f"{stem}.md").write_text(table)
     (work / f"{stem}.json").write_text(json.dumps(results, indent=2, default=str))
     print()
