@@ -54,7 +54,21 @@ PY = sys.executable
 # plugin added since) would be imported from the live working tree.
 NO_EDITABLE = ("sys.meta_path[:] = [f for f in sys.meta_path "
                "if not getattr(f, '__module__', '').startswith('__editable__')]")
-MERGESMITH = [PY, "-c", f"import sys; {NO_EDITABLE}; from mergesmith.core.cli import main; sys.exit(main())"]
+
+
+def _console_target() -> tuple[str, str]:
+    """(module, function) the installed ``mergesmith`` console script calls."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="console_scripts"):
+        if ep.name == "mergesmith":
+            return ep.module, ep.attr
+    return "mergesmith.core.cli", "main"
+
+
+_MOD, _ATTR = _console_target()
+MERGESMITH = [PY, "-c", f"import sys, importlib; {NO_EDITABLE}; m = importlib.import_module({_MOD!r}); "
+              f"sys.exit(getattr(m, {_ATTR!r}, m.main)())"]
 TIME = "/usr/bin/time"
 TOOLS = ("mergesmith", "peft", "cp")
 PROJ = (("self_attn", "q_proj"), ("self_attn", "k_proj"), ("self_attn", "v_proj"),
