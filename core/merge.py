@@ -213,6 +213,9 @@ class _Engine:
             self.meter.add(t.nbytes)
 
     def _fetcher(self, t: PlannedTensor):
+        """``fetch(name)``: an adapter tensor as float32, read once per output tensor; and
+        ``done()``, which lets go of them (their mapped pages too), so that the adapter does not
+        become resident piece by piece over the whole merge."""
         cache: dict[str, torch.Tensor] = {}
         term_store = t.term_store
 
@@ -221,7 +224,12 @@ class _Engine:
                 cache[n] = term_store.tensor(n).float()
             return cache[n]
 
-        return fetch
+        def done() -> None:
+            for n in cache:
+                term_store.release(n)
+            cache.clear()
+
+        return fetch, done
 
     def _blocks(self, writer: ShardWriter, t: PlannedTensor, src: torch.Tensor) -> None:
         rows = t.shape[0] if len(t.shape) >= 1 else 1
@@ -231,7 +239,7 @@ class _Engine:
         out_dtype = torch_dtype(t.dtype)
         itemsize = torch.empty((), dtype=out_dtype).element_size()
         per_block = max(1, self.pool.nbytes // max(1, row_len * max(itemsize, 4)))
-        fetch = self._fetcher(t) if t.terms else None
+        fetch, done = self._fetcher(t) if t.terms else (None, None)
         release_part = getattr(t.store, "release_part", None)
         src_row_bytes = row_len * src.element_size()
         for start in range(0, rows, per_block):
@@ -252,11 +260,15 @@ class _Engine:
             self.bg.submit(lambda out=out: writer.write_part(tensor_bytes(out)),
                            lambda block=block: self.pool.put(block))
             self.meter.add(n * row_len * itemsize)
+        if done is not None:
+            done()
 
     def _whole(self, writer: ShardWriter, t: PlannedTensor, src: torch.Tensor) -> None:
         """Terms that need the whole tensor at once (column norms, row replacement, vectors)."""
         w32 = src.to(torch.float32, copy=True).reshape(t.shape)
-        apply_terms(w32, t.terms, self._fetcher(t), self.ws)
+        fetch, done = self._fetcher(t)
+        apply_terms(w32, t.terms, fetch, self.ws)
+        done()
         out = w32.to(torch_dtype(t.dtype))
         self.bg.submit(lambda: writer.write_part(tensor_bytes(out)))
         self.bg.wait()  # ``out`` may be large: do not keep several alive
