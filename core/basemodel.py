@@ -47,6 +47,13 @@ class BaseModel:
         except (OSError, ValueError) as exc:
             raise PlanError(f"{cfg_path} cannot be read as JSON ({exc}); fix or replace it.",
                             path=cfg_path) from None
+        quant = config.get("quantization_config") if isinstance(config, dict) else None
+        if quant:
+            method = quant.get("quant_method", "quantized") if isinstance(quant, dict) else "quantized"
+            raise PlanError(
+                f"The {role} {folder} is quantized ({method}); Mergesmith merges into 16-bit weights. "
+                "Choose the original float16/bfloat16 model it was quantized from (for a QLoRA adapter, "
+                "the model named before quantization).", path=folder)
         try:
             store = open_model_weights(folder)
         except SourceError as exc:

@@ -290,3 +290,16 @@ def test_plan_reads_headers_only(pair, tmp_path, monkeypatch):
     plan = ms_plan(adapter, base, tmp_path / "out")
     assert plan.ok and plan.stats["merged_tensors"] == 14
     assert plan.disk_needed >= plan.total_bytes
+
+
+def test_quantized_base_refused(model_cache, tmp_path):
+    from mergesmith.core.errors import PlanError
+
+    base = tmp_path / "base-4bit"
+    shutil.copytree(model_cache("llama"), base)
+    cfg = read_json(base / "config.json")
+    cfg["quantization_config"] = {"quant_method": "bitsandbytes", "load_in_4bit": True}
+    (base / "config.json").write_text(json.dumps(cfg))
+    adapter = make_adapter(model_cache("llama"), tmp_path / "adapter")
+    with pytest.raises(PlanError, match="quantized \\(bitsandbytes\\).*original float16/bfloat16"):
+        ms_plan(adapter, base, tmp_path / "out")
