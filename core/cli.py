@@ -148,7 +148,7 @@ def cmd_merge(args) -> int:
         print(json.dumps(result.to_dict(), indent=2))
     else:
         print(f"Merged into {result.out}: {len(result.files)} files, "
-              f"{formats.format_size(result.total_bytes)}, {result.dtype}, in {result.seconds['total']:.1f} s.")
+              f"{formats.format_size(result.total_bytes)}, {result.dtype}, in {formats.format_seconds(result.seconds['total'])}.")
         if args.check == "none":
             print(f"Not checked; run `mergesmith inspect {result.out}` to check it.")
         elif result.problems:

@@ -22,6 +22,7 @@ from typing import Optional
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from mergesmith.core.errors import Cancelled, MergesmithError
+from mergesmith.core.formats import format_seconds, format_size
 from mergesmith.core.progress import Progress
 
 from . import corecalls
@@ -281,7 +282,6 @@ class MergeController(CheckingMixin, QObject):
             more = f" ({len(errors) - 1} more below)" if len(errors) > 1 else ""
             self.say(ERROR, f"Nothing can start until this is fixed: {errors[0].message}{more}")
             return
-        from mergesmith.core.formats import format_size
 
         warnings = [p for p in plan.problems if p.severity == "warning"]
         text = (f"Ready: {len(plan.files())} files, {format_size(plan.total_bytes)}, will be written to "
@@ -309,7 +309,7 @@ class MergeController(CheckingMixin, QObject):
             self.result, self.report = result, report
             bad = [p for p in report.problems if p.is_error]
             seconds = result.seconds.get("total") or result.seconds.get("write", 0.0)
-            text = f"Merged into {result.out} in {seconds:.1f} s; "
+            text = f"Merged into {result.out} in {format_seconds(seconds)}; "
             text += (f"the check found {len(bad)} error(s): see the result." if bad else
                      f"the check found {len(report.problems)} warning(s)." if report.problems else
                      "the check found no problems.")

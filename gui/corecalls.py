@@ -134,7 +134,7 @@ def run_fix(folder, base: Optional[str] = None, progress=None, cancel=None):
 def fix_reason(reason: str) -> str:
     """The core's reason a problem has no automatic fix, worded for the window."""
     if "--from-base" in reason:
-        return "needs the base model to copy from: choose it as the base, then Fix again"
+        return "needs a model to copy the files from: choose it under \"Copy missing files from\", then Fix"
     return reason
 
 
