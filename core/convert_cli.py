@@ -47,7 +47,7 @@ def cmd_convert(args) -> int:
         print(json.dumps(result.to_dict(), indent=2))
     else:
         print(f"Converted into {result.out}: {len(result.files)} files, "
-              f"{formats.format_size(result.total_bytes)}, {result.dtype}, in {result.seconds['total']:.1f} s.")
+              f"{formats.format_size(result.total_bytes)}, {result.dtype}, in {formats.format_seconds(result.seconds['total'])}.")
         for note in plan.source.notes[:1]:
             print(note)
     return 0
