@@ -118,14 +118,7 @@ class BaseModel:
 
     @property
     def config_dtype(self) -> Optional[str]:
-        for key in ("torch_dtype", "dtype"):
-            value = self.config.get(key)
-            if isinstance(value, str):
-                try:
-                    return formats.dtype_code(value)
-                except Exception:
-                    return None
-        return None
+        return formats.config_dtype(self.config)
 
     @property
     def float_dtypes(self) -> list[str]:

@@ -115,6 +115,21 @@ def dtype_code(name: str) -> str:
     return DTYPE_NAMES[key]
 
 
+def config_dtype(config: dict):
+    """The dtype a model's config.json names (``torch_dtype`` or ``dtype``, or its text config's),
+    as a safetensors code; None when it names none (or one we do not know)."""
+    text = config.get("text_config")
+    for doc in (config, text if isinstance(text, dict) else {}):
+        for key in ("torch_dtype", "dtype"):
+            value = doc.get(key)
+            if isinstance(value, str):
+                try:
+                    return dtype_code(value)
+                except MergesmithError:
+                    return None
+    return None
+
+
 # --- sizes ------------------------------------------------------------------------------------
 
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)

@@ -10,14 +10,13 @@ differences are reported as ``weights-unverified`` warnings rather than errors.
 
 from __future__ import annotations
 
-import logging
 import re
-import warnings
 from pathlib import Path
 from typing import Optional
 
 from . import formats
 from .inspect_report import Report, join
+from .quiet import quiet_transformers
 from .safetensors_io import TensorInfo
 
 INPUT_EMBEDDING_SUFFIXES = ("embed_tokens.weight", "wte.weight", "tok_embeddings.weight",
@@ -54,20 +53,13 @@ def expected_tensors(folder: Path, config: dict):
     key = json.dumps(config, sort_keys=True, default=str)
     if key in _cache:
         return _cache[key]
-    log = logging.getLogger("transformers")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = build_meta_model(folder)
-            shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-            tied = dict(getattr(model, "all_tied_weights_keys", None) or {})
-            ignore = set(getattr(model, "_keys_to_ignore_on_load_missing", None) or ())
-            ignore_unexpected = set(getattr(model, "_keys_to_ignore_on_load_unexpected", None) or ())
-            renamer = _renamer(model, shapes)
-    finally:
-        log.setLevel(level)
+    with quiet_transformers():
+        model = build_meta_model(folder)
+        shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        tied = dict(getattr(model, "all_tied_weights_keys", None) or {})
+        ignore = set(getattr(model, "_keys_to_ignore_on_load_missing", None) or ())
+        ignore_unexpected = set(getattr(model, "_keys_to_ignore_on_load_unexpected", None) or ())
+        renamer = _renamer(model, shapes)
     result = (shapes, tied, ignore, ignore_unexpected, renamer, type(model).__name__)
     if len(_cache) > 8:
         _cache.clear()
@@ -83,8 +75,15 @@ def _renamer(model, meta_sd: dict):
     """
     prefix = getattr(model, "base_model_prefix", "") or ""
     try:
-        from transformers.conversion_mapping import get_checkpoint_conversion_mapping, get_model_conversion_mapping
-        from transformers.core_model_loading import WeightConverter, WeightRenaming, rename_source_key
+        from transformers.conversion_mapping import (
+            get_checkpoint_conversion_mapping,
+            get_model_conversion_mapping,
+        )
+        from transformers.core_model_loading import (
+            WeightConverter,
+            WeightRenaming,
+            rename_source_key,
+        )
 
         mapping = get_model_conversion_mapping(model)
         legacy = len(get_checkpoint_conversion_mapping("legacy") or [])

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -12,6 +10,7 @@ from . import formats
 from .basemodel import remote_code_files
 from .inspect_report import Report, join
 from .inspect_weights import WeightsView, major_float_dtype
+from .quiet import quiet_transformers
 
 
 def read_json(path: Path):
@@ -48,16 +47,7 @@ def text_config(config: dict) -> dict:
     return text if isinstance(text, dict) else config
 
 
-def config_dtype(config: dict) -> Optional[str]:
-    for doc in (config, text_config(config)):
-        for key in ("torch_dtype", "dtype"):
-            value = doc.get(key)
-            if isinstance(value, str):
-                try:
-                    return formats.dtype_code(value)
-                except Exception:
-                    return None
-    return None
+config_dtype = formats.config_dtype
 
 
 def check_remote_code(report: Report, folder: Path, rel: str, config: dict) -> bool:
@@ -152,22 +142,15 @@ def validate_generation_config(doc: dict) -> tuple[Optional[str], list[str]]:
         from transformers import GenerationConfig
     except ImportError:  # pragma: no cover
         return None, []
-    log = logging.getLogger("transformers")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                cfg = GenerationConfig.from_dict(dict(doc))
-            except (ValueError, TypeError) as exc:
-                return str(exc).strip().splitlines()[0], []
-            try:
-                cfg.validate(strict=True)
-            except ValueError as exc:
-                return None, _flag_names(str(exc)) or ["settings transformers rejects"]
-    finally:
-        log.setLevel(level)
+    with quiet_transformers():
+        try:
+            cfg = GenerationConfig.from_dict(dict(doc))
+        except (ValueError, TypeError) as exc:
+            return str(exc).strip().splitlines()[0], []
+        try:
+            cfg.validate(strict=True)
+        except ValueError as exc:
+            return None, _flag_names(str(exc)) or ["settings transformers rejects"]
     return None, []
 
 

@@ -9,13 +9,12 @@ runs remote code: a tokenizer that needs ``trust_remote_code`` is counted from i
 from __future__ import annotations
 
 import json
-import logging
-import warnings
 from pathlib import Path
 from typing import Optional
 
 from . import formats
 from .inspect_report import Report, join
+from .quiet import quiet_transformers
 
 # Special tokens that only make sense with a chat template.
 CHAT_MARKERS = ("<|im_start|>", "<|im_end|>", "<|start_header_id|>", "<|eot_id|>", "[INST]",
@@ -137,19 +136,13 @@ def _load(folder: Path):
         from transformers import AutoTokenizer
     except ImportError as exc:  # pragma: no cover
         return None, str(exc)
-    log = logging.getLogger("transformers")
-    level = log.level
-    log.setLevel(logging.ERROR)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_transformers():
             tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
         return tok, None
     except Exception as exc:  # any loader failure is a finding, not a crash
         text = str(exc).strip().splitlines()
         return None, (text[0] if text else type(exc).__name__)[:300]
-    finally:
-        log.setLevel(level)
 
 
 def has_chat_template(folder: Path, names: set[str], config: dict) -> bool:
