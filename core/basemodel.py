@@ -13,9 +13,8 @@ from .errors import PlanError, SourceError
 from .safetensors_io import TensorInfo
 from .stores import SafetensorsStore, TensorStore, open_model_weights
 
-INPUT_EMBEDDING_SUFFIXES = ("embed_tokens.weight", "wte.weight", "tok_embeddings.weight",
-                            "word_embeddings.weight", "embed_in.weight")
-OUTPUT_EMBEDDING_NAMES = ("lm_head.weight", "output.weight", "embed_out.weight")
+INPUT_EMBEDDING_SUFFIXES = formats.INPUT_EMBEDDING_SUFFIXES
+OUTPUT_EMBEDDING_NAMES = formats.OUTPUT_EMBEDDING_NAMES
 # model types whose configs default to tied embeddings when the key is absent
 _TIE_DEFAULT = True
 

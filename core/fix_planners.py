@@ -189,8 +189,7 @@ def _fit_config(folder: Path, config: dict) -> dict:
         return changes
     try:
         infos = store.infos()
-        embed = next((n for n in sorted(infos) if n.endswith(("embed_tokens.weight", "wte.weight",
-                                                                "word_embeddings.weight"))), None)
+        embed = next((n for n in sorted(infos) if n.endswith(formats.INPUT_EMBEDDING_SUFFIXES)), None)
         if embed and config.get("vocab_size") != infos[embed].shape[0]:
             changes["vocab_size"] = infos[embed].shape[0]
         by: dict[str, int] = {}

@@ -62,6 +62,12 @@ LICENSE_RE = re.compile(r"^(LICEN[CS]E|NOTICE|USE_POLICY)(\..*)?$", re.IGNORECAS
 PICKLE_WEIGHT_SUFFIXES = (".bin", ".pth", ".pt", ".ckpt", ".pkl")
 
 
+# Names of the embedding tensors across architectures (Llama/Qwen, GPT-2, InternLM, BLOOM, NeoX).
+INPUT_EMBEDDING_SUFFIXES = ("embed_tokens.weight", "wte.weight", "tok_embeddings.weight",
+                            "word_embeddings.weight", "embed_in.weight")
+OUTPUT_EMBEDDING_NAMES = ("lm_head.weight", "output.weight", "embed_out.weight")
+
+
 def is_tokenizer_file(name: str) -> bool:
     return name in TOKENIZER_FILES or any(p.match(name) for p in TOKENIZER_PATTERNS)
 

@@ -58,8 +58,7 @@ KIND_TITLES = {
     LLAVA_HF: "LLaVA model (Hugging Face LlavaForConditionalGeneration)",
     UNKNOWN: "folder without a model",
 }
-EMBEDDING_SUFFIXES = ("embed_tokens.weight", "wte.weight", "tok_embeddings.weight",
-                      "word_embeddings.weight", "embed_in.weight")
+EMBEDDING_SUFFIXES = formats.INPUT_EMBEDDING_SUFFIXES
 
 
 def detect_kind(path: Path) -> str:

@@ -19,8 +19,7 @@ from .inspect_report import Report, join
 from .quiet import quiet_transformers
 from .safetensors_io import TensorInfo
 
-INPUT_EMBEDDING_SUFFIXES = ("embed_tokens.weight", "wte.weight", "tok_embeddings.weight",
-                            "word_embeddings.weight", "embed_in.weight")
+INPUT_EMBEDDING_SUFFIXES = formats.INPUT_EMBEDDING_SUFFIXES
 # Buffers old checkpoints may hold that current models no longer persist (transformers ignores them).
 IGNORED_UNEXPECTED = re.compile(r"(rotary_emb\.inv_freq|(^|\.)position_ids|\.attn\.bias|\.attn\.masked_bias)$")
 _cache: dict[str, tuple] = {}
