@@ -10,8 +10,8 @@ from typing import Optional
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
-                               QTabWidget, QTreeView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QPushButton, QSplitter,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from . import corecalls
 from .controller import MergeController
@@ -23,7 +23,7 @@ from .problem_list import ProblemList
 from .progress_panel import ProgressPanel
 from .result_view import ResultView
 from .settings import Settings
-from .tree_model import NodeTreeModel
+from .tree_model import NodeTreeModel, node_tree_view
 
 PTH_FILTER = "XTuner checkpoints (*.pth);;All files (*)"
 
@@ -64,18 +64,8 @@ class MergePage(QWidget):
         self.options = OptionsPanel(settings, self)
 
         self.preview_model = NodeTreeModel(parent=self)
-        self.preview = QTreeView(self)
-        self.preview.setModel(self.preview_model)
-        self.preview.setAccessibleName("Preview")
-        self.preview.setToolTip("What was found, and what the merge will write")
-        self.preview.setUniformRowHeights(True)
-        self.preview.setAlternatingRowColors(True)
-        header = self.preview.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.resizeSection(0, 300)
+        self.preview = node_tree_view(self, self.preview_model, "Preview",
+                                      "What was found, and what the merge will write", 300)
         self.problems = ProblemList(self)
         self.problems.hide()
         preview_split = QSplitter(Qt.Orientation.Vertical, self)

@@ -10,14 +10,13 @@ from typing import Optional
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTreeView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget)
 from PySide6.QtCore import Qt
 
 from .icons import icon
 from .problem_list import ProblemList
 from .results import result_tree, summary_line
-from .tree_model import NodeTreeModel
+from .tree_model import NodeTreeModel, node_tree_view
 
 
 class ResultView(QWidget):
@@ -34,18 +33,8 @@ class ResultView(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.model = NodeTreeModel(parent=self, headers=("File", "Status", "Size"))
-        self.tree = QTreeView(self)
-        self.tree.setModel(self.model)
-        self.tree.setAccessibleName("Files of the checked folder")
-        self.tree.setToolTip("Every file of the folder, with what the check found about it")
-        self.tree.setUniformRowHeights(True)
-        self.tree.setAlternatingRowColors(True)
-        header = self.tree.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.resizeSection(0, 280)
+        self.tree = node_tree_view(self, self.model, "Files of the checked folder",
+                                   "Every file of the folder, with what the check found about it", 280)
         self.problems = ProblemList(self)
         self.problems.hide()
         self.fix_button = QPushButton(icon("fix"), "Fi&x", self)

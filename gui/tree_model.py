@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QHeaderView, QTreeView, QWidget
 
 from mergesmith.core.formats import format_size
 
@@ -147,3 +148,21 @@ class NodeTreeModel(QAbstractItemModel):
         if node.size is not None:
             text += f"\n{node.size:,} bytes"
         return text
+
+
+def node_tree_view(parent: QWidget, model: NodeTreeModel, name: str, tooltip: str,
+                   first_width: int) -> QTreeView:
+    """A read-only tree view over ``model``: name column sized by hand, details stretching."""
+    view = QTreeView(parent)
+    view.setModel(model)
+    view.setAccessibleName(name)
+    view.setToolTip(tooltip)
+    view.setUniformRowHeights(True)
+    view.setAlternatingRowColors(True)
+    header = view.header()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+    header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+    header.resizeSection(0, first_width)
+    return view
