@@ -17,7 +17,6 @@ from typing import Optional
 from . import formats
 from .errors import SourceError
 from .lora import lora_scale
-from .safetensors_io import TensorInfo
 from .stores import MemoryStore, SafetensorsStore, TensorStore, load_torch_weights
 
 PEFT_PREFIX = "base_model.model."
@@ -226,10 +225,8 @@ def parse_adapter(config: dict, store: TensorStore, label: str, *,
                 f"{label}: {mod} has rank {rank} in its tensors but {cfg_rank} in adapter_config.json; "
                 "the config does not belong to these weights.")
         alpha = float(pattern_value(alpha_pattern, mod, config.get("lora_alpha") or rank))
-        if kind == "linear":
-            in_f, out_f = a.shape[1], b.shape[0]
-        else:  # A: [r, vocab], B: [dim, r]; the weight is [vocab, dim]
-            in_f, out_f = a.shape[1], b.shape[0]
+        # linear: A [r, in], B [out, r]; embedding: A [r, vocab], B [dim, r] (the weight is [vocab, dim])
+        in_f, out_f = a.shape[1], b.shape[0]
         lm = LoraModule(
             module=mod, kind=kind, a=p[ka], b=p[kb], rank=rank, alpha=alpha,
             scale=lora_scale(alpha, rank, use_rslora), in_features=in_f, out_features=out_f,
@@ -301,8 +298,3 @@ def load_adapter_folder(folder: Path, label: Optional[str] = None) -> Adapter:
     adapter = parse_adapter(config, store, label, path=folder)
     adapter.weights_file = weights
     return adapter
-
-
-def infos_summary(infos: dict[str, TensorInfo]) -> tuple[int, int, list[str]]:
-    return (len(infos), sum(i.nbytes for i in infos.values()),
-            sorted({formats.dtype_name(i.dtype) for i in infos.values()}))

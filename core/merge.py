@@ -19,7 +19,7 @@ from typing import Optional
 
 import torch
 
-from .errors import MergesmithError, PlanError
+from .errors import PlanError
 from .lora import Workspace, apply_terms, apply_terms_rows, blockable
 from .pipeline import BackgroundWriter, BlockPool
 from .plan import Plan, PlannedFile, PlannedTensor
@@ -350,4 +350,4 @@ def merge(source, base, out, *, progress=None, cancel=None, check="quick", **opt
     return run_plan(p, progress, cancel, check=check)
 
 
-__all__ = ["Result", "run_plan", "merge", "MergesmithError"]
+__all__ = ["Result", "run_plan", "merge"]

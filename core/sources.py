@@ -91,13 +91,6 @@ class Source:
         return c.adapter if c else None
 
     @property
-    def tokenizer_dir(self) -> Optional[Path]:
-        """A folder of the training output that holds tokenizer files, if any."""
-        for folder in self.extras.get("tokenizer_dirs", []):
-            return Path(folder)
-        return None
-
-    @property
     def base_hint_exists(self) -> bool:
         return bool(self.base_hint) and Path(self.base_hint).expanduser().is_dir()
 

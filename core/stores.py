@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import torch
 
@@ -209,11 +209,3 @@ class PickleModelStore(MemoryStore):
         for f in files:
             tensors.update(load_torch_weights(folder / f))
         super().__init__(tensors, str(folder))
-
-
-def iter_files(folder: Path) -> Iterator[Path]:
-    """Regular files directly in ``folder`` (no recursion), sorted by name."""
-    try:
-        yield from sorted(p for p in Path(folder).iterdir() if p.is_file())
-    except OSError:
-        return
