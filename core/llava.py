@@ -29,7 +29,7 @@ from .plan import (Plan, PlannedFile, PlannedFolder, PlannedTensor, PlanOptions,
                    check_output, copy_file, default_out, index_file, json_file, open_base, shard)
 from .plan_lora import plan_lora_tensors
 from .problems import ERROR, INFO, WARNING
-from .sources import LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, Source
+from .sources import LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, XTUNER_CONVERTED, Source
 from .xtuner_plan import (_kinds, _prepare, _roles, base_dtype_rule, plan_full_tensors, register,
                           training_dirs, unknown_tensor_problem)
 
@@ -241,7 +241,7 @@ class LlavaPlanner(Planner):
     formats = ("xtuner", "llava-hf")
 
     def accepts(self, source: Source) -> bool:
-        return source.kind in _kinds() and is_llava(source)
+        return source.kind in (*_kinds(), XTUNER_CONVERTED) and is_llava(source)
 
     def plan(self, source: Source, base, options: PlanOptions) -> Plan:
         source = _prepare(source, options)

@@ -19,7 +19,8 @@ from .checkpoint import CheckpointStore, checkpoint_meta, open_checkpoint, state
 from .deepspeed import _RANK_FILE, _MP_MODEL, is_deepspeed_folder, read_zero_checkpoint
 from .errors import PlanError, SourceError
 from .sources import (DETECTORS, KIND_TITLES, LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG,
-                      VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, Component, Source, has_tokenizer)
+                      VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, XTUNER_CONVERTED, Component, Source,
+                      detect_converted_or_adapter, has_tokenizer)
 from .stores import TensorStore
 from .xtuner_config import XTunerConfig, looks_like_config, parse_config, read_config
 from .xtuner_keys import (LLM, VIT, classify, lora_rank, lora_targets, peft_view,
@@ -368,7 +369,52 @@ def for_iteration(source: Source, iteration: Optional[int]) -> Source:
     return new
 
 
+def detect_converted(path: Path) -> Optional[Source]:
+    """XTuner's ``pth_to_hf`` output, with what its ``xtuner_config.py`` says filled in.
+
+    The generic detector finds the parts (``llm_adapter/``, ``visual_encoder_adapter/``,
+    ``visual_encoder/``, ``projector/``); the config adds the base paths, the LLaVA settings and
+    the image processor, as for a raw checkpoint, and the projector gets its layout from its tensors.
+    """
+    source = detect_converted_or_adapter(path)
+    if source is None or source.kind != XTUNER_CONVERTED:
+        return source
+    cfg = None
+    if source.training_config is not None:
+        try:
+            cfg = read_config(source.training_config)
+        except SourceError as exc:
+            source.notes.append(f"{exc.message} Its settings are not used; the folders' own configs are.")
+    anchors = [path.parent, path.parent.parent]
+    extras = source.extras
+    if cfg is not None:
+        source.notes.extend(cfg.notes)
+        source.base_hint = source.base_hint or resolve_hint(cfg.llm_path, anchors)
+        source.visual_encoder_hint = resolve_hint(cfg.visual_encoder_path, anchors)
+        img = resolve_hint(cfg.image_processor_path, anchors)
+        if img and Path(img).is_dir():
+            extras["image_processor_dir"] = img
+        extras.update(model_type=cfg.model_type, llm_dtype=cfg.llm_dtype)
+        if cfg.is_llava:
+            extras["visual_select_layer"] = cfg.visual_select_layer
+    vit = source.component(VISUAL_ENCODER_ADAPTER)
+    if source.visual_encoder_hint is None and vit is not None and vit.adapter is not None:
+        source.visual_encoder_hint = vit.adapter.config.get("base_model_name_or_path") or None
+    proj = source.component(PROJECTOR)
+    if proj is not None and proj.store is not None:
+        infos = proj.store.infos()
+        layout = projector_layout([f"projector.{n}" for n in infos],
+                                  {f"projector.{n}": i for n, i in infos.items()})
+        if not layout:
+            raise SourceError(f"{proj.path} holds tensors that are not XTuner's ProjectorModel layout "
+                              f"(model.0/2/...): {', '.join(sorted(infos)[:4])}.", path=proj.path)
+        proj.details.update(layout)
+    return source
+
+
 if detect_xtuner not in DETECTORS:
     DETECTORS.insert(0, detect_xtuner)
+if detect_converted_or_adapter in DETECTORS:
+    DETECTORS[DETECTORS.index(detect_converted_or_adapter)] = detect_converted
 
 from . import xtuner_plan  # noqa: E402,F401  (registers the planners)

@@ -169,3 +169,45 @@ def test_llava_hf_needs_the_vision_tower(llm_base, tmp_path):
     plan = make_plan(detect(wd), llm_base, PlanOptions(out=tmp_path / "out", format="llava-hf"))
     [p] = [p for p in plan.problems if p.is_error]
     assert p.code == "missing-visual-encoder" and "even when it was frozen" in p.message
+
+
+def _same_folders(a, b):
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    for rel in files:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+def test_converted_llava_folder_merges_like_the_checkpoint(llava_run, llm_base, vit_base, tmp_path):
+    """pth_to_hf's layout (llm_adapter/, visual_encoder_adapter/, projector/, xtuner_config.py) is a source too."""
+    from mergesmith.core.convert import convert
+
+    wd, _ = llava_run
+    convert(wd, tmp_path / "converted")
+    source = detect(tmp_path / "converted")
+    assert [c.role for c in source.components] == ["llm-adapter", "visual-encoder-adapter", "projector",
+                                                   "training-config"]
+    assert source.visual_encoder_hint == str(vit_base) and source.base_hint == str(llm_base)
+    assert source.component("projector").details["llm_hidden_size"] == 32
+    merge(wd, llm_base, tmp_path / "a")
+    merge(tmp_path / "converted", llm_base, tmp_path / "b")  # the visual encoder found from xtuner_config.py
+    _same_folders(tmp_path / "a", tmp_path / "b")
+
+
+def test_llava_deepspeed_checkpoint(llava_run, llm_base, vit_base, tmp_path):
+    """A ZeRO-2 LLaVA checkpoint (2 ranks, bf16 training) merges like the .pth one."""
+    from xt_builders import save_deepspeed
+
+    wd, sd = llava_run
+    cfg = (wd / "llava_lora.py").read_text()
+    ds = tmp_path / "ds_run"
+    ds.mkdir()
+    (ds / "llava_lora.py").write_text(cfg)
+    save_deepspeed(ds / "iter_30.pth", OrderedDict(sd), stage=2, world=2, cfg_text=cfg)
+    (ds / "last_checkpoint").write_text(str(ds / "iter_30.pth"))
+    source = detect(ds)
+    assert source.kind == "xtuner-work-dir"
+    assert [c.role for c in source.components][:3] == ["llm-adapter", "visual-encoder-adapter", "projector"]
+    merge(ds, llm_base, tmp_path / "ds_out")
+    merge(wd, llm_base, tmp_path / "pth_out")
+    _same_folders(tmp_path / "ds_out", tmp_path / "pth_out")
