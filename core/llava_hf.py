@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -30,7 +31,7 @@ from . import formats
 from .basemodel import BaseModel
 from .errors import PlanError
 from .plan import Plan, PlannedFile, PlannedFolder, PlanOptions, check_output, copy_file, index_file, json_file, shard
-from .problems import ERROR
+from .problems import ERROR, INFO
 from .safetensors_io import TensorInfo
 from .sources import PROJECTOR, Source
 from .stores import TensorStore
@@ -40,11 +41,26 @@ IMAGE_TOKEN = "<image>"
 VIT_DROP = ("text_model.", "logit_scale", "text_projection.", "visual_projection.")
 
 
-def llm_name(name: str) -> str:
+def base_prefix(model_type: str) -> str:
+    """The attribute under which a causal LM keeps its base model (``model``, ``transformer``, ...)."""
+    import transformers
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    cls = getattr(transformers, MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.get(model_type, ""), None)
+    return getattr(cls, "base_model_prefix", None) or "model"
+
+
+def llm_name(name: str, prefix: str = "model") -> str:
+    """A causal LM's tensor name in the llava-hf layout: ``language_model.model.*`` / ``.lm_head.*``.
+
+    The LLM's own base-model prefix (``model.`` for Llama, ``transformer.`` for GPT-2) becomes
+    ``language_model.model.``: the layout transformers 4 writes, which transformers >= 4.52 and 5
+    map onto their ``model.language_model`` (a bare base model) for any architecture.
+    """
     if name.startswith("lm_head."):
         return "language_model." + name
-    if name.startswith("model."):
-        return "language_model." + name
+    if name.startswith(prefix + "."):
+        name = name[len(prefix) + 1:]
     return "language_model.model." + name
 
 
@@ -157,9 +173,19 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
                                 f"{IMAGE_TOKEN}; use the default --format xtuner.")
             t.store = PadRowsStore(t.store, t.source_name, new_rows)
             t.shape = (new_rows,) + tuple(t.shape[1:])
-    for t in llm_tensors:
-        t.name = llm_name(t.name)
     text = _clean(text)
+    if base.tied and base.input_embedding and not base.input_embedding.endswith("embed_tokens.weight"):
+        # LlavaForConditionalGeneration ties lm_head to a tensor called embed_tokens; an LLM whose
+        # embedding has another name (GPT-2's wte) gets its output embedding written out instead
+        emb = next(t for t in llm_tensors if t.name == base.input_embedding)
+        llm_tensors.append(replace(emb, name="lm_head.weight"))
+        text["tie_word_embeddings"] = False
+        plan.problem("untied-embeddings", INFO, formats.CONFIG,
+                     f"{base.input_embedding} is written again as lm_head.weight (tie_word_embeddings false): "
+                     "LlavaForConditionalGeneration can only tie an embedding named embed_tokens.")
+    prefix = base_prefix(text_type)
+    for t in llm_tensors:
+        t.name = llm_name(t.name, prefix)
     text["vocab_size"] = new_rows
 
     # the projector and the vision tower, in the LLM's dtype: one model is loaded in one dtype
@@ -201,7 +227,7 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
         "pad_token_id": pad_id,
         "projector_hidden_act": "gelu",
         "text_config": text,
-        "tie_word_embeddings": bool(text.get("tie_word_embeddings", False)),
+        "tie_word_embeddings": bool(text.get("tie_word_embeddings", base.tie_word_embeddings)),
         "vision_config": vision,
         "vision_feature_layer": source.extras.get("visual_select_layer", -2),
         "vision_feature_select_strategy": strategy,

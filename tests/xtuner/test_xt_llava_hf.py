@@ -1,0 +1,123 @@
+"""--format llava-hf for any LLM transformers' LlavaConfig accepts: loads, processes a real image, generates."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from builders import read_weights
+from xthelpers import LORA, VIT_LORA, assert_same, reference_merge
+from mergesmith.core import detect
+from mergesmith.core.merge import run_plan
+from mergesmith.core.plan import PlanOptions, make_plan
+from xt_builders import (base_linears, full_state_dict, llava_config, lora_state_dict, projector_state_dict,
+                         work_dir)
+
+
+def run_processor(out):
+    """Load the folder as users do: processor + model; a PIL image through the processor, forward, generate."""
+    from PIL import Image
+    from transformers import AutoProcessor, LlavaForConditionalGeneration
+
+    model, info = LlavaForConditionalGeneration.from_pretrained(str(out), output_loading_info=True)
+    assert not any(info.values()), info  # no missing, unexpected or mismatched keys
+    processor = AutoProcessor.from_pretrained(str(out))
+    assert type(processor).__name__ == "LlavaProcessor"
+    image = Image.fromarray((np.random.RandomState(0).rand(40, 50, 3) * 255).astype("uint8"))
+    inputs = processor(images=image, text="describe <image> please", return_tensors="pt")
+    # the processor expands <image> to one token per patch feature: (32 / 8)^2 = 16, CLS dropped
+    assert int((inputs["input_ids"] == model.config.image_token_index).sum()) == 16
+    assert tuple(inputs["pixel_values"].shape) == (1, 3, 32, 32)
+    with torch.no_grad():
+        logits = model(**inputs).logits
+        generated = model.generate(**inputs, max_new_tokens=3, do_sample=False)
+    assert torch.isfinite(logits.float()).all()
+    assert generated.shape[1] == inputs["input_ids"].shape[1] + 3
+    return model
+
+
+def _vit_names(vit, prefix="vision_tower.vision_model."):
+    return {prefix + (k[len("vision_model."):] if k.startswith("vision_model.") else k): v for k, v in vit.items()}
+
+
+def test_llava_hf_qwen2_lora(model_cache, vit_base, tmp_path):
+    llm = model_cache("qwen2", "bfloat16")
+    sd = lora_state_dict(base_linears(vit_base), "visual_encoder.", 4, seed=1, module_prefix="vision_model.")
+    sd.update(lora_state_dict(base_linears(llm), "llm.", 4, seed=2))
+    sd.update(projector_state_dict(24, 32))
+    wd = work_dir(tmp_path / "wd", llava_config(str(llm), str(vit_base), llm_lora=LORA, vit_lora=VIT_LORA), {9: sd})
+    plan = make_plan(detect(wd), llm, PlanOptions(out=tmp_path / "out", format="llava-hf"))
+    assert plan.ok, plan.problems
+    run_plan(plan)
+    model = run_processor(tmp_path / "out")
+    assert model.config.text_config.model_type == "qwen2"
+    merged = reference_merge(read_weights(llm), sd, "llm.", 2.0)
+    vit = reference_merge(read_weights(vit_base), sd, "visual_encoder.", 4.0, module_prefix="vision_model.")
+    written = read_weights(tmp_path / "out")
+    assert_same({k: v for k, v in written.items() if k.startswith("language_model.")},
+                {"language_model." + k: v for k, v in merged.items()})
+    assert_same({k: v for k, v in written.items() if k.startswith("vision_tower.")},
+                {k: v.to(torch.bfloat16) for k, v in _vit_names(vit).items()})
+
+
+def test_llava_hf_gpt2_full_llm(model_cache, vit_base, tmp_path):
+    """GPT-2 keeps its base model under ``transformer.``, not ``model.``; tied embeddings stay tied."""
+    llm = model_cache("gpt2", "float32", tie=True)
+    sd = full_state_dict(llm, seed=6)
+    sd.update(projector_state_dict(24, 32))
+    cfg = llava_config(str(llm), str(vit_base), freeze_llm=False)
+    wd = work_dir(tmp_path / "wd", cfg, {4: sd})
+    plan = make_plan(detect(wd), llm, PlanOptions(out=tmp_path / "out", format="llava-hf"))
+    assert plan.ok, plan.problems
+    run_plan(plan)
+    model = run_processor(tmp_path / "out")
+    assert model.config.text_config.model_type == "gpt2" and model.dtype == torch.float32
+    written = read_weights(tmp_path / "out")
+    trained = {k[len("llm."):]: v for k, v in sd.items() if k.startswith("llm.")}
+    assert not any(k.startswith("language_model.model.transformer.") for k in written)
+    for name, want in trained.items():
+        key = "language_model.model." + name[len("transformer."):]
+        assert torch.equal(written[key], want), name
+    # LlavaForConditionalGeneration ties lm_head only to an `embed_tokens`: GPT-2's tied wte is written twice
+    assert [p.code for p in plan.problems] == ["untied-embeddings"]
+    wte = model.model.language_model.wte.weight
+    assert torch.equal(wte, trained["transformer.wte.weight"]) and torch.equal(model.lm_head.weight, wte)
+    assert model.config.text_config.tie_word_embeddings is False
+
+
+def test_llava_hf_from_a_converted_folder(llava_run, llm_base, vit_base, tmp_path):
+    """pth_to_hf's LLaVA folder (llm_adapter/, visual_encoder_adapter/, projector/) gives the same llava-hf."""
+    from mergesmith.core.convert import convert
+
+    wd, _ = llava_run
+    convert(wd, tmp_path / "converted")
+    outs = []
+    for name, src in (("from-ckpt", wd), ("from-converted", tmp_path / "converted")):
+        plan = make_plan(detect(src), llm_base, PlanOptions(out=tmp_path / name, format="llava-hf"))
+        assert plan.ok, plan.problems
+        run_plan(plan)
+        outs.append(tmp_path / name)
+    a, b = (sorted(p.name for p in o.iterdir()) for o in outs)
+    assert a == b
+    for name in a:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    cfg = json.loads((outs[1] / "processor_config.json").read_text())
+    assert (cfg["patch_size"], cfg["vision_feature_select_strategy"], cfg["num_additional_image_tokens"]) == \
+        (8, "default", 1)
+    run_processor(outs[1])
+
+
+def test_llava_hf_refuses_an_llm_llava_cannot_hold(llm_base, vit_base, tmp_path):
+    import shutil
+
+    from mergesmith.core.errors import PlanError
+
+    other = tmp_path / "llm"
+    shutil.copytree(llm_base, other)
+    cfg = json.loads((other / "config.json").read_text())
+    cfg["model_type"] = "not-a-model"
+    (other / "config.json").write_text(json.dumps(cfg))
+    wd = work_dir(tmp_path / "p", llava_config(str(other), str(vit_base)), {1: projector_state_dict(24, 32)})
+    with pytest.raises(PlanError, match="transformers knows without remote code"):
+        make_plan(detect(wd), other, PlanOptions(out=tmp_path / "out", format="llava-hf"))
