@@ -13,7 +13,7 @@ from typing import Iterable, Optional
 
 from mergesmith.core.formats import dtype_name, format_size
 
-from .tree import ERROR, OK, Node
+from .tree import ERROR, OK, WARNING, Node
 
 ROLE_ICONS = {
     "llm-adapter": "adapter",
@@ -132,7 +132,11 @@ def source_node(source) -> Node:
                       tooltip=("Found on this machine." if there else
                                "Not on this machine: choose the base model folder.")))
     if source.visual_encoder_hint:
-        node.add(Node("Visual encoder named by the training", source.visual_encoder_hint))
+        there = Path(source.visual_encoder_hint).expanduser().is_dir()
+        node.add(Node("Visual encoder named by the training", source.visual_encoder_hint,
+                      status=OK if there else WARNING,
+                      tooltip=("Found on this machine." if there else
+                               "Not on this machine: choose the visual encoder's folder if the merge needs it.")))
     for note in source.notes:
         node.add(Node("Note", note, icon="info", tooltip=note))
     return node

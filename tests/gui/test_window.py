@@ -284,7 +284,7 @@ def test_llava_asks_for_the_visual_encoder_and_merges(window, qtbot, llava_run, 
     assert page.base_picker.path() == str(llm) and page.visual_picker.path() == str(vit)
     assert page.visual_picker.isVisibleTo(page) and page.options.format.isVisibleTo(page)
     roles = {n.name for n in page.preview_model.root.find("Training output").children}
-    assert {"LLM adapter", "Projector"} <= roles
+    assert {"LLM adapter", "Visual encoder adapter", "Projector"} <= roles
     with qtbot.waitSignal(window.controller.merged, timeout=30_000) as blocker:
         qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     result, report, _ = blocker.args
@@ -305,3 +305,22 @@ def test_a_base_named_but_absent_is_said(window, qtbot, demo):
     window.merge_page.base_picker.commit(str(base))
     wait_plan(qtbot, window)
     assert window.merge_page.start_button.isEnabled()
+
+
+def test_llava_hf_format_from_the_window(window, qtbot, llava_run, tmp_path):
+    """Choosing the llava-hf format re-plans, and the result is one LlavaForConditionalGeneration folder."""
+    import json
+
+    source, llm, vit = llava_run
+    page = window.merge_page
+    page.options.out.commit(str(tmp_path / "hf"))
+    window.open_paths(str(source))
+    wait_plan(qtbot, window)
+    page.options.format.setCurrentIndex(page.options.format.findData("llava-hf"))
+    qtbot.waitUntil(lambda: window.controller.plan is not None and window.controller.is_idle
+                    and window.controller.plan.options.format == "llava-hf", timeout=15_000)
+    with qtbot.waitSignal(window.controller.merged, timeout=30_000) as blocker:
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    result = blocker.args[0]
+    assert json.loads((result.out / "config.json").read_text())["model_type"] == "llava"
+    assert (result.out / "processor_config.json").is_file() and not (result.out / "projector").exists()
