@@ -21,7 +21,7 @@ def _print_report(report, stream=None) -> None:
     print(f"{report.path}  ({s.get('title', report.kind)})", file=stream)
     _print_summary(s, "", stream)
     for rel, part in sorted((s.get("parts") or {}).items()):
-        _print_summary(part, rel + "/", stream)
+        _print_summary(part, rel + "/: ", stream)
     groups = report.by_severity()
     titles = ((ERROR, "Errors"), (WARNING, "Warnings"), (INFO, "Notes"))
     for sev, title in titles:
@@ -48,7 +48,7 @@ def _print_summary(s: dict, prefix: str, stream) -> None:
               f"{', ' + '/'.join(s['dtypes']) if s.get('dtypes') else ''}", file=stream)
     if "adapter" in s:
         a = s["adapter"]
-        print(f"  {prefix}adapter: LoRA r={a['r']} alpha={a['lora_alpha']} on {a['modules']} module(s) "
+        print(f"  {prefix or 'adapter: '}LoRA r={a['r']} alpha={a['lora_alpha']} on {a['modules']} module(s) "
               f"({','.join(a['targets'])}), {formats.format_size(a['bytes'])}", file=stream)
     if "checkpoints" in s:
         for c in s["checkpoints"]:
