@@ -214,7 +214,9 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
     if idx:
         folder.files.append(idx)
     vision = vision_config(vit)
-    strategy = "full" if str(vision.get("model_type", "")).startswith("siglip") else "default"
+    # CLIP prepends a CLS feature, which LLaVA drops ("default"); SigLIP has none ("full")
+    siglip = str(vision.get("model_type", "")).startswith("siglip")
+    strategy = "full" if siglip else "default"
     patch, size = vision.get("patch_size", 14), vision.get("image_size", 336)
     dtype_key = "dtype" if "dtype" in base.config else "torch_dtype"
     config = {
@@ -239,7 +241,7 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
     for name, data in tok_files.items():
         folder.files.append(PlannedFile(name, len(data), "generated", content=data))
     folder.files.append(json_file("processor_config.json", {
-        "image_token": IMAGE_TOKEN, "num_additional_image_tokens": 1, "patch_size": patch,
+        "image_token": IMAGE_TOKEN, "num_additional_image_tokens": 0 if siglip else 1, "patch_size": patch,
         "processor_class": "LlavaProcessor", "vision_feature_select_strategy": strategy}))
     pre = preprocessor_file(plan, source, vit_dir, formats.PREPROCESSOR_CONFIG)
     if pre is not None:

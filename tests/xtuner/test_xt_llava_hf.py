@@ -121,3 +121,24 @@ def test_llava_hf_refuses_an_llm_llava_cannot_hold(llm_base, vit_base, tmp_path)
     wd = work_dir(tmp_path / "p", llava_config(str(other), str(vit_base)), {1: projector_state_dict(24, 32)})
     with pytest.raises(PlanError, match="transformers knows without remote code"):
         make_plan(detect(wd), other, PlanOptions(out=tmp_path / "out", format="llava-hf"))
+
+
+def test_llava_hf_siglip_tower(llm_base, tmp_path):
+    """A SigLIP tower has no CLS feature: strategy "full", no additional image token."""
+    from transformers import SiglipVisionConfig, SiglipVisionModel
+
+    vit = tmp_path / "siglip"
+    torch.manual_seed(0)
+    SiglipVisionModel(SiglipVisionConfig(hidden_size=24, intermediate_size=40, num_hidden_layers=2,
+                                         num_attention_heads=4, image_size=32, patch_size=8)).save_pretrained(str(vit))
+    (vit / "preprocessor_config.json").write_text(json.dumps({
+        "image_processor_type": "SiglipImageProcessor", "size": {"height": 32, "width": 32}, "do_resize": True,
+        "do_normalize": True, "image_mean": [0.5] * 3, "image_std": [0.5] * 3, "do_rescale": True,
+        "rescale_factor": 1 / 255}))
+    wd = work_dir(tmp_path / "wd", llava_config(str(llm_base), str(vit)), {1: projector_state_dict(24, 32)})
+    plan = make_plan(detect(wd), llm_base, PlanOptions(out=tmp_path / "out", format="llava-hf"))
+    assert plan.ok, plan.problems
+    run_plan(plan)
+    cfg = json.loads((tmp_path / "out" / "processor_config.json").read_text())
+    assert (cfg["vision_feature_select_strategy"], cfg["num_additional_image_tokens"]) == ("full", 0)
+    run_processor(tmp_path / "out")
