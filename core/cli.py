@@ -275,4 +275,7 @@ def entry() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    entry()
+    # ``python -m mergesmith.core.cli``: run the imported module, the one subcommands register into.
+    from mergesmith.core import cli as _cli
+
+    _cli.entry()
