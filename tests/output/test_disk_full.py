@@ -81,3 +81,31 @@ def test_disk_fills_while_the_cli_writes(small_disk, wide):
     assert str(small_disk) in lines[0]
     assert not out.exists() and leftovers(small_disk) == []
     os.unlink(filler)
+
+
+def test_plan_time_check_refuses_what_does_not_fit_merge_overwrite_and_fix(small_disk, wide, tmp_path):
+    """200 MB disk: a 136 MB merge fits; replacing it (--overwrite keeps the old one until the new one
+    is complete) does not; a fix into a new folder on the same disk does not either."""
+    from mergesmith.core.errors import PlanError
+    from mergesmith.core.fix import plan_fix, run_fix
+    from mergesmith.core.merge import run_plan
+    from mergesmith.core.plan import PlanOptions, make_plan
+    from mergesmith.core.sources import detect
+
+    base, adapter = wide
+    out = small_disk / "merged"
+    plan = make_plan(detect(adapter), base, PlanOptions(out=out))
+    assert plan.ok and plan.disk_free >= plan.disk_needed
+    run_plan(plan, check="none")
+    again = make_plan(detect(adapter), base, PlanOptions(out=out, overwrite=True))
+    codes = [p.code for p in again.problems if p.is_error]
+    assert codes == ["disk-space"], codes
+    msg = next(p.message for p in again.problems if p.code == "disk-space")
+    assert str(small_disk) in msg
+    again.close()
+    (out / "generation_config.json").unlink()  # something for fix to do
+    fixes = plan_fix(out, base=base)
+    assert fixes.actions
+    with pytest.raises(PlanError, match="free on the disk of"):
+        run_fix(fixes, out=small_disk / "fixed")
+    assert leftovers(small_disk) == [] and not (small_disk / "fixed").exists()
