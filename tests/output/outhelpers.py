@@ -98,11 +98,11 @@ def run(*args, timeout=120) -> subprocess.CompletedProcess:
 
 
 def wait_for(parent: Path, proc: subprocess.Popen, fraction: float, total: int, timeout=60.0) -> bool:
-    """Poll until a partial folder under ``parent`` holds ``fraction`` of ``total`` bytes (or, with
-    fraction 0, exists). False if the process ended first."""
+    """Poll until the partial folder of ``proc`` under ``parent`` holds ``fraction`` of ``total``
+    bytes (or, with fraction 0, exists). False if the process ended first."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        found = partials(parent)
+        found = [p for p in partials(parent) if f"-partial-{proc.pid}@" in p.name]  # its own, not a leftover
         if found and (fraction == 0 or folder_size(found[0]) >= fraction * total):
             return True
         if proc.poll() is not None:
