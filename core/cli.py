@@ -2,7 +2,8 @@
 
 Errors a person can act on are printed as one or two sentences on stderr, never a traceback.
 Exit status: 0 success; 1 the result has problems of severity error; 2 unusable input or a plan
-that cannot run; 3 an internal error (a bug: please report it); 130 cancelled.
+that cannot run (a disk that fills up while writing too); 3 an internal error (a bug: please report
+it); 130 cancelled (Ctrl-C), 143 stopped by SIGTERM: in both cases nothing is left behind.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -36,6 +38,10 @@ class TerminalProgress:
         self._width = 0
 
     def __call__(self, p: Progress) -> None:
+        if p.phase == "recover":  # leftovers of a killed run, removed: always said, one line each
+            self.finish()
+            print(f"mergesmith: {p.message}", file=self.stream, flush=True)
+            return
         if not self.enabled:
             return
         now = time.monotonic()
@@ -104,6 +110,13 @@ def _print_plan(plan, stream=None) -> None:
         print(f"Config:  {key}: {change['from']!r} -> {change['to']!r}", file=stream)
 
 
+def say_restored(plan) -> None:
+    """One line per output that planning put back from a killed ``--overwrite``."""
+    for p in plan.problems:
+        if p.code == "leftover-restored":
+            print(f"mergesmith: {p.message}", file=sys.stderr)
+
+
 def _fail(message: str, code: int = 2) -> int:
     print(f"mergesmith: {message}", file=sys.stderr)
     return code
@@ -142,6 +155,7 @@ def cmd_merge(args) -> int:
             print("mergesmith: nothing was written: the plan has errors (listed above).", file=sys.stderr)
         return 0 if plan.ok else 2
     bar = TerminalProgress(enabled=None if not args.json else False)
+    say_restored(plan)
     token = CancelToken()
     try:
         result = run_plan(plan, progress=bar, cancel=token, check=args.check)
@@ -201,14 +215,28 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list = []
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the same clean-up runs."""
+
+
+def _on_sigterm(_signum, _frame) -> None:
+    raise Terminated()
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     _load_extra_commands()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (an embedding program): leave SIGTERM alone
+        previous = None
+    try:
         return int(args.func(args) or 0)
     except Cancelled as exc:
         return _fail(exc.message, 130)
+    except Terminated:
+        return _fail("Stopped (SIGTERM); nothing was written.", 143)
     except KeyboardInterrupt:
         return _fail("Cancelled; nothing was written.", 130)
     except MergesmithError as exc:
@@ -218,6 +246,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise
         return _fail(f"internal error ({type(exc).__name__}: {exc}). This is a bug in Mergesmith; "
                      "please report it with the command you ran (MERGESMITH_DEBUG=1 shows the traceback).", 3)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _load_extra_commands() -> None:
@@ -244,4 +275,7 @@ def entry() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    entry()
+    # ``python -m mergesmith.core.cli``: run the imported module, the one subcommands register into.
+    from mergesmith.core import cli as _cli
+
+    _cli.entry()

@@ -8,9 +8,9 @@ performs them:
 * by default into a new folder (``DIR-fixed``, or ``out``): actions write into a hidden staging
   sibling, the untouched files are copied beside them, and the staging folder is renamed into
   place only when complete (removed on error or cancel);
-* with ``in_place=True``, the new files are staged the same way, then swapped in by renames;
-  every file they replace or drop is moved to ``DIR.backup-YYYYmmdd-HHMMSS/`` first, and a
-  failure half-way moves everything back.
+* with ``in_place=True``, the whole fixed folder is staged the same way (untouched files hard-
+  linked), then the two folders are swapped by renames; every file replaced or dropped stays in
+  ``DIR.backup-YYYYmmdd-HHMMSS/``. Staging, fsync and renames are :mod:`.atomic`'s, as for a merge.
 
 What it repairs: tokenizer, generation-config, chat-template, processor and remote-code files
 copied from ``--from-base``; a generation config written from config.json; config fields
@@ -26,20 +26,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+from . import atomic
 from . import fix_actions as fa
-from .errors import MergesmithError
+from .errors import MergesmithError, PlanError
+from .formats import format_size
 from .inspect import inspect_folder
 from .inspect_report import Report, fix_kind
+from .plan import DISK_MARGIN
 from .problems import Problem
 from .progress import CancelToken, Progress, ProgressCallback, no_progress
 
-PARTIAL_TAG = ".mergesmith-partial-"
+PARTIAL_TAG = atomic.PARTIAL_TAG
 
 
 @dataclass
@@ -99,6 +100,7 @@ def plan_fix(path, *, base=None, max_shard_size: Optional[int] = None,
              report: Optional[Report] = None) -> FixPlan:
     """What ``run_fix`` would do for ``path`` (inspected now unless ``report`` is given)."""
     path = Path(path).expanduser()
+    atomic.recover(path, remove=False)  # an in-place fix killed mid-swap: put the folder back first
     base_dir = _check_base(base)
     report = report or inspect_folder(path, max_shard_size=max_shard_size)
     plan = FixPlan(path, base_dir, report, max_shard_size)
@@ -164,6 +166,7 @@ def _files(root: Path) -> list[str]:
 
 def _run_new_folder(plan: FixPlan, out: Path, progress, cancel) -> None:
     src = plan.path
+    _say_recovered(atomic.recover(out), progress)
     if out.exists():
         raise MergesmithError(f"{out} already exists; remove it, choose another folder (--out), or fix in "
                               "place (--in-place, which keeps a backup).", path=out)
@@ -173,14 +176,14 @@ def _run_new_folder(plan: FixPlan, out: Path, progress, cancel) -> None:
         out_r, src_r = out.absolute(), src.absolute()
     if src_r in out_r.parents:
         raise MergesmithError(f"The output {out} is inside {src}; choose a folder outside it.", path=out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = out.parent / f".{out.name}{PARTIAL_TAG}{uuid.uuid4().hex[:8]}"
+    keep = [r for r in _files(src) if r not in plan.removes]
+    _check_space(out, sum((src / r).stat().st_size for r in keep))
+    stage = None
     try:
-        stage.mkdir()
+        stage = atomic.start(out)
         _apply_all(plan, stage, progress, cancel)
         produced = set(_files(stage))
-        skip = produced | plan.removes
-        keep = [r for r in _files(src) if r not in skip and PARTIAL_TAG not in r]
+        keep = [r for r in keep if r not in produced]
         total = sum((src / r).stat().st_size for r in keep)
         done = 0
         for rel in keep:
@@ -188,53 +191,92 @@ def _run_new_folder(plan: FixPlan, out: Path, progress, cancel) -> None:
             fa.copy_in(src / rel, stage / rel)
             done += (src / rel).stat().st_size
             progress(Progress("copy", done, total, rel))
-        os.rename(stage, out)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        cancel.raise_if_cancelled()
+        atomic.commit(stage, out)
+    except BaseException as exc:
+        if stage is not None:
+            atomic.discard(stage)
+        if atomic.is_disk_full(exc):
+            raise atomic.disk_full_error(exc, out) from None
         raise
 
 
 def _run_in_place(plan: FixPlan, progress, cancel) -> Optional[Path]:
+    """Build the whole fixed folder beside DIR (untouched files hard-linked, or copied where links
+    are refused), then swap the two folders by renames; the originals of what changed stay in
+    ``DIR.backup-<time>/``. Killed half-way, DIR is either the old folder or the new one."""
     src = plan.path
-    stage = src.parent / f".{src.name}{PARTIAL_TAG}{uuid.uuid4().hex[:8]}"
+    _say_recovered(atomic.recover(src), progress)
+    replaced = set(plan.removes)
+    _check_space(src, sum((src / r).stat().st_size for r in replaced if (src / r).is_file()))
+    stage = None
     try:
-        stage.mkdir()
+        stage = atomic.start(src)
         _apply_all(plan, stage, progress, cancel)
+        produced = set(_files(stage))
+        replaced |= produced
+        keep = [r for r in _files(src) if r not in replaced]
+        for rel in keep:
+            cancel.raise_if_cancelled()
+            _link_or_copy(src / rel, stage / rel)
         cancel.raise_if_cancelled()
-        produced = _files(stage)
-        backup = _backup_name(src)
-        moved: list[str] = []
-        placed: list[str] = []
+        backup = atomic.commit(stage, src, keep_old=True)
+    except BaseException as exc:
+        if stage is not None:
+            atomic.discard(stage)
+        if atomic.is_disk_full(exc):
+            raise atomic.disk_full_error(exc, src) from None
+        raise
+    # The backup holds the whole old folder; the files that did not change are the same files
+    # (hard links) as in the fixed one: drop those links, keep the originals of what changed.
+    for rel in keep:
         try:
-            for rel in sorted(set(produced) | plan.removes):
-                if (src / rel).exists():
-                    (backup / rel).parent.mkdir(parents=True, exist_ok=True)
-                    os.rename(src / rel, backup / rel)
-                    moved.append(rel)
-            for rel in produced:
-                (src / rel).parent.mkdir(parents=True, exist_ok=True)
-                os.rename(stage / rel, src / rel)
-                placed.append(rel)
-        except BaseException:
-            for rel in placed:  # undo: new files out, originals back
-                os.rename(src / rel, stage / rel)
-            for rel in moved:
-                os.rename(backup / rel, src / rel)
-            shutil.rmtree(backup, ignore_errors=True)
-            raise
-        return backup if moved else None
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+            if (backup / rel).samefile(src / rel):
+                (backup / rel).unlink()
+        except OSError:
+            pass
+    _prune_empty(backup)
+    if not any(backup.rglob("*")):
+        backup.rmdir()
+        return None
+    return backup
 
 
-def _backup_name(src: Path) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate = src.with_name(f"{src.name}.backup-{stamp}")
-    n = 1
-    while candidate.exists():
-        n += 1
-        candidate = src.with_name(f"{src.name}.backup-{stamp}-{n}")
-    return candidate
+def _link_or_copy(source: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copyfile(source, dest)
+
+
+def _prune_empty(root: Path) -> None:
+    for dirpath, _dirs, _files_ in os.walk(root, topdown=False):
+        if Path(dirpath) != root:
+            try:
+                os.rmdir(dirpath)
+            except OSError:
+                pass
+
+
+def _check_space(out: Path, needed: int) -> None:
+    """Refuse before writing when the disk of ``out`` cannot hold ``needed`` bytes (plus 2%)."""
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    try:
+        free = shutil.disk_usage(parent).free + atomic.removable_bytes(out)[0]
+    except OSError:
+        return
+    if free < int(needed * DISK_MARGIN):
+        raise PlanError(f"The fix writes {format_size(needed)} but only {format_size(free)} is free on the "
+                        f"disk of {parent}; free some space or choose an output folder on another disk.",
+                        path=out)
+
+
+def _say_recovered(lines: list[str], progress) -> None:
+    for line in lines:
+        progress(Progress("recover", 0, 0, None, 0, 0, line))
 
 
 __all__ = ["FixAction", "FixPlan", "FixResult", "plan_fix", "run_fix", "fix_folder", "fix_kind"]

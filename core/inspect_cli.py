@@ -154,8 +154,11 @@ def _setup_verify(sub) -> None:
 
 
 def cmd_fix(args) -> int:
+    from .atomic import recover
     from .fix import plan_fix, run_fix
 
+    for line in recover(Path(args.dir).expanduser(), remove=False):  # a killed in-place fix: put DIR back
+        print(f"mergesmith: {line}", file=sys.stderr)
     path, code = _folder_or_fail(args.dir)
     if path is None:
         return code

@@ -1,24 +1,25 @@
-"""Run: execute a plan, streaming, into a temporary sibling folder renamed into place at the end.
+"""Run: execute a plan, streaming, into a staging sibling folder renamed into place at the end.
 
 One tensor at a time is read (memory-mapped), changed in float32 where an adapter applies, cast
 to its output dtype and written by a streaming shard writer. Unchanged tensors in an unchanged
 dtype never enter Python: the kernel copies their bytes. Nothing is held beyond the tensor in
 hand and a few reusable float32 buffers, so memory does not grow with the model. On error or
-cancel the temporary folder is removed; inputs are only ever opened read-only.
+cancel the staging folder is removed; a disk that fills up is said in one sentence. Staging,
+fsync and the rename (replacing an existing output only once the new one is complete) are
+:mod:`mergesmith.core.atomic`'s, shared with convert and fix. Inputs are only ever opened read-only.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 import torch
 
+from . import atomic
 from .errors import PlanError
 from .lora import Workspace, apply_terms, apply_terms_rows, blockable
 from .pipeline import BackgroundWriter, BlockPool
@@ -27,8 +28,8 @@ from .problems import Problem
 from .progress import CancelToken, Progress, ProgressCallback, no_progress
 from .safetensors_io import ShardWriter, tensor_bytes, torch_dtype
 
-TMP_TAG = ".mergesmith-partial-"
-OLD_TAG = ".mergesmith-old-"
+TMP_TAG = atomic.PARTIAL_TAG
+OLD_TAG = atomic.OLD_TAG
 
 
 @dataclass
@@ -99,16 +100,18 @@ def run_plan(plan: Plan, progress: Optional[ProgressCallback] = None,
         more = f" ({len(bad) - 1} more problem(s) in the plan)" if len(bad) > 1 else ""
         raise PlanError(bad[0].message + more)
     out = plan.out
+    recovered = atomic.recover(out)
+    for line in recovered:
+        progress(Progress("recover", 0, plan.total_bytes, None, 0, 0, line))
     if out.exists() and not plan.options.overwrite and (not out.is_dir() or any(out.iterdir())):
         raise PlanError(f"{out} appeared while planning; choose another output folder or allow overwriting.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}{TMP_TAG}{uuid.uuid4().hex[:8]}"
     t0 = time.perf_counter()
     if check == "full":
         _warm_up_check(plan)
     meter = _Meter(plan.total_bytes, progress)
+    tmp = None
     try:
-        tmp.mkdir()
+        tmp = atomic.start(out)
         engine = _Engine(cancel, meter)
         try:
             for folder in plan.folders:
@@ -130,14 +133,21 @@ def run_plan(plan: Plan, progress: Optional[ProgressCallback] = None,
         cancel.raise_if_cancelled()
         t_write = time.perf_counter() - t0
         progress(Progress("finalize", meter.done, meter.total, None, 0, 0, "Moving the result into place"))
-        _move_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        t1 = time.perf_counter()
+        atomic.commit(tmp, out)
+        t_commit = time.perf_counter() - t1
+    except BaseException as exc:
+        if tmp is not None:
+            atomic.discard(tmp)
+        if atomic.is_disk_full(exc):
+            raise atomic.disk_full_error(exc, out) from None
         raise
     finally:
         _close_stores(plan)
     result = Result(out, [(p, s) for p, s, _ in plan.files()], plan.stats.get("dtype"),
-                    {"write": t_write}, dict(plan.stats))
+                    {"write": t_write, "commit": t_commit}, dict(plan.stats))
+    if recovered:
+        result.stats["recovered"] = recovered
     if check != "none":
         t1 = time.perf_counter()
         progress(Progress("check", meter.total, meter.total, None, 0, 0, "Checking the written folder"))
@@ -185,10 +195,7 @@ class _Engine:
             self.bg.wait()
             writer.close()
         except BaseException:
-            try:
-                self.bg.wait()
-            except BaseException:
-                pass
+            self.bg.discard()  # the queued writes are moot: skip them, then close the file
             writer.abort()
             raise
 
@@ -316,21 +323,6 @@ def _write_file(dest: Path, f: PlannedFile) -> int:
     assert f.source is not None
     shutil.copyfile(f.source, dest)
     return f.size
-
-
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """Rename the finished folder to ``out``; an existing ``out`` is replaced only now."""
-    if out.exists():
-        old = out.parent / f".{out.name}{OLD_TAG}{uuid.uuid4().hex[:8]}"
-        os.rename(out, old)
-        try:
-            os.rename(tmp, out)
-        except OSError:
-            os.rename(old, out)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(tmp, out)
 
 
 def _close_stores(plan: Plan) -> None:

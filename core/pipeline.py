@@ -41,6 +41,7 @@ class BackgroundWriter:
     def __init__(self, depth: int = POOL_BLOCKS * 2) -> None:
         self._jobs: queue.Queue = queue.Queue(maxsize=depth)
         self._error: Optional[BaseException] = None
+        self._stopping = False
         self._thread = threading.Thread(target=self._loop, name="mergesmith-writer", daemon=True)
         self._thread.start()
 
@@ -51,7 +52,7 @@ class BackgroundWriter:
                 return
             job, after = item
             try:
-                if self._error is None:
+                if self._error is None and not self._stopping:
                     job()
             except BaseException as exc:  # handed to the producer at its next call
                 self._error = exc
@@ -76,7 +77,19 @@ class BackgroundWriter:
         done.wait()
         self._check()
 
+    def discard(self) -> None:
+        """Skip every queued job (their ``after`` still runs) and wait until none is running."""
+        self._stopping = True
+        done = threading.Event()
+        self._jobs.put((lambda: None, done.set))
+        done.wait()
+
     def close(self) -> None:
-        """Finish the queued jobs and stop the thread (errors are dropped: call wait first)."""
+        """Stop the thread: jobs still queued are skipped, their ``after`` still runs.
+
+        After :meth:`wait` nothing is queued; on an error or a cancel, skipping what is queued
+        (up to a few whole-tensor copies) is what lets a cancel stop within a second.
+        """
+        self._stopping = True
         self._jobs.put(None)
         self._thread.join()

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import formats
+from . import atomic, formats
 from .basemodel import BaseModel, remote_code_files
 from .errors import PlanError
-from .problems import ERROR, WARNING, Problem, errors
+from .problems import ERROR, INFO, WARNING, Problem, errors
 from .safetensors_io import build_header
 from .sources import Source, has_tokenizer
 from .stores import TensorStore
@@ -231,6 +231,8 @@ def default_out(source: Source) -> Path:
 
 def check_output(plan: Plan, inputs: list[Path]) -> None:
     out = plan.out
+    for line in atomic.recover(out, remove=False):  # an output a killed --overwrite moved aside: back
+        plan.problem("leftover-restored", INFO, str(out), line)
     try:
         out_r = out.resolve()
     except OSError:
@@ -263,9 +265,15 @@ def check_output(plan: Plan, inputs: list[Path]) -> None:
         plan.disk_free = shutil.disk_usage(parent).free
     except OSError:
         plan.disk_free = None
+    reclaim, stale = atomic.removable_bytes(out)
+    for folder in stale:
+        plan.problem("leftover-partial", INFO, folder.name,
+                     f"{folder.name} was left by an interrupted run; it is removed when this one starts.")
+    if plan.disk_free is not None:
+        plan.disk_free += reclaim
     if plan.disk_free is not None and plan.disk_free < plan.disk_needed:
         plan.problem("disk-space", ERROR, str(out),
-                     f"The merge writes {formats.format_size(plan.total_bytes)} but only "
+                     f"This writes {formats.format_size(plan.total_bytes)} but only "
                      f"{formats.format_size(plan.disk_free)} is free on the disk of {parent}; free "
                      "some space or choose an output folder on another disk.")
 

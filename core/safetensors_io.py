@@ -9,6 +9,7 @@ then stream the data, one tensor at a time, never holding a shard in memory.
 
 from __future__ import annotations
 
+import errno
 import json
 import mmap
 import os
@@ -334,7 +335,9 @@ class ShardWriter:
                 if n == 0:
                     raise OSError("short copy")
                 done += n
-        except (OSError, AttributeError):
+        except (OSError, AttributeError) as exc:
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise  # a full disk: copying another way would only fail again
             # Filesystems (or kernels) without copy_file_range: plain reads.
             while done < length:
                 chunk = os.pread(src_fd, min(64 << 20, length - done), offset + done)

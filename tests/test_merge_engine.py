@@ -230,6 +230,7 @@ def test_cancel_leaves_nothing_behind(pair, tmp_path):
 
 def test_error_midway_leaves_nothing_behind(pair, tmp_path, monkeypatch):
     from mergesmith.core import merge as merge_mod
+    from mergesmith.core.atomic import DiskFullError
 
     base, adapter = pair
     plan = ms_plan(adapter, base, tmp_path / "out", max_shard_size="30KB")
@@ -243,7 +244,7 @@ def test_error_midway_leaves_nothing_behind(pair, tmp_path, monkeypatch):
         return real(self, data)
 
     monkeypatch.setattr(merge_mod.ShardWriter, "write_part", failing)
-    with pytest.raises(OSError):
+    with pytest.raises(DiskFullError, match="ran out of space"):
         merge_mod.run_plan(plan)
     assert not (tmp_path / "out").exists() and not _leftovers(tmp_path)
 

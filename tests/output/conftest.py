@@ -1,0 +1,16 @@
+"""Fixtures for the output-safety tests: a wide base (a few hundred MB to write) built once."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(scope="session")
+def wide(tmp_path_factory):
+    """(base, adapter): a Llama-shaped base of 136 MB in bf16 and a rank-16 LoRA on it."""
+    from outhelpers import build_wide
+
+    return build_wide(tmp_path_factory.mktemp("wide"))
