@@ -246,5 +246,5 @@ def read_sub_config(folder: Path) -> Optional[dict]:
     try:
         doc = read_json(folder / formats.CONFIG)
         return doc if isinstance(doc, dict) else None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None

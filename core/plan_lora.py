@@ -80,6 +80,8 @@ def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
     def resolve(module_tensor: str) -> Optional[str]:
         return base.find(module_tensor)
 
+    _check_values(plan, adapter)
+
     def tied_output(name: str) -> bool:
         return base.tied and name == out_embed and in_embed is not None
 
@@ -244,6 +246,24 @@ def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
                      "The base is bfloat16 and you asked for float16, whose range is much smaller; "
                      "weights or activations may overflow. Keep bfloat16 unless your runtime needs float16.")
     return out, config
+
+
+def _check_values(plan: Plan, adapter: Adapter) -> None:
+    """NaN/Inf in the adapter would spread to the whole merged layer: an error, before writing."""
+    from .inspect_values import adapter_non_finite
+
+    found, complete = adapter_non_finite(adapter)
+    if not complete:
+        plan.problem("non-finite", INFO, adapter.label,
+                     "The adapter is too large to check every value for NaN/Inf before merging; after the "
+                     "merge, `mergesmith inspect OUT --scan-values` checks the result.")
+    if found:
+        where = adapter.weights_file.name if adapter.weights_file else adapter.label
+        (name, bad), more = found[0], len(found) - 1
+        plan.problem("non-finite", ERROR, where,
+                     f"{adapter.label}: {name} holds {bad} NaN/Inf value(s)"
+                     f"{f' (and {more} more tensor(s) do too)' if more else ''}; merged, it would make the "
+                     "layer's output NaN. The training diverged or the file is damaged: use an earlier checkpoint.")
 
 
 def _fits(lm: LoraModule, shape: tuple[int, ...]) -> tuple[bool, bool]:
