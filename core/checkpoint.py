@@ -333,7 +333,7 @@ def _check_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
             names = [i.filename for i in infos]
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+    except Exception:  # BadZipFile, OSError, EOFError, ValueError, NotImplementedError (a "version 6.4" zip)...
         raise SourceError(
             f"{path} is truncated or damaged: its zip directory is missing or unreadable (the "
             "save or the copy was interrupted). Copy it again, or use another iteration.",
