@@ -165,6 +165,42 @@ def check_config(config: dict, label: str) -> None:
         value = config.get(key)
         if value not in (None, False, [], {}, ""):
             raise SourceError(f"{label} uses {what}, which Mergesmith cannot merge yet.")
+    check_types(config, label)
+
+
+def _number(value, integer: bool = False) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return value == value and abs(value) != float("inf") and (not integer or float(value).is_integer())
+
+
+def check_types(config: dict, label: str) -> None:
+    """The fields we compute with have the types PEFT writes (a hand-edited config may not)."""
+    def bad(key: str, want: str):
+        shown = json.dumps(config.get(key))[:60]
+        return SourceError(f"{label}: its LoRA settings give {key} = {shown}, but it must be {want}; fix "
+                           "the config (adapter_config.json, or the training config .py) or save the adapter again.")
+
+    if config.get("r") is not None and not (_number(config["r"], True) and config["r"] >= 0):
+        raise bad("r", "a whole number")
+    if config.get("lora_alpha") is not None and not _number(config["lora_alpha"]):
+        raise bad("lora_alpha", "a finite number")
+    for key, integer in (("rank_pattern", True), ("alpha_pattern", False)):
+        patterns = config.get(key)
+        if patterns in (None, {}):
+            continue
+        if not isinstance(patterns, dict) or not all(_number(v, integer) for v in patterns.values()):
+            raise bad(key, "a map of module-name patterns to numbers")
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error:
+                raise bad(key, "a map whose keys are valid regular expressions") from None
+    spec = config.get("trainable_token_indices")
+    if spec is not None:
+        lists = spec.values() if isinstance(spec, dict) else [spec]
+        if not all(isinstance(ix, list) and all(_number(i, True) and i >= 0 for i in ix) for ix in lists):
+            raise bad("trainable_token_indices", "a list of token indices (or a map of module to such lists)")
 
 
 def parse_adapter(config: dict, store: TensorStore, label: str, *,
@@ -271,7 +307,7 @@ def read_adapter_config(folder: Path) -> dict:
         config = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SourceError(f"Cannot read {path}: {exc.strerror or exc}.", path=path) from None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise SourceError(f"{path} is not valid JSON ({exc}); fix or replace it.", path=path) from None
     if not isinstance(config, dict):
         raise SourceError(f"{path} does not hold a JSON object.", path=path)

@@ -43,10 +43,13 @@ class BaseModel:
                             f"choose the {role} the adapter was trained on.", path=folder)
         try:
             config = json.loads(cfg_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise PlanError(f"{cfg_path} cannot be read as JSON ({exc}); fix or replace it.",
                             path=cfg_path) from None
-        quant = config.get("quantization_config") if isinstance(config, dict) else None
+        if not isinstance(config, dict):
+            raise PlanError(f"{cfg_path} holds a JSON {type(config).__name__}, not an object, so it is not "
+                            "a model config; fix it or copy it from the original model.", path=cfg_path)
+        quant = config.get("quantization_config")
         if quant:
             method = quant.get("quant_method", "quantized") if isinstance(quant, dict) else "quantized"
             raise PlanError(

@@ -197,10 +197,46 @@ def _is_stdlib_or_torch(module: str) -> bool:
             or (top.startswith("_") and top.lstrip("_") in sys.stdlib_module_names))
 
 
+# Callables that copy or expand their argument (``list(range(10**12))``, ``bytes(10**11)``, or the
+# same memoised list copied a million times): each call is charged the size of its arguments
+# against a budget per file, so a small crafted pickle cannot make gigabytes. Real checkpoints
+# build their containers with pickle opcodes and spend almost nothing.
+_COPYING = {("builtins", n) for n in ("list", "tuple", "set", "frozenset", "dict", "bytes",
+                                      "bytearray", "str", "range")} | {
+    ("collections", n) for n in ("OrderedDict", "defaultdict", "Counter", "deque")} | {
+    ("torch", "Size"), ("torch", "Tensor"), ("_codecs", "encode")}
+COPY_BUDGET = 1 << 24  # elements or bytes per file
+
+
+def _cost(args) -> int:
+    total = 0
+    for a in args:
+        if isinstance(a, int) and not isinstance(a, bool):
+            total += max(a, 0)
+        else:
+            try:
+                total += len(a)
+            except Exception:  # not sized (a stub, a generator): nothing to charge up front
+                pass
+    return total
+
+
 class RestrictedUnpickler(pickle.Unpickler):
     """A pickle reader that builds tensors and containers, stubs foreign classes, refuses code."""
 
     source_label = "the checkpoint"
+    _spent = 0
+
+    def _budgeted(self, fn, what: str):
+        def call(*args, **kwargs):
+            self._spent += _cost(args) + _cost(kwargs.values())
+            if self._spent > COPY_BUDGET:
+                raise UnsafePickleError(
+                    f"{self.source_label} asks to build far more data ({what}) than a checkpoint "
+                    "holds; it is crafted or damaged, so Mergesmith refused to read it (nothing was run).")
+            return fn(*args, **kwargs)
+
+        return call
 
     def find_class(self, module: str, name: str):  # noqa: D401 - pickle API
         # Python 2 names (protocol 2 pickles say __builtin__, copy_reg), as fix_imports does
@@ -208,6 +244,8 @@ class RestrictedUnpickler(pickle.Unpickler):
         module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         found = _ALLOWED.get((module, name))
         if found is not None:
+            if (module, name) in _COPYING:
+                return self._budgeted(found, f"{module}.{name}")
             return found
         top = module.split(".", 1)[0]
         if top in _ALWAYS_STUB or not _is_stdlib_or_torch(module):
@@ -273,8 +311,10 @@ def open_checkpoint(path) -> tuple[Any, bool]:
     pm = _make_pickle_module(label)
     try:
         return torch.load(path, map_location="cpu", weights_only=False, mmap=is_zip, pickle_module=pm), is_zip
-    except UnsafePickleError:
-        raise
+    except UnsafePickleError as exc:
+        if label in exc.message:
+            raise
+        raise UnsafePickleError(f"Refused to read {path}: {exc.message}", path=path) from None
     except SourceError:
         raise
     except MemoryError:
@@ -291,12 +331,16 @@ def _check_zip(path: Path) -> None:
     """Refuse truncated zips with a plain sentence, and TorchScript archives (they hold code)."""
     try:
         with zipfile.ZipFile(path) as z:
-            names = z.namelist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            infos = z.infolist()
+            names = [i.filename for i in infos]
+    except Exception:  # BadZipFile, OSError, EOFError, ValueError, NotImplementedError (a "version 6.4" zip)...
         raise SourceError(
             f"{path} is truncated or damaged: its zip directory is missing or unreadable (the "
             "save or the copy was interrupted). Copy it again, or use another iteration.",
             path=path) from None
+    if any(i.compress_type != zipfile.ZIP_STORED for i in infos):
+        raise SourceError(f"{path} has compressed members, which torch.save never writes (and "
+                          "which could expand to any size); Mergesmith refused to read it.", path=path)
     if any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names):
         raise SourceError(f"{path} is a TorchScript archive (a compiled program), not a "
                           "training checkpoint; Mergesmith does not load programs.", path=path)

@@ -127,7 +127,7 @@ class TensorSet:
         if index.is_file():
             try:
                 weight_map = read_json(index).get("weight_map") or {}
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):
                 weight_map = {}
             for t, f in weight_map.items():
                 if f in headers and t in headers[f].tensors:

@@ -139,7 +139,7 @@ def _read(path: Path) -> Optional[dict]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         return doc if isinstance(doc, dict) else None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
 
 

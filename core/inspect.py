@@ -144,9 +144,24 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
     if scan_values:
         from .inspect_values import scan_values as scan
 
-        scan(report, [(v.rel, v.folder / name, h) for v in ctx.views for name, h in v.headers.items()
-                      if name not in v.broken], progress=progress, cancel=cancel)
+        shards = [(v.rel, v.folder / name, h) for v in ctx.views for name, h in v.headers.items()
+                  if name not in v.broken]
+        if kind == ADAPTER:
+            shards += _adapter_weights(path)
+        scan(report, shards, progress=progress, cancel=cancel)
     return report
+
+
+def _adapter_weights(path: Path) -> list:
+    """The adapter's safetensors file for --scan-values, when it is readable (else already reported)."""
+    from .safetensors_io import read_header
+    from .errors import SourceError
+
+    weights = path / formats.ADAPTER_SAFE
+    try:
+        return [("", weights, read_header(weights))] if weights.is_file() else []
+    except SourceError:
+        return []
 
 
 class _Context:
@@ -278,7 +293,7 @@ def _has_eos(folder: Path, config: Optional[dict]) -> bool:
     try:
         gen = read_json(folder / formats.GENERATION_CONFIG)
         return isinstance(gen, dict) and gen.get("eos_token_id") is not None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
 
 

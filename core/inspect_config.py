@@ -31,7 +31,7 @@ def check_config(report: Report, folder: Path, rel: str = "", *, what: str = "mo
         doc = read_json(path)
         if not isinstance(doc, dict):
             raise ValueError("it is not a JSON object")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         report.problem("missing-config", file,
                        f"{file} cannot be parsed ({exc}); fix it or copy it from the base model.")
         return None
@@ -116,7 +116,7 @@ def check_generation_config(report: Report, folder: Path, rel: str = "", validat
         doc = read_json(path)
         if not isinstance(doc, dict):
             raise ValueError("it is not a JSON object")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         report.problem("bad-generation-config", file,
                        f"generation_config.json cannot be parsed ({exc}); transformers ignores it. "
                        "Replace it (`mergesmith fix`).")

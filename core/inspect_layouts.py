@@ -238,7 +238,7 @@ def _zip_ok(path: Path) -> bool:
             return magic[:1] == b"\x80"  # a legacy (non-zip) pickle: cannot be checked cheaply
         with zipfile.ZipFile(path) as z:
             return bool(z.namelist())
-    except (OSError, zipfile.BadZipFile):
+    except Exception:  # BadZipFile, OSError, NotImplementedError, ValueError: whatever a damaged zip raises
         return False
 
 
@@ -246,5 +246,5 @@ def read_sub_config(folder: Path) -> Optional[dict]:
     try:
         doc = read_json(folder / formats.CONFIG)
         return doc if isinstance(doc, dict) else None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None

@@ -123,7 +123,7 @@ def _check_index(report: Report, view: WeightsView, index_path: Path) -> None:
         weight_map = doc["weight_map"]
         if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
             raise TypeError
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
         report.problem("index-mismatch", index_file,
                        f"{formats.SAFE_INDEX} cannot be parsed (no weight_map); rebuild it from the "
                        "shards (`mergesmith fix`).")
@@ -260,7 +260,7 @@ def _pickle_summary(report: Report, view: WeightsView, rel: str) -> None:
             view.tensors = {str(k): None for k in weight_map}
             view.file_of = {str(k): str(v) for k, v in weight_map.items()}
             s["tensors"] = len(weight_map)
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, RecursionError, AttributeError):
             pass
 
 

@@ -369,7 +369,7 @@ def carry_files(plan: Plan, folder: PlannedFolder, base: BaseModel, config: dict
     if tok_cfg.is_file():
         try:
             tok_doc = json.loads(tok_cfg.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             tok_doc = {}
         for name in remote_code_files(tok_from, tok_doc if isinstance(tok_doc, dict) else {}):
             add(tok_from / name, origin)

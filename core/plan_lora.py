@@ -14,6 +14,7 @@ from typing import Optional
 
 from . import formats
 from .adapters import Adapter, LoraModule
+from .pairing import check_pairing, trained_on
 from .basemodel import BaseModel
 from .lora import DoraTerm, LowRankTerm, RowsTerm, VectorTerm
 from .plan import (PLANNERS, Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files, check_output,
@@ -80,6 +81,12 @@ def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
     def resolve(module_tensor: str) -> Optional[str]:
         return base.find(module_tensor)
 
+    _check_values(plan, adapter)
+    vision = type(base).__name__ == "VisionBase"
+    check_pairing(plan, label, adapter.config.get("base_model_name_or_path"), base,
+                  what="visual encoder" if vision else "base model", option="--visual-encoder" if vision else "--base")
+    wrong = trained_on(adapter, base)
+
     def tied_output(name: str) -> bool:
         return base.tied and name == out_embed and in_embed is not None
 
@@ -102,7 +109,7 @@ def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
             else:
                 plan.problem("shape-mismatch", ERROR, label,
                              f"The adapter replaces {target} with a tensor of shape {list(ashape)}, but "
-                             f"the base has {list(bshape)}; this adapter was trained on another model.")
+                             f"the base has {list(bshape)}; {wrong}")
                 continue
         source_of[target] = (astore, aname)
 
@@ -144,8 +151,8 @@ def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
                     else (lm.out_features, lm.in_features))
             plan.problem("shape-mismatch", ERROR, label,
                          f"The adapter's {lm.kind} LoRA for {mod} needs a weight of shape {list(want)}, "
-                         f"but the base's {target} is {list(shape)}; this adapter was trained on "
-                         "another model (or a resized vocabulary that the adapter did not save).")
+                         f"but the base's {target} is {list(shape)} (if the vocabulary was resized, the adapter "
+                         f"did not save it); {wrong}")
             continue
         t = terms.setdefault(target, [])
         t.append(LowRankTerm(lm.a, lm.b, lm.scale, transpose))
@@ -163,7 +170,7 @@ def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
             if btarget is None:
                 plan.problem("missing-module", ERROR, label,
                              f"The adapter was trained with lora_bias, but the base layer {mod} has no "
-                             "bias to add it to; this adapter was trained on another model.")
+                             f"bias to add it to; {wrong}")
                 continue
             terms.setdefault(btarget, []).append(VectorTerm(lm.bias, lm.scale))
 
@@ -184,7 +191,7 @@ def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
         plan.problem("missing-module", ERROR, label,
                      f"The adapter changes {len(missing)} tensor(s) the base model does not have ({shown}); "
-                     f"this adapter was trained on another model than {base.folder.name}.")
+                     f"{wrong}")
 
     # vocabulary: every embedding must agree on the row count
     if vocab_rows is not None:
@@ -244,6 +251,24 @@ def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
                      "The base is bfloat16 and you asked for float16, whose range is much smaller; "
                      "weights or activations may overflow. Keep bfloat16 unless your runtime needs float16.")
     return out, config
+
+
+def _check_values(plan: Plan, adapter: Adapter) -> None:
+    """NaN/Inf in the adapter would spread to the whole merged layer: an error, before writing."""
+    from .inspect_values import adapter_non_finite
+
+    found, complete = adapter_non_finite(adapter)
+    if not complete:
+        plan.problem("non-finite", INFO, adapter.label,
+                     "The adapter is too large to check every value for NaN/Inf before merging; after the "
+                     "merge, `mergesmith inspect OUT --scan-values` checks the result.")
+    if found:
+        where = adapter.weights_file.name if adapter.weights_file else adapter.label
+        (name, bad), more = found[0], len(found) - 1
+        plan.problem("non-finite", ERROR, where,
+                     f"{adapter.label}: {name} holds {bad} NaN/Inf value(s)"
+                     f"{f' (and {more} more tensor(s) do too)' if more else ''}; merged, it would make the "
+                     "layer's output NaN. The training diverged or the file is damaged: use an earlier checkpoint.")
 
 
 def _fits(lm: LoraModule, shape: tuple[int, ...]) -> tuple[bool, bool]:

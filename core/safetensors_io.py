@@ -94,39 +94,67 @@ def read_header(path: str | os.PathLike, *, check_size: bool = True) -> Safetens
     try:
         doc = json.loads(raw)
         if not isinstance(doc, dict):
-            raise ValueError("not an object")
-    except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"a JSON {type(doc).__name__}, not an object")
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:120]
         raise CorruptFileError(
-            f"The header of {path.name} is not valid JSON ({exc}); the file is damaged.",
+            f"The header of {path.name} is not valid JSON ({reason}); the file is damaged.",
             path=path, reason="bad-header") from None
     metadata = doc.pop("__metadata__", None) or {}
-    tensors: dict[str, TensorInfo] = {}
-    for name, entry in doc.items():
-        try:
-            dtype = entry["dtype"]
-            shape = tuple(int(d) for d in entry["shape"])
-            start, end = (int(x) for x in entry["data_offsets"])
-        except (KeyError, TypeError, ValueError):
-            raise CorruptFileError(
-                f"The header entry for {name!r} in {path.name} is malformed; the file is damaged.",
-                path=path, reason="bad-header") from None
-        if dtype not in ST_ITEMSIZE:
-            raise CorruptFileError(
-                f"{path.name} stores {name!r} as {dtype}, a dtype Mergesmith does not know.",
-                path=path, reason="bad-dtype")
-        info = TensorInfo(name, dtype, shape, start, end)
-        if end - start != info.nbytes or start < 0:
-            raise CorruptFileError(
-                f"In {path.name}, {name!r} has offsets {start}..{end} that do not match its "
-                f"shape {list(shape)} and dtype {dtype}; the file is damaged.",
-                path=path, reason="bad-offsets")
-        tensors[name] = info
+    if not isinstance(metadata, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+        raise CorruptFileError(
+            f"The __metadata__ of {path.name} is not a map of strings to strings; the file is damaged.",
+            path=path, reason="bad-header")
+    tensors = {name: _tensor_info(path, name, entry) for name, entry in doc.items()}
+    _check_tiling(path, tensors)
     header = SafetensorsHeader(path, tensors, dict(metadata), 8 + n, size)
     if check_size and size < header.expected_size:
         raise CorruptFileError(
             f"{path.name} is truncated: its header promises {header.expected_size} bytes but the "
             f"file has {size}. Copy or write it again.", path=path, reason="truncated")
     return header
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _tensor_info(path: Path, name: str, entry) -> TensorInfo:
+    """One header entry, checked as the safetensors library checks it (types, sizes, offsets)."""
+    shape = entry.get("shape") if isinstance(entry, dict) else None
+    offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+    dtype = entry.get("dtype") if isinstance(entry, dict) else None
+    if not (isinstance(dtype, str) and isinstance(shape, list) and all(_is_int(d) and d >= 0 for d in shape)
+            and isinstance(offsets, list) and len(offsets) == 2 and all(_is_int(x) for x in offsets)):
+        raise CorruptFileError(
+            f"The header entry for {name[:100]!r} in {path.name} is malformed (it needs a dtype, a shape "
+            "of non-negative integers and two integer offsets); the file is damaged.",
+            path=path, reason="bad-header")
+    if dtype not in ST_ITEMSIZE:
+        raise CorruptFileError(
+            f"{path.name} stores {name[:100]!r} as {dtype[:20]}, a dtype Mergesmith does not know.",
+            path=path, reason="bad-dtype")
+    info = TensorInfo(name, dtype, tuple(shape), offsets[0], offsets[1])
+    if not 0 <= info.start <= info.end or info.end - info.start != info.nbytes:
+        raise CorruptFileError(
+            f"In {path.name}, {name[:100]!r} has offsets {info.start}..{info.end} that do not match its "
+            f"shape {list(shape)[:8]} and dtype {dtype}; the file is damaged.",
+            path=path, reason="bad-offsets")
+    return info
+
+
+def _check_tiling(path: Path, tensors: dict[str, TensorInfo]) -> None:
+    """The tensors must cover the data section from 0 with no gap and no overlap (as the format says)."""
+    at = 0
+    for t in sorted(tensors.values(), key=lambda t: (t.start, t.end)):
+        if t.start != at:
+            what = "overlaps the tensor before it" if t.start < at else "leaves a gap before it"
+            raise CorruptFileError(
+                f"In {path.name}, the data of {t.name[:100]!r} {what} (offset {t.start}, expected {at}); "
+                "the header lies about where the tensors are, so the file is damaged or crafted.",
+                path=path, reason="bad-offsets")
+        at = t.end
 
 
 def torch_dtype(code: str) -> torch.dtype:

@@ -191,7 +191,7 @@ def read_index(index: Path) -> dict[str, str]:
         weight_map = doc["weight_map"]
         if not isinstance(weight_map, dict):
             raise TypeError
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
         raise SourceError(
             f"{index.name} in {index.parent} is not a valid index (no weight_map); run "
             f"`mergesmith fix {index.parent}` to rebuild it from the shards.", path=index) from None

@@ -180,7 +180,7 @@ def _format_of(out: Path) -> str:
 
     try:
         cfg = json.loads((out / formats.CONFIG).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         cfg = {}
     if isinstance(cfg, dict) and str(cfg.get("model_type", "")).startswith("llava") \
             and not (out / formats.PROJECTOR_DIR).is_dir():

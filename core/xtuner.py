@@ -135,7 +135,7 @@ def _config_for(path: Path, work_dir: Optional[Path], meta: dict) -> tuple[Optio
         return read_config(cfg_path), cfg_path, None
     text = meta.get("cfg") if isinstance(meta, dict) else None
     if isinstance(text, str) and text.strip():
-        return parse_config(text, None), None, text
+        return parse_config(text, None, label=f"The training config stored in {path}"), None, text
     return None, None, None
 
 

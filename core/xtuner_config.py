@@ -24,6 +24,8 @@ from typing import Any, Optional
 from .errors import SourceError
 
 MAX_BASE_DEPTH = 5
+MAX_LENGTH = 1_000_000  # characters or items a config value may reach ('a' * 10**10 is not data)
+MAX_INT_BITS = 256
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ class _Evaluator:
             if fn and isinstance(left, plain) and isinstance(right, plain):
                 if isinstance(left, str) and isinstance(right, (int, float)) and not isinstance(node.op, ast.Mult):
                     return self.unknown(node)  # '%' formatting and friends: not data
+                if _too_big(left, right, node.op):
+                    return self.unknown(node)
                 try:
                     return fn(left, right)
                 except Exception:
@@ -160,6 +164,19 @@ class _Evaluator:
         return self.unknown(node)
 
 
+def _too_big(left, right, op) -> bool:
+    """Would ``left op right`` build something no config holds (a huge string, list or integer)?"""
+    sizes = [len(x) for x in (left, right) if isinstance(x, (str, list, tuple))]
+    counts = [x for x in (left, right) if isinstance(x, int) and not isinstance(x, bool)]
+    if isinstance(op, ast.Mult) and sizes and counts:
+        return sizes[0] * max(counts[0], 0) > MAX_LENGTH
+    if len(sizes) == 2:
+        return sum(sizes) > MAX_LENGTH
+    if len(counts) == 2:
+        return sum(abs(c).bit_length() for c in counts) > MAX_INT_BITS
+    return False
+
+
 def _module_file(config_dir: Path, module: Optional[str], level: int) -> Optional[Path]:
     if not module:
         return None
@@ -170,15 +187,19 @@ def _module_file(config_dir: Path, module: Optional[str], level: int) -> Optiona
     return cand if cand.is_file() else None
 
 
-def evaluate(text: str, path: Optional[Path] = None, _depth: int = 0) -> tuple[dict[str, Any], list[str]]:
+def evaluate(text: str, path: Optional[Path] = None, _depth: int = 0,
+             label: Optional[str] = None) -> tuple[dict[str, Any], list[str]]:
     """The top-level variables of a config (``_base_`` files merged in first) and notes."""
-    label = str(path) if path else "The training config"
+    label = str(path) if path else (label or "The training config")
     try:
         tree = ast.parse(text, filename=label)
     except SyntaxError as exc:
         raise SourceError(
             f"{label} is not valid Python (line {exc.lineno}: {exc.msg}); it is not an XTuner "
             "config, or it is damaged. Point at the config .py the training used.", path=path) from None
+    except (RecursionError, MemoryError):
+        raise SourceError(f"{label} nests its expressions too deeply to be a training config; point at "
+                          "the config .py the training used.", path=path) from None
     except ValueError as exc:  # null bytes
         raise SourceError(f"{label} is not a Python text file ({exc}); point at the config .py "
                           "the training used.", path=path) from None
@@ -227,6 +248,15 @@ def evaluate(text: str, path: Optional[Path] = None, _depth: int = 0) -> tuple[d
                 visit(stmt.body)
                 visit(stmt.orelse)
 
+    try:
+        _visit_all(tree, ev, config_dir, merge_base, visit)
+    except (RecursionError, MemoryError):
+        raise SourceError(f"{label} nests its expressions too deeply to be a training config; point at "
+                          "the config .py the training used.", path=path) from None
+    return env, notes
+
+
+def _visit_all(tree, ev, config_dir, merge_base, visit) -> None:
     # `_base_ = [...]` must be merged before the file's own values override it
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_base_" for t in stmt.targets):
@@ -236,7 +266,6 @@ def evaluate(text: str, path: Optional[Path] = None, _depth: int = 0) -> tuple[d
                     cand = (config_dir / b) if config_dir else None
                     merge_base(cand if cand is not None and cand.is_file() else None, b)
     visit(tree.body)
-    return env, notes
 
 
 def _assign(env: dict, target: ast.AST, value: Any) -> None:
@@ -339,14 +368,14 @@ def _bool(value: Any) -> Optional[bool]:
     return value if isinstance(value, bool) else None
 
 
-def parse_config(text: str, path: Optional[Path] = None) -> XTunerConfig:
-    """Extract the merge-relevant settings from config source text."""
-    env, notes = evaluate(text, path)
+def parse_config(text: str, path: Optional[Path] = None, label: Optional[str] = None) -> XTunerConfig:
+    """Extract the merge-relevant settings from config source text (``label`` names it when no path)."""
+    env, notes = evaluate(text, path, label=label)
     cfg = XTunerConfig(path=path, notes=notes)
     model = env.get("model")
     if not isinstance(model, dict):
         raise SourceError(
-            f"{path or 'The training config'} defines no `model = dict(...)`; it is not an XTuner "
+            f"{path or label or 'The training config'} defines no `model = dict(...)`; it is not an XTuner "
             "training config. Point at the config .py the training used.", path=path)
     cfg.model_type = _class_name(model.get("type"))
     llm = model.get("llm")

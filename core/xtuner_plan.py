@@ -15,6 +15,7 @@ from . import formats
 from .basemodel import BaseModel
 from .plan import (PLANNERS, Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files, check_output,
                    default_out, index_file, open_base, shard)
+from .pairing import check_pairing, describe
 from .plan_lora import LoraMergePlanner, output_dtype, set_dtype
 from .problems import ERROR, INFO
 from .sources import LLM_ADAPTER, LLM_FULL, TRAINING_CONFIG, Source
@@ -92,6 +93,14 @@ def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore],
     """
     infos = base.infos
     cinfos = store.infos() if store is not None else {}
+    vision = type(base).__name__ == "VisionBase"
+    named = plan.source.visual_encoder_hint if vision else plan.source.base_hint
+    if store is not None:
+        check_pairing(plan, label, named, base, what="visual encoder" if vision else "base model",
+                      option="--visual-encoder" if vision else "--base")
+    other = (f"it was trained from {named}, not from {base.folder} ({describe(base.config)}); choose "
+             f"that model ({'--visual-encoder' if vision else '--base'})" if named else
+             f"it was trained from another model than {base.folder} ({describe(base.config)})")
     to_base: dict[str, str] = {}
     dropped, unknown = [], []
     for cname in cinfos:
@@ -108,11 +117,10 @@ def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore],
         shown = ", ".join(sorted(unknown)[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
         plan.problem("missing-module", ERROR, label,
                      f"The checkpoint has {len(unknown)} tensor(s) the base model does not have ({shown}); "
-                     f"it was trained from another model than {base.folder.name}.")
+                     f"{other}.")
     if store is not None and not to_base:
         plan.problem("missing-module", ERROR, label,
-                     f"None of the checkpoint's tensors is in the base model {base.folder.name}; it was "
-                     "trained from another model.")
+                     f"None of the checkpoint's tensors is in the base model {base.folder.name}; {other}.")
     in_embed, out_embed = base.input_embedding, base.output_embedding
     vocab_rows = None
     out: list[PlannedTensor] = []
@@ -129,7 +137,7 @@ def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore],
                 else:
                     plan.problem("shape-mismatch", ERROR, label,
                                  f"The checkpoint's {cname} has shape {list(cinfo.shape)} but the base's "
-                                 f"{name} is {list(binfo.shape)}; it was trained from another model.")
+                                 f"{name} is {list(binfo.shape)}; {other}.")
                     continue
             out.append(PlannedTensor(name, dtype_rule(binfo.dtype, cinfo.dtype), cinfo.shape, store, cname))
         else:
