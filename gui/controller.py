@@ -193,9 +193,9 @@ class MergeController(CheckingMixin, QObject):
         self.stateChanged.emit()
 
     def _report_exception(self, exc: BaseException, what: str) -> str:
-        if isinstance(exc, MergesmithError):
+        if isinstance(exc, MergesmithError):  # the banner shows the sentence, the log says when it came
+            self.message.emit(ERROR, exc.message)
             self.log("error", f"{what}: {exc.message}")
-            self.say(ERROR, exc.message)
             return exc.message
         self.log("error", f"{what}:\n" + "".join(traceback.format_exception(exc)))
         text = internal_error_text(exc)
