@@ -221,11 +221,56 @@ def _cost(args) -> int:
     return total
 
 
-class RestrictedUnpickler(pickle.Unpickler):
-    """A pickle reader that builds tensors and containers, stubs foreign classes, refuses code."""
+def _input_size(file) -> int:
+    """Bytes left in the pickle's input stream (the copy budget where it cannot be measured)."""
+    try:
+        here = file.tell()
+        end = file.seek(0, 2)
+        file.seek(here)
+        return end - here
+    except (AttributeError, OSError, ValueError):
+        return COPY_BUDGET
+
+
+class RestrictedUnpickler(pickle._Unpickler):
+    """A pickle reader that builds tensors and containers, stubs foreign classes, refuses code.
+
+    It runs the standard library's Python pickle machine rather than the C one: CPython 3.11's C
+    unpickler, given a ``BYTEARRAY8`` whose length cannot be allocated, frees a half-built
+    object and prints a ``SystemError`` to stderr (found by fuzzing), and either machine would
+    zero-fill a ``bytearray`` of any length a few crafted bytes ask for. Counted lengths longer
+    than the input are refused here. The cost is small: a checkpoint's pickle holds names and
+    tensor references, not tensor data (a 180 KB ``data.pkl``: 66 ms instead of 47 ms).
+    """
 
     source_label = "the checkpoint"
     _spent = 0
+    dispatch = dict(pickle._Unpickler.dispatch)
+
+    def __init__(self, file, *args, **kwargs) -> None:
+        super().__init__(file, *args, **kwargs)
+        self._input_left = _input_size(file)
+
+    def _counted(self, width: int) -> int:
+        n = int.from_bytes(self.read(width), "little")
+        if n > self._input_left:
+            raise pickle.UnpicklingError(f"a {n}-byte value in a {self._input_left}-byte pickle")
+        return n
+
+    def _load_bytearray8(self) -> None:
+        data = bytearray(self._counted(8))
+        self.readinto(data)
+        self.append(data)
+
+    def _load_binbytes8(self) -> None:
+        self.append(self.read(self._counted(8)))
+
+    def _load_binunicode8(self) -> None:
+        self.append(str(self.read(self._counted(8)), "utf-8", "surrogatepass"))
+
+    dispatch[pickle.BYTEARRAY8[0]] = _load_bytearray8
+    dispatch[pickle.BINBYTES8[0]] = _load_binbytes8
+    dispatch[pickle.BINUNICODE8[0]] = _load_binunicode8
 
     def _budgeted(self, fn, what: str):
         def call(*args, **kwargs):
@@ -318,8 +363,9 @@ def open_checkpoint(path) -> tuple[Any, bool]:
     except SourceError:
         raise
     except MemoryError:
-        raise SourceError(f"Not enough memory to read {path}; it is an old-format (non-zip) "
-                          "checkpoint, which cannot be memory-mapped.", path=path) from None
+        why = ("it asks for more memory than a checkpoint needs, so it is damaged or crafted" if is_zip else
+               "it is an old-format (non-zip) checkpoint, which cannot be memory-mapped")
+        raise SourceError(f"Not enough memory to read {path}; {why}.", path=path) from None
     except Exception as exc:  # UnpicklingError, EOFError, RuntimeError from the zip reader...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SourceError(

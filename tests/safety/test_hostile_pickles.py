@@ -108,3 +108,17 @@ def test_cli_refuses_hostile_work_dir(tmp_path, marker, capsys, base, name):
     code, out, err = run_cli(capsys, "inspect", wd)
     assert code in (1, 2) and "Traceback" not in out + err and "iter_5.pth" in out + err
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("zip_format", [True, False])
+@pytest.mark.parametrize("opcode", [b"\x96", b"\x8e", b"\x8d"])  # BYTEARRAY8, BINBYTES8, BINUNICODE8
+@pytest.mark.parametrize("length", [2**63 - 10**17, 3 << 30])
+def test_counted_values_longer_than_the_file(tmp_path, capfd, zip_format, opcode, length):
+    """Found by fuzzing: CPython 3.11's C unpickler, on a BYTEARRAY8 it cannot allocate, printed a
+    SystemError to stderr; and a 3 GB bytearray would be zero-filled from a few bytes. Both are refused
+    from the length alone: no memory, nothing printed, one sentence."""
+    payload = opcode + length.to_bytes(8, "little") + b"abc"
+    path = write_checkpoint(tmp_path / "c.pth", b"\x80\x05" + wrap(payload)[2:], zip_format)
+    with pytest.raises(SourceError, match="damaged or truncated"):
+        load_checkpoint(path)
+    assert capfd.readouterr().err == ""
