@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import ClassVar, Optional
 
 from . import formats
 from .errors import PlanError, SourceError
@@ -25,6 +25,9 @@ class BaseModel:
     config: dict
     store: TensorStore
     order: list[str] = field(default_factory=list)
+
+    what: ClassVar[str] = "base model"  # how messages name it, and the option that chooses it
+    option: ClassVar[str] = "--base"
 
     @classmethod
     def open(cls, folder, *, role: str = "base model") -> "BaseModel":

@@ -133,6 +133,8 @@ class VisionBase(BaseModel):
     """
 
     PREFIX = "vision_model."
+    what = "visual encoder"
+    option = "--visual-encoder"
 
     def find(self, name: str) -> Optional[str]:
         found = super().find(name)

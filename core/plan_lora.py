@@ -82,9 +82,7 @@ def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
         return base.find(module_tensor)
 
     _check_values(plan, adapter)
-    vision = type(base).__name__ == "VisionBase"
-    check_pairing(plan, label, adapter.config.get("base_model_name_or_path"), base,
-                  what="visual encoder" if vision else "base model", option="--visual-encoder" if vision else "--base")
+    check_pairing(plan, label, adapter.config.get("base_model_name_or_path"), base, what=base.what, option=base.option)
     wrong = trained_on(adapter, base)
 
     def tied_output(name: str) -> bool:

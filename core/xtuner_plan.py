@@ -93,13 +93,11 @@ def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore],
     """
     infos = base.infos
     cinfos = store.infos() if store is not None else {}
-    vision = type(base).__name__ == "VisionBase"
-    named = plan.source.visual_encoder_hint if vision else plan.source.base_hint
+    named = plan.source.visual_encoder_hint if base.option == "--visual-encoder" else plan.source.base_hint
     if store is not None:
-        check_pairing(plan, label, named, base, what="visual encoder" if vision else "base model",
-                      option="--visual-encoder" if vision else "--base")
+        check_pairing(plan, label, named, base, what=base.what, option=base.option)
     other = (f"it was trained from {named}, not from {base.folder} ({describe(base.config)}); choose "
-             f"that model ({'--visual-encoder' if vision else '--base'})" if named else
+             f"that model ({base.option})" if named else
              f"it was trained from another model than {base.folder} ({describe(base.config)})")
     to_base: dict[str, str] = {}
     dropped, unknown = [], []
