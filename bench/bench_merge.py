@@ -17,7 +17,9 @@ Before every run the page cache is dropped (``sync; echo 3 > /proc/sys/vm/drop_c
 programs' own files are warmed again by a tiny untimed run of A and B, so every timed run reads
 the model from disk while start-up is not a disk benchmark ("cold model, warm programs"). When
 the cache cannot be dropped, one untimed warm-up of each runs first and the runs are warm-cache.
-After each run its output is flushed (``sync``, timed separately) and removed.
+After each run its output is flushed (``sync``, timed separately) and removed. Mergesmith fsyncs
+its output before it returns (so its ``sync`` finds little left); ``cp`` and PEFT do not, so the
+table also compares the time until the output is on disk (wall + ``sync``).
 
 The machine is shared and noisy: read the ratios, measured in the same run, more than the
 seconds. Usage (from the repository root)::
@@ -432,8 +434,8 @@ def markdown(results: dict, env: dict) -> str:
     lines = [f"Machine: {env['cpus']} cores (shared), {env['ram_gb']:.0f} GB RAM, {env['disk']}; "
              f"Mergesmith {env['mergesmith']}, torch {env['torch']}, transformers {env['transformers']}, peft {env['peft']}; "
              f"cache: {env['cache_note']}; medians of {env['reps']} alternating runs.", "",
-             "| model | tool | wall (s) | CPU (s) | peak RSS | vs `cp -r` | PEFT / this |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+             "| model | tool | wall (s) | CPU (s) | peak RSS | vs `cp -r` | PEFT / this | + `sync` (s) | on disk vs `cp -r` + `sync` |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for tag, r in results["scales"].items():
         s = r["summary"]
         label = f"{tag}: {r['params'] / 1e9:.2f} B params, {r['base_bytes'] / 1e9:.2f} GB"
@@ -443,8 +445,10 @@ def markdown(results: dict, env: dict) -> str:
             x = s[t]
             vs_cp = f"{x['wall'] / s['cp']['wall']:.2f}x" if "cp" in s else "-"
             vs_peft = f"{s['peft']['wall'] / x['wall']:.2f}x" if "peft" in s else "-"
+            durable = (f"{(x['wall'] + x['sync']) / (s['cp']['wall'] + s['cp']['sync']):.2f}x"
+                       if "cp" in s else "-")
             lines.append(f"| {label} | {name} | {x['wall']:.1f} | {x['cpu']:.1f} | "
-                         f"{x['rss'] / 1e6:.0f} MB | {vs_cp} | {vs_peft} |")
+                         f"{x['rss'] / 1e6:.0f} MB | {vs_cp} | {vs_peft} | {x['sync']:.1f} | {durable} |")
             label = ""
     lines.append("")
     targets = results["targets"]
