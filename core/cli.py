@@ -110,11 +110,18 @@ def _print_plan(plan, stream=None) -> None:
         print(f"Config:  {key}: {change['from']!r} -> {change['to']!r}", file=stream)
 
 
-def say_restored(plan) -> None:
-    """One line per output that planning put back from a killed ``--overwrite``."""
+def say_before_run(plan, as_json: bool = False) -> None:
+    """What the plan found that does not stop it (warnings, notes), before anything is written.
+
+    Outputs put back from a killed ``--overwrite`` are one line each on stderr; leftovers about to
+    be removed are said by the run itself. With ``--json`` the plan's problems are in the result.
+    """
     for p in plan.problems:
         if p.code == "leftover-restored":
             print(f"mergesmith: {p.message}", file=sys.stderr)
+    notes = [p for p in plan.problems if p.code not in ("leftover-restored", "leftover-partial")]
+    if notes and not as_json:
+        _print_problems(notes)
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -155,7 +162,7 @@ def cmd_merge(args) -> int:
             print("mergesmith: nothing was written: the plan has errors (listed above).", file=sys.stderr)
         return 0 if plan.ok else 2
     bar = TerminalProgress(enabled=None if not args.json else False)
-    say_restored(plan)
+    say_before_run(plan, args.json)
     token = CancelToken()
     try:
         result = run_plan(plan, progress=bar, cancel=token, check=args.check)

@@ -39,7 +39,7 @@ def cmd_convert(args) -> int:
             print("mergesmith: nothing was written: the plan has errors (listed above).", file=sys.stderr)
         return 0 if plan.ok else 2
     bar = cli.TerminalProgress(enabled=None if not args.json else False)
-    cli.say_restored(plan)
+    cli.say_before_run(plan, args.json)
     try:
         result = run_plan(plan, progress=bar, cancel=CancelToken(), check=False)
     finally:

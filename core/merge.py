@@ -39,7 +39,8 @@ class Result:
     dtype: Optional[str]
     seconds: dict[str, float]
     stats: dict = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # found by checking the written folder
+    plan_problems: list[Problem] = field(default_factory=list)  # warnings and notes of the plan
 
     @property
     def total_bytes(self) -> int:
@@ -54,6 +55,7 @@ class Result:
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "stats": self.stats,
             "problems": [p.to_dict() for p in self.problems],
+            "plan_problems": [p.to_dict() for p in self.plan_problems],
         }
 
 
@@ -145,7 +147,7 @@ def run_plan(plan: Plan, progress: Optional[ProgressCallback] = None,
     finally:
         _close_stores(plan)
     result = Result(out, [(p, s) for p, s, _ in plan.files()], plan.stats.get("dtype"),
-                    {"write": t_write, "commit": t_commit}, dict(plan.stats))
+                    {"write": t_write, "commit": t_commit}, dict(plan.stats), plan_problems=list(plan.problems))
     if recovered:
         result.stats["recovered"] = recovered
     if check != "none":

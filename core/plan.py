@@ -339,8 +339,15 @@ def carry_files(plan: Plan, folder: PlannedFolder, base: BaseModel, config: dict
     written = {formats.CONFIG, formats.SAFE_INDEX}
 
     def add(path: Path, origin: str) -> None:
-        if path.name not in written and path.is_file():
+        if path.name in written:
+            return
+        if path.is_file():
             folder.files.append(copy_file(path, origin))
+            written.add(path.name)
+        elif path.is_symlink():  # a link whose target is gone (or loops): say so rather than skip it
+            plan.problem("broken-link", WARNING, path.name,
+                         f"{path} is a symbolic link to {os.readlink(path)}, which does not exist, so it is not "
+                         "copied; put the real file there (or into the output afterwards).")
             written.add(path.name)
 
     # generation config: the training output's, else the base's
@@ -357,7 +364,8 @@ def carry_files(plan: Plan, folder: PlannedFolder, base: BaseModel, config: dict
     tok_from = next((d for d in training_dirs if has_tokenizer(d)), None)
     origin = "training output" if tok_from is not None else "base"
     tok_from = tok_from or base.folder
-    tok_names = [p.name for p in sorted(tok_from.iterdir()) if p.is_file() and formats.is_tokenizer_file(p.name)]
+    tok_names = [p.name for p in sorted(tok_from.iterdir())
+                 if (p.is_file() or p.is_symlink()) and formats.is_tokenizer_file(p.name)]
     if not has_tokenizer(tok_from):
         plan.problem("missing-tokenizer", WARNING, "tokenizer.json",
                      f"Neither the training output nor the base ({base.folder}) has tokenizer files; the "

@@ -98,6 +98,7 @@ def test_symlink_loops_and_dangling_links_in_inputs(adapter, base, tmp_path, cap
     code, out, err = run_cli(capsys, "merge", a, "--base", b, "--out", tmp_path / "out")
     assert code == 0 and "Traceback" not in err, err
     assert not (tmp_path / "out" / "tokenizer.model").exists()
+    assert "[broken-link] tokenizer.model:" in out and "/nonexistent/tokenizer.model, which does not exist" in out
     for folder in (a, b):
         code, out, err = run_cli(capsys, "inspect", folder)
         assert code == 0 and "Traceback" not in err, (out, err)
