@@ -31,6 +31,10 @@ class UnsafePickleError(SourceError):
     """A pickle asked for something callable that a checkpoint has no business holding."""
 
 
+class OverflowToInfError(MergesmithError):
+    """A finite value became Inf when written in the output dtype (float16's range is small)."""
+
+
 class Cancelled(MergesmithError):
     """The user cancelled; nothing was left behind."""
 

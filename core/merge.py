@@ -20,7 +20,7 @@ from typing import Optional
 import torch
 
 from . import atomic
-from .errors import PlanError
+from .errors import OverflowToInfError, PlanError
 from .lora import Workspace, apply_terms, apply_terms_rows, blockable
 from .pipeline import BackgroundWriter, BlockPool
 from .plan import Plan, PlannedFile, PlannedTensor
@@ -262,8 +262,10 @@ class _Engine:
                 w32.copy_(src2d[start:stop])
                 apply_terms_rows(w32, start, t.terms, fetch, self.ws)
                 out.copy_(w32)
+                _check_range(t, out, w32)
             else:
                 out.copy_(src2d[start:stop])
+                _check_range(t, out, src2d[start:stop])
             if release_part is not None:  # these source rows are consumed: keep RSS flat
                 release_part(t.source_name, start * src_row_bytes, stop * src_row_bytes)
             self.bg.submit(lambda out=out: writer.write_part(tensor_bytes(out)),
@@ -279,9 +281,28 @@ class _Engine:
         apply_terms(w32, t.terms, fetch, self.ws)
         done()
         out = w32.to(torch_dtype(t.dtype))
+        _check_range(t, out, w32)
         self.bg.submit(lambda: writer.write_part(tensor_bytes(out)))
         self.bg.wait()  # ``out`` may be large: do not keep several alive
         self.meter.add(t.nbytes)
+
+
+def _check_range(t: PlannedTensor, out: torch.Tensor, before: torch.Tensor) -> None:
+    """Refuse to write Inf where the value was finite: float16 tops out at 65504.
+
+    Only float16 outputs are checked (bfloat16 and float32 hold every value a merge makes); the
+    pass runs over a block that is still in cache, so it costs little where it applies.
+    """
+    if out.dtype != torch.float16 or not torch.isinf(out).any():
+        return
+    new = torch.isinf(out) & torch.isfinite(before)
+    if not new.any():
+        return  # the Inf was in the input already (inspect --scan-values reports those)
+    peak = before.float().abs().max().item()
+    raise OverflowToInfError(
+        f"{t.name} has values up to {peak:.4g}, beyond float16's largest (65504): written as float16 they "
+        f"would be Inf ({int(new.sum())} of them in this part). Nothing was written; keep the base's dtype "
+        "(--dtype auto) or use --dtype bfloat16.")
 
 
 def _warm_up_check(plan: Plan) -> None:

@@ -121,6 +121,34 @@ def test_output_dtype_change(model_cache, tmp_path, dtype):
     assert load_model(out).dtype == target
 
 
+@pytest.mark.parametrize("where", ["adapter", "base"])
+def test_float16_overflow_is_refused_not_written_as_inf(model_cache, tmp_path, where):
+    """bf16 holds values float16 cannot (max 65504): asking for float16 must not ship Inf silently."""
+    from safetensors.torch import load_file, save_file
+
+    from mergesmith.core.errors import OverflowToInfError
+
+    base = model_cache("llama", "bfloat16")
+    adapter = make_adapter(base, tmp_path / "adapter")
+    if where == "adapter":  # a LoRA whose product pushes q_proj past float16's range
+        f = adapter / "adapter_model.safetensors"
+        w = load_file(str(f))
+        w["base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight"] *= 1e9
+        save_file(w, str(f), metadata={"format": "pt"})
+        name = "model.layers.0.self_attn.q_proj.weight"
+    else:  # a base weight (not touched by the adapter) beyond float16's range
+        base = shutil.copytree(base, tmp_path / "base")
+        [f] = base.glob("*.safetensors")
+        w = load_file(str(f))
+        name = "model.norm.weight"
+        w[name][3] = 1e5
+        save_file(w, str(f), metadata={"format": "pt"})
+    with pytest.raises(OverflowToInfError, match=f"{name} has values up to .*beyond float16's largest"):
+        ms_merge(adapter, base, tmp_path / "out", dtype="float16")
+    assert not (tmp_path / "out").exists() and not _leftovers(tmp_path)
+    ms_merge(adapter, base, tmp_path / "out")  # in the base's own bfloat16 it is fine
+
+
 def test_wrong_base_is_refused_before_writing(model_cache, tmp_path):
     base = model_cache("llama")
     other = model_cache("qwen2", vocab_size=96)
