@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", nargs="?", help="the training output (work_dir, .pth, converted folder, adapter)")
     p.add_argument("--base", help="the base model folder")
     p.add_argument("--visual-encoder", help="the visual encoder folder (LLaVA runs)")
-    p.add_argument("--demo", action="store_true", help="open the built-in demo (made on the spot)")
+    p.add_argument("--demo", nargs="?", const="lora", choices=["lora", "llava"],
+                   help="open the built-in demo (made on the spot): a LoRA run (default) or a LLaVA run")
     p.add_argument("--inspect", metavar="DIR", help="open the Inspect page on DIR")
     p.add_argument("--theme", choices=("auto", "light", "dark"), help="colour theme (default: remembered, else auto)")
     p.add_argument("--screenshot", metavar="FILE", help="render the window to FILE (PNG) and exit")
@@ -88,7 +89,9 @@ def _open_from_args(window, args) -> None:
     if args.inspect:
         window.tabs.setCurrentWidget(window.inspect_page)
         window.inspect_page.picker.commit(args.inspect)
-    if args.demo:
+    if args.demo == "llava":
+        window.start_llava_demo()
+    elif args.demo:
         window.start_demo()
     elif args.source or args.base or args.visual_encoder:
         window.open_paths(args.source or "", args.base or "", args.visual_encoder or "")

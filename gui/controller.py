@@ -133,8 +133,9 @@ class MergeController(CheckingMixin, QObject):
             self._cancel_requested = True  # in case the task has not reached the job yet
             self.job.cancel()
 
-    def load_demo(self, folder: Optional[str] = None) -> None:
-        self._spawn(self._demo(folder))
+    def load_demo(self, folder: Optional[str] = None, kind: str = "lora") -> None:
+        """Build the built-in demo (``kind`` "lora" or "llava") in ``folder`` and preview its merge."""
+        self._spawn(self._demo(folder, kind))
 
     def warm_up(self, base: str = "") -> None:
         """Import, on the job thread, what the first check will need (see corecalls.warm_up)."""
@@ -328,11 +329,13 @@ class MergeController(CheckingMixin, QObject):
     async def _warm_up(self, base: str) -> None:
         await self.job.call(corecalls.warm_up, base or None)
 
-    async def _demo(self, folder: Optional[str]) -> None:
+    async def _demo(self, folder: Optional[str], kind: str = "lora") -> None:
         folder = folder or tempfile.mkdtemp(prefix="mergesmith-demo-")
-        self.say(INFO, "Building the demo: a tiny base model and an XTuner training output\u2026")
+        what = ("a tiny LLM, a tiny CLIP vision tower and an XTuner LLaVA run" if kind == "llava"
+                else "a tiny base model and an XTuner training output")
+        self.say(INFO, f"Building the demo: {what}\u2026")
         try:
-            source, base = await self.job.call(corecalls.make_demo, folder)
+            source, base = await self.job.call(corecalls.make_demo, folder, kind)
         except Exception as exc:  # noqa: BLE001
             self._report_exception(exc, "Building the demo")
             return

@@ -83,7 +83,13 @@ def close_source(source) -> None:
     source.close()
 
 
-def make_demo(folder):
+def make_demo(folder, kind: str = "lora"):
+    """(training output, base) of the built-in demo; the LLaVA one names its visual encoder in its config."""
+    if kind == "llava":
+        from mergesmith.core.demo_llava import make_llava_demo
+
+        source, base, _vit = make_llava_demo(folder)
+        return source, base
     from mergesmith.core.demo import make_demo as _make_demo
 
     return _make_demo(folder)

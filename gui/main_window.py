@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "Try the &demo", "demo", "Ctrl+D", self.start_demo,
                      "Build a tiny training output and base model here, then preview their merge")
+        self._action(file_menu, "Try the &LLaVA demo", "demo", "Ctrl+Shift+D", self.start_llava_demo,
+                     "Build a tiny LLaVA run (LLM + CLIP LoRA, projector) with its base models, then preview")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", None, QKeySequence.StandardKey.Quit, self.close, "Close Mergesmith")
         view = self.menuBar().addMenu("&View")
@@ -134,6 +136,10 @@ class MainWindow(QMainWindow):
     def start_demo(self) -> None:
         self.tabs.setCurrentWidget(self.merge_page)
         self.controller.load_demo(self.demo_root)
+
+    def start_llava_demo(self) -> None:
+        self.tabs.setCurrentWidget(self.merge_page)
+        self.controller.load_demo(self.demo_root, kind="llava")
 
     def offer_demo(self) -> None:
         self.banner.show_message(

@@ -48,3 +48,38 @@ def test_demo_is_detected_and_reused(demo_inputs):
     before = (base / "model.safetensors").stat().st_mtime_ns
     assert demo_mod.make_demo(base.parent) == (source, base)  # a second call reuses the files
     assert (base / "model.safetensors").stat().st_mtime_ns == before
+
+
+def test_llava_demo_merges_in_both_layouts(tmp_path):
+    """The LLaVA demo: an XTuner LLaVA work_dir (LLM LoRA, ViT LoRA, projector) with both bases."""
+    from mergesmith.core import detect
+    from mergesmith.core.demo_llava import make_llava_demo
+    from mergesmith.core.merge import merge
+
+    source, base, vit = make_llava_demo(tmp_path / "demo")
+    found = detect(source)
+    try:
+        assert [c.role for c in found.components] == ["llm-adapter", "visual-encoder-adapter", "projector",
+                                                      "training-config"]
+        assert found.base_hint == str(base) and found.visual_encoder_hint == str(vit)
+    finally:
+        found.close()
+    merge(source, base, tmp_path / "xtuner")
+    assert {"projector", "visual_encoder", "model.safetensors"} <= {p.name for p in (tmp_path / "xtuner").iterdir()}
+    merge(source, base, tmp_path / "hf", format="llava-hf")
+    assert json.loads((tmp_path / "hf" / "config.json").read_text())["model_type"] == "llava"
+    assert make_llava_demo(tmp_path / "demo") == (source, base, vit)  # a second call reuses the files
+
+
+def test_llava_demo_from_the_window(window, qtbot, tmp_path):
+    """File > Try the LLaVA demo: the three components and the visual encoder picker, filled in."""
+    from guihelpers import wait_plan
+
+    window.demo_root = str(tmp_path / "demo")
+    window.start_llava_demo()
+    plan = wait_plan(qtbot, window, timeout=30_000)
+    page = window.merge_page
+    assert page.visual_picker.isVisibleTo(page) and page.visual_picker.path().endswith("clip-vit")
+    roles = {n.name for n in page.preview_model.root.find("Training output").children}
+    assert {"LLM adapter", "Visual encoder adapter", "Projector"} <= roles
+    assert plan.ok and any(f.rel == "visual_encoder" for f in plan.folders)
