@@ -170,12 +170,40 @@ def recover(out: Path, *, remove: bool = True) -> list[str]:
         elif REPLACED_TAG in path.name:  # the in-place swap was done: this is the backup
             backup = _backup_name(out)
             os.rename(path, backup)
-            said.append(f"Kept the originals of an interrupted in-place fix as {backup.name}.")
+            fsync_dir(out.parent)
+            if keep_changed(backup, out):
+                said.append(f"Kept the originals of an interrupted in-place fix as {backup.name}.")
+            else:
+                said.append(f"Finished an interrupted in-place fix of {out.name}; it replaced no file, so "
+                            "there is no backup.")
         elif remove:
             shutil.rmtree(path, ignore_errors=True)
             what = "the previous output replaced by" if OLD_TAG in path.name else "the partial output of"
             said.append(f"Removed {path.name}, {what} an interrupted run.")
     return said
+
+
+def keep_changed(backup: Path, out: Path) -> bool:
+    """Thin the backup of an in-place fix down to the originals of what changed.
+
+    The fixed folder was built with hard links to the files it did not change, so the backup (the
+    whole old folder) shares those files with ``out``: drop those links (the file stays in
+    ``out``), then empty folders. Returns whether anything is left; an empty backup is removed.
+    """
+    for dirpath, _dirs, files in os.walk(backup):
+        for name in files:
+            kept = Path(dirpath) / name
+            try:
+                if kept.samefile(out / kept.relative_to(backup)):
+                    kept.unlink()
+            except OSError:
+                pass
+    for dirpath, _dirs, _files in os.walk(backup, topdown=False):
+        try:
+            os.rmdir(dirpath)  # only empty folders go; the backup itself too when nothing is left
+        except OSError:
+            pass
+    return os.path.lexists(backup)
 
 
 def removable_bytes(out: Path) -> tuple[int, list[Path]]:
@@ -319,5 +347,5 @@ def is_disk_full(exc: BaseException) -> bool:
 
 
 __all__ = ["PARTIAL_TAG", "OLD_TAG", "REPLACED_TAG", "DiskFullError", "start", "commit", "discard",
-           "recover", "leftovers", "removable_bytes", "fsync_tree", "fsync_dir", "writer_alive",
+           "recover", "leftovers", "keep_changed", "removable_bytes", "fsync_tree", "fsync_dir", "writer_alive",
            "signals_deferred", "disk_full_error", "is_disk_full"]

@@ -229,17 +229,7 @@ def _run_in_place(plan: FixPlan, progress, cancel) -> Optional[Path]:
         raise
     # The backup holds the whole old folder; the files that did not change are the same files
     # (hard links) as in the fixed one: drop those links, keep the originals of what changed.
-    for rel in keep:
-        try:
-            if (backup / rel).samefile(src / rel):
-                (backup / rel).unlink()
-        except OSError:
-            pass
-    _prune_empty(backup)
-    if not any(backup.rglob("*")):
-        backup.rmdir()
-        return None
-    return backup
+    return backup if atomic.keep_changed(backup, src) else None
 
 
 def _link_or_copy(source: Path, dest: Path) -> None:
@@ -248,15 +238,6 @@ def _link_or_copy(source: Path, dest: Path) -> None:
         os.link(source, dest)
     except OSError:
         shutil.copyfile(source, dest)
-
-
-def _prune_empty(root: Path) -> None:
-    for dirpath, _dirs, _files_ in os.walk(root, topdown=False):
-        if Path(dirpath) != root:
-            try:
-                os.rmdir(dirpath)
-            except OSError:
-                pass
 
 
 def _check_space(out: Path, needed: int) -> None:

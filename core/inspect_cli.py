@@ -63,6 +63,12 @@ def _print_summary(s: dict, prefix: str, stream) -> None:
 def _folder_or_fail(text: str):
     path = Path(text).expanduser()
     if not path.exists():
+        from .atomic import OLD_TAG, REPLACED_TAG, leftovers
+
+        aside = [p.name for p in leftovers(path) if OLD_TAG in p.name or REPLACED_TAG in p.name]
+        if aside:  # a run killed between the two renames of its swap
+            return None, _fail(f"{path} does not exist: an interrupted run moved it aside to {aside[0]}; "
+                               f"`mergesmith fix {path} --dry-run` puts it back (and changes nothing else).")
         return None, _fail(f"{path} does not exist; check the path.")
     if not path.is_dir():
         return None, _fail(f"{path} is a file; point at a model, adapter or training output folder.")

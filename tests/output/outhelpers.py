@@ -109,3 +109,62 @@ def wait_for(parent: Path, proc: subprocess.Popen, fraction: float, total: int, 
             return False
         time.sleep(0.0005)
     raise TimeoutError(f"no partial output reached {fraction:.0%} in {timeout} s")
+
+
+def wait_until(check, proc: subprocess.Popen, timeout=60.0) -> bool:
+    """Poll ``check()`` until true; False if ``proc`` ended first."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if check():
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.0005)
+    raise TimeoutError(f"the awaited moment did not come in {timeout} s")
+
+
+def strace_refusal() -> str:
+    """Why renames cannot be slowed down here (no strace, ptrace refused), or '' when they can."""
+    import shutil
+
+    if shutil.which("strace") is None:
+        return "strace is not installed"
+    probe = subprocess.run(["strace", "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null", "-e", "trace=rename",
+                            "-e", "inject=rename:delay_enter=1", "true"], capture_output=True, text=True)
+    return "" if probe.returncode == 0 else f"strace cannot trace here: {probe.stderr.strip()[:200]}"
+
+
+RENAMES = "rename,renameat,renameat2"
+
+
+def start_slow_renames(*args, delay=0.4) -> subprocess.Popen:
+    """The CLI under strace, every rename held back ``delay`` seconds before it happens: the moment
+    between two renames lasts long enough to SIGKILL the process there (its pid is in the names it
+    makes; this Popen is strace's)."""
+    return subprocess.Popen(["strace", "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null", "-e", f"trace={RENAMES}",
+                             "-e", f"inject={RENAMES}:delay_enter={int(delay * 1e6)}", *cli(*args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def owner_pid(name: str) -> int:
+    """The writer's pid in a staging name ``.<out><tag><pid>@<host>-<random>``."""
+    tag = next(t for t in TAGS if t in name)
+    return int(name.split(tag, 1)[1].split("@", 1)[0])
+
+
+def kill_now(pid: int) -> None:
+    try:
+        os.kill(pid, 9)
+    except ProcessLookupError:
+        pass
+
+
+def run_here(capsys, *args) -> subprocess.CompletedProcess:
+    """The CLI in this process (the next run after a kill needs no fresh interpreter: saves its
+    imports), as a CompletedProcess."""
+    from mergesmith.core.cli import main
+
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)

@@ -103,3 +103,42 @@ def test_commit_fsyncs_and_replaces_only_when_complete(tmp_path):
     atomic.commit(tmp, out)
     assert [p.name for p in out.iterdir()] == ["new.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["merged"]
+
+
+def test_in_place_fix_backup_recovered_keeps_only_the_originals_of_what_changed(tmp_path, dead_pid):
+    """Killed after the swap: the set-aside original shares its unchanged files (hard links) with
+    the fixed folder; the backup made from it keeps only what the fix replaced."""
+    src = tmp_path / "model"
+    src.mkdir()
+    replaced = _named(src, atomic.REPLACED_TAG, dead_pid)  # holds the replaced model.safetensors
+    (replaced / "sub").mkdir()
+    for rel in ("config.json", "sub/tokenizer.json"):
+        (replaced / rel).write_text(rel)
+        (src / rel).parent.mkdir(exist_ok=True)
+        os.link(replaced / rel, src / rel)
+    said = atomic.recover(src)
+    backup, = [p for p in tmp_path.iterdir() if p.name.startswith("model.backup-")]
+    assert sorted(str(p.relative_to(backup)) for p in backup.rglob("*")) == ["model.safetensors"]
+    assert (src / "config.json").read_text() == "config.json" and (src / "sub/tokenizer.json").exists()
+    assert said == [f"Kept the originals of an interrupted in-place fix as {backup.name}."]
+
+    replaced = _named(src, atomic.REPLACED_TAG, dead_pid)  # a fix that only added files: no backup
+    (replaced / "model.safetensors").unlink()
+    os.link(src / "config.json", replaced / "config.json")
+    assert atomic.recover(src) == ["Finished an interrupted in-place fix of model; it replaced no file, so "
+                                   "there is no backup."]
+    assert not replaced.exists() and len([p for p in tmp_path.iterdir() if "backup" in p.name]) == 1
+
+
+def test_reader_of_a_folder_set_aside_says_where_it_is_and_moves_nothing(tmp_path, dead_pid, capsys):
+    from mergesmith.core.cli import main
+
+    src = tmp_path / "model"
+    aside = _named(src, atomic.REPLACED_TAG, dead_pid)
+    for argv in (["inspect", str(src)], ["verify", str(src), "--source", str(aside), "--base", str(aside)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert aside.name in err and f"mergesmith fix {src} --dry-run" in err and "Traceback" not in err
+        assert aside.exists() and not src.exists()
+    assert main(["fix", str(src), "--dry-run"]) in (0, 1)  # what the message says: it puts it back
+    assert src.is_dir() and not aside.exists()

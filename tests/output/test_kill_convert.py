@@ -1,0 +1,114 @@
+"""SIGKILL a real ``mergesmith convert`` (XTuner work_dir -> pth_to_hf layout) at several moments.
+
+The work_dir holds a rank-256 LoRA on the wide base (an 80 MB adapter to write). Killed when its
+partial folder appears and half-way, there is no output, only the killed process's named partial,
+which the next run removes (one line) before succeeding. With ``--overwrite`` the previous output
+survives a kill half-way and -- renames held back with strace so the moment can be hit every
+time -- between the two renames, where the next run (even ``--dry-run``) puts it back.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+
+import pytest
+
+from outhelpers import (kill_now, leftovers, owner_pid, run_here, snapshot, start, start_slow_renames,
+                        strace_refusal, wait_for, wait_until)
+
+
+@pytest.fixture(scope="module")
+def work_dir_run(wide, tmp_path_factory):
+    """An XTuner LoRA work_dir (fp32 adapter, no optimizer state) on the wide base."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "xtuner"))
+    from xt_builders import base_linears, lora_state_dict, sft_config, work_dir
+    from xthelpers import LORA
+
+    base, _adapter = wide
+    sd = lora_state_dict(base_linears(base), "llm.", 256, seed=3)
+    cfg = sft_config(str(base), dict(LORA, r=256, target_modules=None))
+    return work_dir(tmp_path_factory.mktemp("xt") / "wd", cfg, {10: sd}, optimizer=False), sum(
+        t.numel() * 4 for t in sd.values())
+
+
+def _kill_at(args, parent, fraction, total):
+    proc = start(*args)
+    reached = wait_for(parent, proc, fraction, total)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    return proc.pid, reached
+
+
+def test_convert_killed_leaves_no_output_and_the_next_run_removes_the_partials(work_dir_run, tmp_path, capsys):
+    wd, total = work_dir_run
+    out = tmp_path / "hf"
+    convert = ("convert", wd, "--out", out)
+
+    # 1. Killed as soon as the partial folder exists and half-way through the adapter.
+    killed = []
+    for fraction in (0, 0.5):
+        pid, reached = _kill_at(convert, tmp_path, fraction, total)
+        if not reached:  # the machine outran the poll and the conversion finished
+            shutil.rmtree(out)
+            continue
+        killed.append(pid)
+        assert not out.exists(), f"an output appeared although convert was killed at {fraction:.0%}"
+        names = leftovers(tmp_path)
+        assert names and all(any(n.startswith(f".hf.mergesmith-partial-{p}@") for p in killed) for n in names), names
+    assert killed, "no kill landed while convert was writing"
+
+    # 2. The next run removes each partial (one line each) and succeeds.
+    before = leftovers(tmp_path)
+    done = run_here(capsys, *convert)
+    assert done.returncode == 0, done.stderr
+    for name in before:
+        lines = [ln for ln in done.stderr.splitlines() if name in ln]
+        assert lines == [f"mergesmith: Removed {name}, the partial output of an interrupted run."], done.stderr
+    assert leftovers(tmp_path) == []
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "adapter_config.json",
+                                                     "adapter_model.safetensors", "xtuner_config.py"]
+
+
+def test_convert_overwrite_killed_anywhere_keeps_the_previous_output(work_dir_run, tmp_path, capsys):
+    wd, total = work_dir_run
+    out = tmp_path / "hf"
+    assert run_here(capsys, "convert", wd, "--out", out, "--dtype", "bfloat16").returncode == 0
+    old = snapshot(out)
+    over = ("convert", wd, "--out", out, "--overwrite")  # float32 this time: old and new differ
+
+    # 1. Killed half-way: the previous output is in place, untouched.
+    _pid, reached = _kill_at(over, tmp_path, 0.5, total)
+    assert snapshot(out) == old or not reached, "the previous output changed"
+    if not reached:
+        pytest.skip("the machine outran the poll: the conversion finished before half of it was written")
+
+    # 2. Killed between the two renames (held back with strace so the kill lands there): no output,
+    # the previous one set aside whole; the next run, even a dry run, puts it back.
+    why = strace_refusal()
+    if why:
+        pytest.skip(f"cannot hold a rename back to kill between two: {why}")
+    proc = start_slow_renames(*over)
+    aside = lambda: [n for n in leftovers(tmp_path) if ".mergesmith-old-" in n]  # noqa: E731
+    assert wait_until(lambda: aside() and not out.exists(), proc), proc.communicate()
+    kill_now(owner_pid(aside()[0]))
+    proc.communicate(timeout=30)
+    name, = aside()
+    assert not out.exists() and snapshot(tmp_path / name) == old
+    dry = run_here(capsys, *over, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert snapshot(out) == old and aside() == []
+    assert f"Put back {out}, which an interrupted run had moved aside to {name}." in dry.stdout + dry.stderr
+
+    # 3. A real run removes the complete but never renamed partial and replaces the output (the
+    # partial of the first kill was removed by the second run, before it was killed).
+    partial, = leftovers(tmp_path)
+    assert ".mergesmith-partial-" in partial
+    done = run_here(capsys, *over)
+    assert done.returncode == 0, done.stderr
+    assert snapshot(out) != old and leftovers(tmp_path) == []
+    assert [ln for ln in done.stderr.splitlines() if "mergesmith: Removed" in ln] == [
+        f"mergesmith: Removed {partial}, the partial output of an interrupted run."], done.stderr
