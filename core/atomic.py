@@ -285,6 +285,22 @@ def start(out: Path) -> Path:
     return tmp
 
 
+@contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """``with staged(out) as stage: ...write...; commit(stage, out)``: the staging folder is removed
+    if the block fails or is cancelled, and a disk that filled up becomes one sentence."""
+    stage = None
+    try:
+        stage = start(out)
+        yield stage
+    except BaseException as exc:
+        if stage is not None:
+            discard(stage)
+        if is_disk_full(exc):
+            raise disk_full_error(exc, out) from None
+        raise
+
+
 def discard(tmp: Path) -> None:
     """Remove a staging folder, uninterrupted by a second Ctrl-C."""
     with signals_deferred():
@@ -346,6 +362,6 @@ def is_disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in DISK_FULL
 
 
-__all__ = ["PARTIAL_TAG", "OLD_TAG", "REPLACED_TAG", "DiskFullError", "start", "commit", "discard",
+__all__ = ["PARTIAL_TAG", "OLD_TAG", "REPLACED_TAG", "DiskFullError", "start", "staged", "commit", "discard",
            "recover", "leftovers", "keep_changed", "removable_bytes", "fsync_tree", "fsync_dir", "writer_alive",
            "signals_deferred", "disk_full_error", "is_disk_full"]

@@ -178,9 +178,7 @@ def _run_new_folder(plan: FixPlan, out: Path, progress, cancel) -> None:
         raise MergesmithError(f"The output {out} is inside {src}; choose a folder outside it.", path=out)
     keep = [r for r in _files(src) if r not in plan.removes]
     _check_space(out, sum((src / r).stat().st_size for r in keep))
-    stage = None
-    try:
-        stage = atomic.start(out)
+    with atomic.staged(out) as stage:
         _apply_all(plan, stage, progress, cancel)
         produced = set(_files(stage))
         keep = [r for r in keep if r not in produced]
@@ -193,12 +191,6 @@ def _run_new_folder(plan: FixPlan, out: Path, progress, cancel) -> None:
             progress(Progress("copy", done, total, rel))
         cancel.raise_if_cancelled()
         atomic.commit(stage, out)
-    except BaseException as exc:
-        if stage is not None:
-            atomic.discard(stage)
-        if atomic.is_disk_full(exc):
-            raise atomic.disk_full_error(exc, out) from None
-        raise
 
 
 def _run_in_place(plan: FixPlan, progress, cancel) -> Optional[Path]:
@@ -209,9 +201,7 @@ def _run_in_place(plan: FixPlan, progress, cancel) -> Optional[Path]:
     _say_recovered(atomic.recover(src), progress)
     replaced = set(plan.removes)
     _check_space(src, sum((src / r).stat().st_size for r in replaced if (src / r).is_file()))
-    stage = None
-    try:
-        stage = atomic.start(src)
+    with atomic.staged(src) as stage:
         _apply_all(plan, stage, progress, cancel)
         produced = set(_files(stage))
         replaced |= produced
@@ -221,12 +211,6 @@ def _run_in_place(plan: FixPlan, progress, cancel) -> Optional[Path]:
             _link_or_copy(src / rel, stage / rel)
         cancel.raise_if_cancelled()
         backup = atomic.commit(stage, src, keep_old=True)
-    except BaseException as exc:
-        if stage is not None:
-            atomic.discard(stage)
-        if atomic.is_disk_full(exc):
-            raise atomic.disk_full_error(exc, src) from None
-        raise
     # The backup holds the whole old folder; the files that did not change are the same files
     # (hard links) as in the fixed one: drop those links, keep the originals of what changed.
     return backup if atomic.keep_changed(backup, src) else None

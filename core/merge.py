@@ -111,39 +111,15 @@ def run_plan(plan: Plan, progress: Optional[ProgressCallback] = None,
     if check == "full":
         _warm_up_check(plan)
     meter = _Meter(plan.total_bytes, progress)
-    tmp = None
     try:
-        tmp = atomic.start(out)
-        engine = _Engine(cancel, meter)
-        try:
-            for folder in plan.folders:
-                dest = tmp / folder.rel if folder.rel else tmp
-                dest.mkdir(parents=True, exist_ok=True)
-                for s in folder.shards:
-                    cancel.raise_if_cancelled()
-                    rel = f"{folder.rel}/{s.file}" if folder.rel else s.file
-                    meter.start_file(rel, s.size)
-                    engine.write_shard(dest / s.file, s)
-                for f in folder.files:
-                    cancel.raise_if_cancelled()
-                    rel = f"{folder.rel}/{f.name}" if folder.rel else f.name
-                    meter.start_file(rel, f.size)
-                    meter.add(_write_file(dest / f.name, f))
-            engine.finish()
-        finally:
-            engine.close()
-        cancel.raise_if_cancelled()
-        t_write = time.perf_counter() - t0
-        progress(Progress("finalize", meter.done, meter.total, None, 0, 0, "Moving the result into place"))
-        t1 = time.perf_counter()
-        atomic.commit(tmp, out)
-        t_commit = time.perf_counter() - t1
-    except BaseException as exc:
-        if tmp is not None:
-            atomic.discard(tmp)
-        if atomic.is_disk_full(exc):
-            raise atomic.disk_full_error(exc, out) from None
-        raise
+        with atomic.staged(out) as tmp:
+            _write_folders(plan, tmp, cancel, meter)
+            cancel.raise_if_cancelled()
+            t_write = time.perf_counter() - t0
+            progress(Progress("finalize", meter.done, meter.total, None, 0, 0, "Moving the result into place"))
+            t1 = time.perf_counter()
+            atomic.commit(tmp, out)
+            t_commit = time.perf_counter() - t1
     finally:
         _close_stores(plan)
     result = Result(out, [(p, s) for p, s, _ in plan.files()], plan.stats.get("dtype"),
@@ -285,6 +261,28 @@ class _Engine:
         self.bg.submit(lambda: writer.write_part(tensor_bytes(out)))
         self.bg.wait()  # ``out`` may be large: do not keep several alive
         self.meter.add(t.nbytes)
+
+
+def _write_folders(plan: Plan, tmp: Path, cancel: CancelToken, meter: "_Meter") -> None:
+    """Every planned folder's shards (streamed by the engine) and small files, into ``tmp``."""
+    engine = _Engine(cancel, meter)
+    try:
+        for folder in plan.folders:
+            dest = tmp / folder.rel if folder.rel else tmp
+            dest.mkdir(parents=True, exist_ok=True)
+            for s in folder.shards:
+                cancel.raise_if_cancelled()
+                rel = f"{folder.rel}/{s.file}" if folder.rel else s.file
+                meter.start_file(rel, s.size)
+                engine.write_shard(dest / s.file, s)
+            for f in folder.files:
+                cancel.raise_if_cancelled()
+                rel = f"{folder.rel}/{f.name}" if folder.rel else f.name
+                meter.start_file(rel, f.size)
+                meter.add(_write_file(dest / f.name, f))
+        engine.finish()
+    finally:
+        engine.close()
 
 
 def _check_range(t: PlannedTensor, out: torch.Tensor, before: torch.Tensor) -> None:
