@@ -110,6 +110,19 @@ def _print_plan(plan, stream=None) -> None:
         print(f"Config:  {key}: {change['from']!r} -> {change['to']!r}", file=stream)
 
 
+def show_plan(plan, as_json: bool) -> int:
+    """``--dry-run``, or a plan with errors: print it (and its problems); exit status 0 or 2."""
+    if as_json:
+        print(json.dumps(plan.to_dict(), indent=2))
+    else:
+        _print_plan(plan)
+        _print_problems(plan.problems)
+    if not plan.ok:
+        plan.source.close()
+        print("mergesmith: nothing was written: the plan has errors (listed above).", file=sys.stderr)
+    return 0 if plan.ok else 2
+
+
 def say_before_run(plan, as_json: bool = False) -> None:
     """What the plan found that does not stop it (warnings, notes), before anything is written.
 
@@ -153,14 +166,7 @@ def cmd_merge(args) -> int:
         visual_encoder=Path(args.visual_encoder) if args.visual_encoder else None)
     plan = make_plan(source, base, options)
     if args.dry_run or not plan.ok:
-        if args.json:
-            print(json.dumps(plan.to_dict(), indent=2))
-        else:
-            _print_plan(plan)
-            _print_problems(plan.problems)
-        if not plan.ok:
-            print("mergesmith: nothing was written: the plan has errors (listed above).", file=sys.stderr)
-        return 0 if plan.ok else 2
+        return show_plan(plan, args.json)
     bar = TerminalProgress(enabled=None if not args.json else False)
     say_before_run(plan, args.json)
     token = CancelToken()

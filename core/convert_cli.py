@@ -10,7 +10,6 @@ path named by the training config is not on this machine.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from . import cli, formats
@@ -29,15 +28,7 @@ def cmd_convert(args) -> int:
                           visual_encoder=Path(args.visual_encoder) if args.visual_encoder else None)
     plan = plan_convert(source, options, base=args.base)
     if args.dry_run or not plan.ok:
-        if args.json:
-            print(json.dumps(plan.to_dict(), indent=2))
-        else:
-            cli._print_plan(plan)
-            cli._print_problems(plan.problems)
-        if not plan.ok:
-            plan.source.close()
-            print("mergesmith: nothing was written: the plan has errors (listed above).", file=sys.stderr)
-        return 0 if plan.ok else 2
+        return cli.show_plan(plan, args.json)
     bar = cli.TerminalProgress(enabled=None if not args.json else False)
     cli.say_before_run(plan, args.json)
     try:

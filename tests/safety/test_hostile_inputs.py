@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
 
 from safetyhelpers import assert_clean_failure, copy_folder, run_cli
 

@@ -7,12 +7,9 @@ that run code in ``__setstate__``/``__init__``/``__new__``, both file formats (z
 compressed archives, and "bombs" that a few bytes would turn into gigabytes.
 """
 
-import os
 import subprocess
 import sys
 import textwrap
-import time
-from pathlib import Path
 
 import pytest
 import torch

@@ -2,7 +2,6 @@
 a traceback or a hang, from the header reader, from ``merge`` (adapter or base) and ``inspect``."""
 
 import copy
-import os
 
 import pytest
 
