@@ -23,6 +23,7 @@ import os
 import shutil
 import signal
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -310,9 +311,12 @@ def discard(tmp: Path) -> None:
 def commit(tmp: Path, out: Path, *, keep_old: bool = False) -> Optional[Path]:
     """Make the complete folder ``tmp`` durable and give it the name ``out``.
 
-    An existing ``out`` is replaced only now: moved aside, the new one renamed in, then removed
-    (or, with ``keep_old``, renamed to ``<out>.backup-<time>`` and returned). Signals wait until
-    the renames are done; if one came the work is complete anyway, so it is dropped.
+    An existing ``out`` is replaced only now: on Linux the two are exchanged in one step (so
+    ``out`` is never missing) and the previous one removed; elsewhere, and with ``keep_old``
+    (whose previous folder must never carry a partial folder's name), it is moved aside and the
+    new one renamed in, then removed (or, with ``keep_old``, renamed to ``<out>.backup-<time>``
+    and returned). Signals wait until the renames are done; if one came the work is complete
+    anyway, so it is dropped.
     """
     fsync_tree(tmp)
     with signals_deferred():
@@ -324,14 +328,14 @@ def commit(tmp: Path, out: Path, *, keep_old: bool = False) -> Optional[Path]:
             os.rename(tmp, out)
             fsync_dir(out.parent)
             return None
-        old = staging_name(out, REPLACED_TAG if keep_old else OLD_TAG)
-        os.rename(out, old)
-        try:
-            os.rename(tmp, out)
-        except BaseException:
-            os.rename(old, out)
-            raise
-        fsync_dir(out.parent)
+        if not keep_old and out.is_dir() and exchange(tmp, out):
+            # one step: ``out`` is never missing; ``tmp``'s name now holds the previous output, which
+            # goes below (or, if this process is killed first, with the next run's leftovers)
+            fsync_dir(out.parent)
+            old = tmp
+        else:
+            old = staging_name(out, REPLACED_TAG if keep_old else OLD_TAG)
+            _swap_by_renames(tmp, out, old)
         if keep_old:
             backup = _backup_name(out)
             os.rename(old, backup)
@@ -339,6 +343,45 @@ def commit(tmp: Path, out: Path, *, keep_old: bool = False) -> Optional[Path]:
             return backup
     shutil.rmtree(old, ignore_errors=True)
     return None
+
+
+def _swap_by_renames(tmp: Path, out: Path, old: Path) -> None:
+    """``out`` -> ``old``, then ``tmp`` -> ``out`` (undone if the second fails). Killed between
+    the two, ``out`` is missing and ``old`` whole: :func:`recover` puts it back."""
+    os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    fsync_dir(out.parent)
+
+
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+_NOT_SUPPORTED = {errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV}
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False where the system or the file system cannot (the caller then uses two renames).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # no libc symbol (glibc < 2.28, musl without it)
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    if fn(_AT_FDCWD, os.fsencode(str(a)), _AT_FDCWD, os.fsencode(str(b)), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in _NOT_SUPPORTED:
+        return False
+    raise OSError(err, os.strerror(err), str(b))
 
 
 def disk_full_error(exc: OSError, out: Path) -> DiskFullError:

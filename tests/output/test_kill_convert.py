@@ -3,14 +3,15 @@
 The work_dir holds a rank-256 LoRA on the wide base (an 80 MB adapter to write). Killed when its
 partial folder appears and half-way, there is no output, only the killed process's named partial,
 which the next run removes (one line) before succeeding. With ``--overwrite`` the previous output
-survives a kill half-way and -- renames held back with strace so the moment can be hit every
-time -- between the two renames, where the next run (even ``--dry-run``) puts it back.
+survives a kill half-way, and the swap -- renames held back with strace so the moment can be hit
+every time -- never leaves the output missing, not even for an instant.
 """
 
 from __future__ import annotations
 
 import shutil
 import signal
+import time
 
 import pytest
 
@@ -86,29 +87,48 @@ def test_convert_overwrite_killed_anywhere_keeps_the_previous_output(work_dir_ru
     if not reached:
         pytest.skip("the machine outran the poll: the conversion finished before half of it was written")
 
-    # 2. Killed between the two renames (held back with strace so the kill lands there): no output,
-    # the previous one set aside whole; the next run, even a dry run, puts it back.
+    # 2. The swap (renames held back with strace so the moment can be hit every time): the output
+    # is exchanged with the new one in one step (Linux renameat2), so it is never missing, even for
+    # an instant; killed right after the swap, the new output is in place whole and what is left of
+    # the previous one (under the partial's name) goes with the next run's leftovers.
     why = strace_refusal()
     if why:
-        pytest.skip(f"cannot hold a rename back to kill between two: {why}")
-    proc = start_slow_renames(*over)
-    aside = lambda: [n for n in leftovers(tmp_path) if ".mergesmith-old-" in n]  # noqa: E731
-    assert wait_until(lambda: aside() and not out.exists(), proc), proc.communicate()
-    kill_now(owner_pid(aside()[0]))
-    proc.communicate(timeout=30)
-    name, = aside()
-    assert not out.exists() and snapshot(tmp_path / name) == old
-    dry = run_here(capsys, *over, "--dry-run")
-    assert dry.returncode == 0, dry.stderr
-    assert snapshot(out) == old and aside() == []
-    assert f"Put back {out}, which an interrupted run had moved aside to {name}." in dry.stdout + dry.stderr
+        pytest.skip(f"cannot hold a rename back to kill around the swap: {why}")
+    import os
+    import threading
 
-    # 3. A real run removes the complete but never renamed partial and replaces the output (the
-    # partial of the first kill was removed by the second run, before it was killed).
-    partial, = leftovers(tmp_path)
-    assert ".mergesmith-partial-" in partial
+    missing, stop = [], threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            if not os.path.lexists(out):
+                missing.append(True)
+            time.sleep(0.0002)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    before = out.stat().st_ino
+    proc = start_slow_renames(*over)
+    try:
+        mine = lambda: [n for n in leftovers(tmp_path) if ".mergesmith-partial-" in n]  # noqa: E731
+        assert wait_until(lambda: mine(), proc), proc.communicate()
+        pid = owner_pid(mine()[-1])
+        assert wait_until(lambda: out.stat().st_ino != before, proc), proc.communicate()
+        kill_now(pid)
+        proc.communicate(timeout=30)
+    finally:
+        stop.set()
+        watcher.join()
+    assert not missing, "the output was missing for a moment during the swap"
+    new = snapshot(out)
+    assert new != old and sorted(new) == sorted(old)
+
+    # 3. A real run removes what the killed one left (if anything) with one line each, and replaces
+    # the output again.
+    left = leftovers(tmp_path)
+    assert all(".mergesmith-partial-" in n for n in left)
     done = run_here(capsys, *over)
     assert done.returncode == 0, done.stderr
-    assert snapshot(out) != old and leftovers(tmp_path) == []
+    assert snapshot(out) == new and leftovers(tmp_path) == []
     assert [ln for ln in done.stderr.splitlines() if "mergesmith: Removed" in ln] == [
-        f"mergesmith: Removed {partial}, the partial output of an interrupted run."], done.stderr
+        f"mergesmith: Removed {n}, the partial output of an interrupted run." for n in left], done.stderr
