@@ -14,3 +14,12 @@ def wide(tmp_path_factory):
     from outhelpers import build_wide
 
     return build_wide(tmp_path_factory.mktemp("wide"))
+
+
+@pytest.fixture(autouse=True)
+def _reap_processes():
+    """Whatever a test started is killed and reaped when it ends, passed or failed."""
+    from outhelpers import reap_all
+
+    yield
+    reap_all()

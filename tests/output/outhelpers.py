@@ -89,8 +89,27 @@ def cli(*args) -> list[str]:
     return [sys.executable, "-m", "mergesmith.core.cli", *map(str, args)]
 
 
+STARTED: list[subprocess.Popen] = []  # reaped after each test (conftest), even one that failed
+
+
+def _popen(argv: list[str]) -> subprocess.Popen:
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(proc)
+    return proc
+
+
+def reap_all() -> None:
+    """Kill and reap whatever a test started and left running (a stray process or open pipe would
+    surface as a ResourceWarning in some later test)."""
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
 def start(*args) -> subprocess.Popen:
-    return subprocess.Popen(cli(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return _popen(cli(*args))
 
 
 def run(*args, timeout=120) -> subprocess.CompletedProcess:
@@ -141,9 +160,8 @@ def start_slow_renames(*args, delay=0.4) -> subprocess.Popen:
     """The CLI under strace, every rename held back ``delay`` seconds before it happens: the moment
     between two renames lasts long enough to SIGKILL the process there (its pid is in the names it
     makes; this Popen is strace's)."""
-    return subprocess.Popen(["strace", "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null", "-e", f"trace={RENAMES}",
-                             "-e", f"inject={RENAMES}:delay_enter={int(delay * 1e6)}", *cli(*args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return _popen(["strace", "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null", "-e", f"trace={RENAMES}",
+                   "-e", f"inject={RENAMES}:delay_enter={int(delay * 1e6)}", *cli(*args)])
 
 
 def owner_pid(name: str) -> int:

@@ -83,11 +83,22 @@ def test_fix_in_place_killed_between_the_renames_recovers(pickled, tmp_path, cap
     fix = ("fix", model, "--in-place")
     replaced = lambda: [n for n in leftovers(tmp_path) if ".mergesmith-replaced-" in n]  # noqa: E731
 
+    def kill_when(ready) -> str:
+        """Run the fix with renames held back 1 s; SIGKILL it once ``ready(names)`` holds for the
+        replaced-folder names seen."""
+        proc = start_slow_renames(*fix, delay=1.0)
+        seen: list[str] = []
+
+        def check():
+            seen[:] = replaced()
+            return ready(seen)
+
+        assert wait_until(check, proc), proc.communicate()
+        kill_now(owner_pid(seen[-1]))
+        return proc.communicate(timeout=30)[1]
+
     # 1. DIR set aside, the fixed folder not yet renamed in: DIR is missing until the next run.
-    proc = start_slow_renames(*fix)
-    assert wait_until(lambda: replaced() and not model.exists(), proc), proc.communicate()
-    kill_now(owner_pid(replaced()[0]))
-    proc.communicate(timeout=30)
+    kill_when(lambda names: names and not model.exists())
     aside, = replaced()
     assert not model.exists() and snapshot(tmp_path / aside) == original
     seen = run_here(capsys, "inspect", model)  # a reader does not move it, but says where it is
@@ -97,10 +108,7 @@ def test_fix_in_place_killed_between_the_renames_recovers(pickled, tmp_path, cap
     # 2. The next fix puts DIR back first, removes the complete but never renamed fixed folder,
     # and fixes again: killed this time after the fixed folder was renamed in, before the original
     # became the backup. DIR is the fixed folder; the original waits beside it, whole.
-    proc = start_slow_renames(*fix)
-    assert wait_until(lambda: replaced() and replaced() != [aside] and model.exists(), proc), proc.communicate()
-    kill_now(owner_pid(replaced()[0]))
-    _out, err = proc.communicate(timeout=30)
+    err = kill_when(lambda names: names and names != [aside] and model.exists())
     assert f"mergesmith: Put back {model}, which an interrupted run had moved aside to {aside}." in err, err
     assert sum("mergesmith: Removed .model.mergesmith-partial-" in ln for ln in err.splitlines()) == 1, err
     assert _is_fixed(model, original) and snapshot(tmp_path / replaced()[0]) == original
