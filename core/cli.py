@@ -123,6 +123,18 @@ def show_plan(plan, as_json: bool) -> int:
     return 0 if plan.ok else 2
 
 
+def run_with_progress(plan, as_json: bool, check):
+    """Say the plan's warnings, then run it with a terminal progress bar; the :class:`Result`."""
+    from .merge import run_plan
+
+    bar = TerminalProgress(enabled=None if not as_json else False)
+    say_before_run(plan, as_json)
+    try:
+        return run_plan(plan, progress=bar, cancel=CancelToken(), check=check)
+    finally:
+        bar.finish()
+
+
 def say_before_run(plan, as_json: bool = False) -> None:
     """What the plan found that does not stop it (warnings, notes), before anything is written.
 
@@ -146,7 +158,6 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def cmd_merge(args) -> int:
-    from .merge import run_plan
     from .plan import PlanOptions, make_plan
     from .sources import detect
 
@@ -167,13 +178,7 @@ def cmd_merge(args) -> int:
     plan = make_plan(source, base, options)
     if args.dry_run or not plan.ok:
         return show_plan(plan, args.json)
-    bar = TerminalProgress(enabled=None if not args.json else False)
-    say_before_run(plan, args.json)
-    token = CancelToken()
-    try:
-        result = run_plan(plan, progress=bar, cancel=token, check=args.check)
-    finally:
-        bar.finish()
+    result = run_with_progress(plan, args.json, args.check)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

@@ -13,12 +13,10 @@ import json
 from pathlib import Path
 
 from . import cli, formats
-from .progress import CancelToken
 
 
 def cmd_convert(args) -> int:
     from .convert import plan_convert
-    from .merge import run_plan
     from .plan import PlanOptions
     from .sources import detect
 
@@ -29,12 +27,7 @@ def cmd_convert(args) -> int:
     plan = plan_convert(source, options, base=args.base)
     if args.dry_run or not plan.ok:
         return cli.show_plan(plan, args.json)
-    bar = cli.TerminalProgress(enabled=None if not args.json else False)
-    cli.say_before_run(plan, args.json)
-    try:
-        result = run_plan(plan, progress=bar, cancel=CancelToken(), check=False)
-    finally:
-        bar.finish()
+    result = cli.run_with_progress(plan, args.json, check=False)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

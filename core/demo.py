@@ -116,25 +116,26 @@ def _make_tokenizer(folder: Path, vocab_size: int) -> None:
 # --- the training output --------------------------------------------------------------------------
 
 
-def _module_shapes(base: Path) -> dict[str, tuple[int, int]]:
+def _module_shapes(base: Path, targets: tuple[str, ...] = TARGETS) -> dict[str, tuple[int, int]]:
     """(out, in) of every LoRA target, read from the base's safetensors header."""
     from .safetensors_io import read_header
 
     header = read_header(base / formats.SAFE_WEIGHTS)
     shapes = {}
     for name, info in sorted(header.tensors.items()):
-        if name.endswith(".weight") and name[:-len(".weight")].rsplit(".", 1)[-1] in TARGETS:
+        if name.endswith(".weight") and name[:-len(".weight")].rsplit(".", 1)[-1] in targets:
             shapes[name[:-len(".weight")]] = tuple(info.shape)
     return shapes
 
 
-def _lora_state(shapes: dict[str, tuple[int, int]], step: int) -> dict[str, torch.Tensor]:
+def _lora_state(shapes: dict[str, tuple[int, int]], step: int = DEMO_ITERATIONS[-1],
+                wrapper: str = "llm.") -> dict[str, torch.Tensor]:
     """XTuner's state_dict for a LoRA run: fp32 A and B, B non-zero (as after training)."""
     gen = torch.Generator().manual_seed(1234)
     growth = step / DEMO_ITERATIONS[-1]  # later iterations moved further from zero
     state = {}
     for module, (out_f, in_f) in shapes.items():
-        prefix = f"llm.base_model.model.{module}"
+        prefix = f"{wrapper}base_model.model.{module}"
         a = torch.randn(LORA_R, in_f, generator=gen) / in_f ** 0.5
         b = torch.randn(out_f, LORA_R, generator=gen) * 0.02 * growth
         state[f"{prefix}.lora_A.default.weight"] = a.contiguous()

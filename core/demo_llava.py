@@ -26,14 +26,13 @@ from pathlib import Path
 import torch
 
 from . import formats
-from .demo import DEMO_BASE, LORA_ALPHA, LORA_R, _make_base
+from .demo import DEMO_BASE, LORA_ALPHA, LORA_R, TARGETS, _lora_state, _make_base, _module_shapes
 
 DEMO_VIT = "clip-vit"
 DEMO_LLAVA_WORK_DIR = "llava_work_dir"
 DEMO_LLAVA_CONFIG = "llava_tiny_clip_lora_finetune.py"
 DEMO_LLAVA_ITER = 200
 VIT_TARGETS = ("q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2")
-LLM_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 VIT_HIDDEN = 32
 
 
@@ -79,31 +78,13 @@ def _make_vit(vit: Path) -> None:
     tmp.rename(vit)
 
 
-def _shapes(folder: Path, targets: tuple[str, ...]) -> dict[str, tuple[int, int]]:
-    from .safetensors_io import read_header
-
-    header = read_header(folder / formats.SAFE_WEIGHTS)
-    return {n[:-len(".weight")]: tuple(i.shape) for n, i in sorted(header.tensors.items())
-            if n.endswith(".weight") and n[:-len(".weight")].rsplit(".", 1)[-1] in targets
-            and ".layers." in n}
-
-
-def _lora(shapes: dict[str, tuple[int, int]], wrapper: str, gen: torch.Generator) -> dict[str, torch.Tensor]:
-    state = {}
-    for module, (out_f, in_f) in shapes.items():
-        key = f"{wrapper}base_model.model.{module}"
-        state[f"{key}.lora_A.default.weight"] = torch.randn(LORA_R, in_f, generator=gen) / in_f ** 0.5
-        state[f"{key}.lora_B.default.weight"] = torch.randn(out_f, LORA_R, generator=gen) * 0.02
-    return state
-
-
 def _make_work_dir(base: Path, vit: Path, work_dir: Path) -> None:
     work_dir.mkdir(parents=True, exist_ok=True)
     text = _config_text(base, vit, work_dir)
     (work_dir / DEMO_LLAVA_CONFIG).write_text(text, encoding="utf-8")
+    state = _lora_state(_module_shapes(vit, VIT_TARGETS), wrapper="visual_encoder.")
+    state.update(_lora_state(_module_shapes(base, TARGETS)))
     gen = torch.Generator().manual_seed(4321)
-    state = _lora(_shapes(vit, VIT_TARGETS), "visual_encoder.", gen)
-    state.update(_lora(_shapes(base, LLM_TARGETS), "llm.", gen))
     llm_hidden = json.loads((base / formats.CONFIG).read_text())["hidden_size"]
     sizes = [VIT_HIDDEN, llm_hidden, llm_hidden]
     for i in range(2):  # XTuner's ProjectorModel: Linear, GELU, Linear
@@ -119,7 +100,7 @@ def _make_work_dir(base: Path, vit: Path, work_dir: Path) -> None:
 
 
 def _config_text(base: Path, vit: Path, work_dir: Path) -> str:
-    llm_targets = ", ".join(repr(t) for t in LLM_TARGETS)
+    llm_targets = ", ".join(repr(t) for t in TARGETS)
     vit_targets = ", ".join(repr(t) for t in VIT_TARGETS)
     return f'''# Written by Mergesmith's demo: an XTuner LLaVA fine-tune config (LoRA on the LLM and the
 # visual encoder), as `xtuner train` copies it into work_dir. Dataset and runtime parts trimmed.

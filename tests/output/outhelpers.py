@@ -112,6 +112,16 @@ def start(*args) -> subprocess.Popen:
     return _popen(cli(*args))
 
 
+def kill_at(args, parent: Path, fraction: float, total: int) -> tuple[int, bool]:
+    """Start the CLI, SIGKILL it once ``fraction`` of ``total`` bytes sit in its partial folder:
+    (pid, whether that point was reached before it finished)."""
+    proc = start(*args)
+    reached = wait_for(parent, proc, fraction, total)
+    proc.kill()
+    proc.communicate(timeout=30)
+    return proc.pid, reached
+
+
 def run(*args, timeout=120) -> subprocess.CompletedProcess:
     return subprocess.run(cli(*args), capture_output=True, text=True, timeout=timeout)
 

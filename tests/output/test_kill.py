@@ -10,17 +10,8 @@ succeeds. With ``--overwrite``, the previous output is never lost, whatever the 
 from __future__ import annotations
 
 import shutil
-import signal
 
-from outhelpers import folder_size, leftovers, run, snapshot, start, wait_for
-
-
-def _kill_at(args, parent, fraction, total):
-    proc = start(*args)
-    reached = wait_for(parent, proc, fraction, total)
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=30)
-    return proc.pid, reached
+from outhelpers import folder_size, kill_at, leftovers, run, snapshot
 
 
 def test_sigkill_at_any_moment_leaves_no_output_and_never_loses_the_previous_one(wide, tmp_path):
@@ -32,7 +23,7 @@ def test_sigkill_at_any_moment_leaves_no_output_and_never_loses_the_previous_one
     # 1. A new output, killed as soon as the partial folder exists and half-way through the shards.
     killed = []
     for fraction in (0, 0.5):
-        pid, reached = _kill_at((*merge, "--max-shard-size", "20MB", "--check", "none"), tmp_path, fraction, total)
+        pid, reached = kill_at((*merge, "--max-shard-size", "20MB", "--check", "none"), tmp_path, fraction, total)
         if not reached:  # the machine outran the poll and the merge finished: nothing to test here
             shutil.rmtree(out)
             continue
@@ -58,7 +49,7 @@ def test_sigkill_at_any_moment_leaves_no_output_and_never_loses_the_previous_one
     # the very end (fsync, renames): the previous output is whole, in place or set aside.
     over = (*merge, "--max-shard-size", "20MB", "--check", "none", "--overwrite")
     for fraction in (0.5, 0.99):
-        _pid, reached = _kill_at(over, tmp_path, fraction, total)
+        _pid, reached = kill_at(over, tmp_path, fraction, total)
         if out.exists():
             now = snapshot(out)
             assert now == old or not reached, "the previous output changed"

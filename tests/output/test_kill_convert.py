@@ -10,13 +10,12 @@ every time -- never leaves the output missing, not even for an instant.
 from __future__ import annotations
 
 import shutil
-import signal
 import time
 
 import pytest
 
-from outhelpers import (kill_now, leftovers, owner_pid, run_here, snapshot, start, start_slow_renames,
-                        strace_refusal, wait_for, wait_until)
+from outhelpers import (kill_at, kill_now, leftovers, owner_pid, run_here, snapshot, start_slow_renames,
+                        strace_refusal, wait_until)
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +35,6 @@ def work_dir_run(wide, tmp_path_factory):
         t.numel() * 4 for t in sd.values())
 
 
-def _kill_at(args, parent, fraction, total):
-    proc = start(*args)
-    reached = wait_for(parent, proc, fraction, total)
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=30)
-    return proc.pid, reached
-
-
 def test_convert_killed_leaves_no_output_and_the_next_run_removes_the_partials(work_dir_run, tmp_path, capsys):
     wd, total = work_dir_run
     out = tmp_path / "hf"
@@ -52,7 +43,7 @@ def test_convert_killed_leaves_no_output_and_the_next_run_removes_the_partials(w
     # 1. Killed as soon as the partial folder exists and half-way through the adapter.
     killed = []
     for fraction in (0, 0.5):
-        pid, reached = _kill_at(convert, tmp_path, fraction, total)
+        pid, reached = kill_at(convert, tmp_path, fraction, total)
         if not reached:  # the machine outran the poll and the conversion finished
             shutil.rmtree(out)
             continue
@@ -82,7 +73,7 @@ def test_convert_overwrite_killed_anywhere_keeps_the_previous_output(work_dir_ru
     over = ("convert", wd, "--out", out, "--overwrite")  # float32 this time: old and new differ
 
     # 1. Killed half-way: the previous output is in place, untouched.
-    _pid, reached = _kill_at(over, tmp_path, 0.5, total)
+    _pid, reached = kill_at(over, tmp_path, 0.5, total)
     assert snapshot(out) == old or not reached, "the previous output changed"
     if not reached:
         pytest.skip("the machine outran the poll: the conversion finished before half of it was written")
