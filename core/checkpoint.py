@@ -160,6 +160,23 @@ def _reconstructor(cls, base, state):
                             "use; Mergesmith refused to read it.")
 
 
+def _stub_getattr(obj, name, *default):
+    """``getattr`` as real checkpoints use it: on a stand-in only, giving another stand-in.
+
+    mmengine's ``HistoryBuffer`` keeps its statistics methods in its state, and pickle protocol 2
+    writes each as ``getattr(<HistoryBuffer class>, 'min')``; every checkpoint mmengine saves
+    has them. On a stub the attribute is a stub named after it (``HistoryBuffer.min``), inert like
+    its owner. On anything real -- a module, a builtin, a torch function, a tensor -- it is refused.
+    """
+    if isinstance(name, str) and (isinstance(obj, Stub) or (isinstance(obj, type) and issubclass(obj, Stub))):
+        return stub_class(obj._stub_module, f"{obj._stub_name}.{name}")
+    raise UnsafePickleError(
+        f"it asks to call builtins.getattr on {type(obj).__name__ if not isinstance(obj, type) else obj.__name__} "
+        "while loading; a checkpoint has no business doing that on anything but mmengine's or "
+        "DeepSpeed's own classes, so Mergesmith refused to read it (nothing was run). Do not open it "
+        "with torch.load either; get the checkpoint again from a source you trust.")
+
+
 _SAFE_REBUILDERS = {_rebuild_tensor, _rebuild_tensor_v2, _rebuild_parameter}
 
 _ALLOWED: dict[tuple[str, str], Any] = {
@@ -178,6 +195,7 @@ _ALLOWED: dict[tuple[str, str], Any] = {
     ("collections", "deque"): collections.deque,
     ("copyreg", "_reconstructor"): _reconstructor,
     ("_codecs", "encode"): __import__("_codecs").encode,  # how protocol 2 pickles bytes
+    ("builtins", "getattr"): _stub_getattr,  # mmengine's HistoryBuffer methods; stubs only
 }
 for _name in ("dict", "list", "tuple", "set", "frozenset", "bytearray", "bytes", "slice",
               "complex", "int", "float", "str", "bool", "range", "object"):

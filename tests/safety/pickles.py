@@ -41,6 +41,14 @@ def payloads(marker) -> dict[str, bytes]:
         "__builtin__.eval (protocol 0 name)": call(g("__builtin__", "eval"), s(touch)),
         "builtins.__import__": call(g("builtins", "__import__"), s("os")),
         "builtins.getattr": call(g("builtins", "getattr"), call(g("builtins", "__import__"), s("os")), s("system")),
+        # getattr is allowed on inert stand-ins only (mmengine's HistoryBuffer methods); on anything real it
+        # is the first step of every sandbox escape
+        "getattr(object, '__subclasses__')": call(g("builtins", "getattr"), g("builtins", "object"), s("__subclasses__")),
+        "getattr(OrderedDict, '__init__')": call(g("builtins", "getattr"), g("collections", "OrderedDict"), s("__init__")),
+        "getattr(torch.Size, '__new__')": call(g("builtins", "getattr"), g("torch", "Size"), s("__new__")),
+        "getattr(str, 'format') called": call(call(g("builtins", "getattr"), g("builtins", "str"), s("format")), s("{0}")),
+        "getattr of a stub with a non-string name": call(g("builtins", "getattr"), g("mmengine.logging.history_buffer", "HistoryBuffer"),
+                                                          n(3)),
         "builtins.open": call(g("builtins", "open"), s(m), s("w")),
         "subprocess.check_call": call(g("subprocess", "check_call"), b"(" + s("touch") + s(m) + b"l"),
         "logging.FileHandler": call(g("logging", "FileHandler"), s(m)),

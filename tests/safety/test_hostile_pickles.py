@@ -53,6 +53,19 @@ def test_classes_that_run_code_when_built_become_inert_stubs(tmp_path, marker, c
         assert not marker.exists(), f"{cls.__name__} ran code while loading"
 
 
+def test_getattr_on_a_stub_gives_an_inert_stub(tmp_path, marker):
+    """mmengine's HistoryBuffer state says getattr(HistoryBuffer, 'min'); chains stay stubs, nothing runs."""
+    from pickles import call, g, s
+
+    hb = g("mmengine.logging.history_buffer", "HistoryBuffer")
+    chain = call(g("builtins", "getattr"), call(g("builtins", "getattr"), hb, s("__init__")), s("__globals__"))
+    path = write_checkpoint(tmp_path / "iter_1.pth", wrap(call(chain, s(f"touch {marker}"))), True)
+    meta = load_checkpoint(path)["meta"]
+    assert isinstance(meta, Stub) and meta._stub_name == "HistoryBuffer.__init__.__globals__"
+    assert meta._stub_module == "mmengine.logging.history_buffer"
+    assert not marker.exists()
+
+
 def test_other_stdlib_classes_are_refused(tmp_path, marker):
     import collections
 
