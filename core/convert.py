@@ -31,7 +31,7 @@ from .plan import (Plan, PlannedFile, PlannedFolder, PlannedTensor, PlanOptions,
 from .sources import (LLM_ADAPTER, LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL,
                       Component, Source)
 from .xtuner import KINDS, for_iteration
-from .xtuner_plan import plan_full_tensors, training_dirs, unknown_tensor_problem
+from .xtuner_plan import plan_full_tensors, training_dirs, training_problems
 
 ONE_FILE = 10**18
 
@@ -129,7 +129,7 @@ def plan_convert(source: Source, options: PlanOptions, base=None) -> Plan:
     cfg_file = training_config_file(source)
     if cfg_file is not None:
         _root(plan).files.append(cfg_file)
-    unknown_tensor_problem(plan, source)
+    training_problems(plan, source)
     floats = sorted({t.dtype for t in plan.tensors() if t.dtype in formats.FLOAT_CODES})
     plan.stats["dtype"] = "+".join(formats.dtype_name(d) for d in floats) or None
     plan.stats["layout"] = "llava" if llava else "sft"

@@ -181,16 +181,7 @@ def check_work_dir(report: Report, folder: Path) -> None:
         why = _checkpoint_problem(path)
         if why:
             report.problem("corrupt-checkpoint", path.name, why)
-    base_hint = None
-    for name in configs:
-        try:
-            text = (folder / name).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        m = re.search(r"""pretrained_model_name_or_path\s*=\s*['"]([^'"]+)['"]""", text)
-        if m:
-            base_hint = m.group(1)
-            break
+    base_hint = _check_training_config(report, folder, {r["name"] for r in rows if not _is_flagged(report, r["name"])})
     report.summary.update({"configs": configs, "checkpoints": rows, "base_hint": base_hint,
                            "latest": rows[-1]["name"] if rows else None,
                            "bytes": sum(r["bytes"] for r in rows)})
@@ -205,6 +196,35 @@ def check_work_dir(report: Report, folder: Path) -> None:
         if target is not None and not (folder / target.name).exists():
             report.note(f"last_checkpoint names {target.name}, which is not in this folder (it was moved or "
                         "deleted); the newest checkpoint present will be used.")
+
+
+def _is_flagged(report: Report, name: str) -> bool:
+    return any(p.code == "corrupt-checkpoint" and p.file == name for p in report.problems)
+
+
+def _check_training_config(report: Report, folder: Path, readable: set[str]) -> Optional[str]:
+    """The base the training names; a .py that disagrees with the checkpoint's own config, an unsupported model."""
+    from .xtuner import (TrainingConfig, config_conflict_message, find_config, latest_checkpoint, read_config,
+                         stored_meta, training_config, unsupported_model)
+
+    ckpt = latest_checkpoint(folder)
+    try:
+        if ckpt is not None and ckpt.name in readable:
+            tc = training_config(ckpt, folder, stored_meta(ckpt))
+        else:  # no checkpoint we can read: the .py alone
+            file = find_config(folder)
+            tc = TrainingConfig(cfg=read_config(file) if file else None, file=file)
+    except MergesmithError as exc:
+        report.note(f"The training config could not be read: {exc.message}")
+        return None
+    if tc.cfg is None:
+        return None
+    refused = unsupported_model(tc.cfg, ckpt or folder)
+    if refused:
+        report.problem("unsupported-model", ckpt.name if ckpt else "", refused)
+    if tc.conflicts:
+        report.problem("config-mismatch", tc.other.name, config_conflict_message(tc, ckpt.name))
+    return tc.cfg.llm_path
 
 
 def _size(path: Path) -> int:

@@ -46,6 +46,8 @@ CODES: dict[str, tuple[str, Optional[str], str]] = {
     "bad-adapter": (ERROR, None, "adapter_config.json or adapter weights unusable"),
     "missing-module": (ERROR, None, "the adapter targets modules the base lacks"),
     "corrupt-checkpoint": (ERROR, None, "a training checkpoint is truncated or incomplete"),
+    "config-mismatch": (WARNING, None, "the work_dir's config .py differs from the config stored in the checkpoint"),
+    "unsupported-model": (ERROR, None, "training output of a model type Mergesmith cannot merge yet (InternVL)"),
     "non-finite": (ERROR, None, "NaN or Inf in the weights (--scan-values)"),
     # verify
     "merge-mismatch": (ERROR, None, "a merged tensor differs from the recomputed one"),

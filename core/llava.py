@@ -31,7 +31,7 @@ from .plan_lora import plan_lora_tensors
 from .problems import ERROR, INFO, WARNING
 from .sources import LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, XTUNER_CONVERTED, Source
 from .xtuner_plan import (_kinds, _prepare, _roles, base_dtype_rule, plan_full_tensors, register,
-                          training_dirs, unknown_tensor_problem)
+                          training_dirs, training_problems)
 
 PROJECTOR_CODE = ("configuration_projector.py", "modeling_projector.py")
 ONE_FILE = 10**18  # the projector is always one model.safetensors, as save_pretrained writes it
@@ -280,11 +280,11 @@ class LlavaPlanner(Planner):
                 plan.folders.append(visual_encoder_folder(plan, source, vit_dir, lambda b, c: b))
                 inputs.append(vit_dir)
         else:
-            hint = source.visual_encoder_hint or "the original visual encoder"
+            hint = options.visual_encoder or source.visual_encoder_hint or "the original visual encoder"
             plan.problem("frozen-visual-encoder", INFO, formats.VISUAL_ENCODER_DIR,
                          f"The visual encoder was frozen, so it is not written; use {hint} with this "
                          "output (e.g. xtuner chat OUT --llava OUT --visual-encoder DIR).")
-        unknown_tensor_problem(plan, source)
+        training_problems(plan, source)
         plan.stats["shards"] = len(root.shards)
         check_output(plan, inputs)
         return plan

@@ -135,7 +135,7 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
 
     from .llava import (check_projector, plan_llm_tensors, plan_vit_tensors, preprocessor_file,
                         visual_encoder_dir)
-    from .xtuner_plan import training_dirs, unknown_tensor_problem
+    from .xtuner_plan import training_dirs, training_problems
 
     text_type = base.config.get("model_type")
     if text_type not in CONFIG_MAPPING:
@@ -253,5 +253,5 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
     plan.config_changes["vocab_size"] = {"from": rows, "to": new_rows}
     plan.stats.update({"format": "llava-hf", "shards": len(folder.shards), "image_token_index": image_id,
                        "tensors": len(llm_tensors) + len(proj_tensors) + len(vit_tensors)})
-    unknown_tensor_problem(plan, source)
+    training_problems(plan, source)
     check_output(plan, [source.path, base.folder, vit_dir])

@@ -13,11 +13,12 @@ from typing import Callable, Optional
 
 from . import formats
 from .basemodel import BaseModel
+from .errors import MergesmithError
 from .plan import (PLANNERS, Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files, check_output,
                    default_out, index_file, open_base, shard)
 from .pairing import check_pairing, describe
 from .plan_lora import LoraMergePlanner, output_dtype, set_dtype
-from .problems import ERROR, INFO
+from .problems import ERROR, INFO, WARNING
 from .sources import LLM_ADAPTER, LLM_FULL, TRAINING_CONFIG, Source
 from .stores import TensorStore
 
@@ -41,13 +42,41 @@ def training_dirs(source: Source) -> list[Path]:
     return [Path(d) for d in source.extras.get("tokenizer_dirs", [])]
 
 
-def unknown_tensor_problem(plan: Plan, source: Source) -> None:
+def training_problems(plan: Plan, source: Source) -> None:
+    """What the plan must say about the training output itself, whichever XTuner planner runs."""
+    ckpt = Path(source.extras.get("checkpoint", source.path)).name
     unknown = source.extras.get("unknown_tensors") or []
     if unknown:
         shown = ", ".join(unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
-        plan.problem("unknown-tensors", ERROR, Path(source.extras.get("checkpoint", source.path)).name,
+        plan.problem("unknown-tensors", ERROR, ckpt,
                      f"The checkpoint holds {len(unknown)} tensor(s) that belong to no part Mergesmith "
                      f"knows ({shown}); writing the output would lose them. This model type is not supported yet.")
+    conflict = source.extras.get("config_conflict")
+    if conflict:
+        plan.problem("config-mismatch", WARNING, ckpt, conflict)
+    if plan.base is None:
+        return
+    quant = source.extras.get("quantization")
+    base_dtypes = [formats.dtype_name(d) for d in plan.base.float_dtypes]
+    if quant:
+        plan.problem("qlora", INFO, ckpt,
+                     f"QLoRA: the training loaded the base in {quant}; the adapter is merged into the original "
+                     f"{'/'.join(base_dtypes) or '16-bit'} base model, not into quantized weights, as XTuner and "
+                     "PEFT do. The output is a full-precision model.")
+    said = _dtype_named(source.extras.get("llm_dtype"))
+    if said and plan.options.dtype in ("auto", "keep") and len(base_dtypes) == 1 and said != base_dtypes[0]:
+        plan.problem("dtype-kept", INFO, ckpt,
+                     f"The training config loads the LLM as {said} (torch_dtype), but the base model is stored in "
+                     f"{base_dtypes[0]}; the output keeps {base_dtypes[0]}, as the base. Choose {said} as the output "
+                     "dtype to change that.")
+
+
+def _dtype_named(value: Optional[str]) -> Optional[str]:
+    """``"float16"`` for a config's ``torch.float16``/``'torch.float16'``/``'fp16'``; None for ``'auto'``."""
+    try:
+        return formats.dtype_name(formats.dtype_code(value)) if value else None
+    except MergesmithError:
+        return None
 
 
 def _roles(source: Source) -> set[str]:
@@ -65,7 +94,7 @@ class XTunerLoraPlanner(LoraMergePlanner):
         if _roles(source) != {LLM_ADAPTER}:
             return make_plan_again(source, base, options)
         plan = super().plan(source, base, options)
-        unknown_tensor_problem(plan, source)
+        training_problems(plan, source)
         return plan
 
 
@@ -197,7 +226,7 @@ class XTunerFullPlanner(Planner):
         carry_files(plan, folder, base, config, training_dirs(source))
         plan.folders.append(folder)
         plan.stats["shards"] = len(folder.shards)
-        unknown_tensor_problem(plan, source)
+        training_problems(plan, source)
         check_output(plan, [source.path, base.folder])
         return plan
 

@@ -81,6 +81,8 @@ def component_summary(c) -> str:
         parts.append(f"{c.tensors} tensors")
     if c.dtypes:
         parts.append("/".join(c.dtypes))
+    if not parts:  # the training config: what it trains, and where it was read
+        parts = [str(d[k]) for k in ("model_type", "file") if d.get(k)]
     if not parts and c.path is not None:
         parts.append(Path(c.path).name)
     return ", ".join(parts)

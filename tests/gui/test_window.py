@@ -293,9 +293,15 @@ def test_llava_asks_for_the_visual_encoder_and_merges(window, qtbot, llava_run, 
 
 
 def test_a_base_named_but_absent_is_said(window, qtbot, demo):
+    import torch
+
     source, base = demo
     for cfg in source.glob("*.py"):
         cfg.write_text(cfg.read_text().replace(repr(str(base)), repr("/nowhere/llama-7b")))
+    for ckpt in source.glob("iter_*.pth"):  # the config each checkpoint stores, which is the one used
+        obj = torch.load(ckpt, weights_only=False)  # our own demo's checkpoint
+        obj["meta"]["cfg"] = obj["meta"]["cfg"].replace(repr(str(base)), repr("/nowhere/llama-7b"))
+        torch.save(obj, ckpt)
     window.open_paths(str(source))
     qtbot.waitUntil(lambda: window.controller.source is not None and window.controller.is_idle, timeout=10_000)
     assert window.controller.source.base_hint == "/nowhere/llama-7b"
@@ -324,3 +330,13 @@ def test_llava_hf_format_from_the_window(window, qtbot, llava_run, tmp_path):
     result = blocker.args[0]
     assert json.loads((result.out / "config.json").read_text())["model_type"] == "llava"
     assert (result.out / "processor_config.json").is_file() and not (result.out / "projector").exists()
+
+
+def test_internvl_training_output_is_refused_in_words(window, qtbot, tmp_path):
+    """XTuner's InternVL runs are not supported yet: the window says so, and Start stays off."""
+    from specimenhelpers import QWEN_BASE, make_internvl
+
+    window.open_paths(str(make_internvl(tmp_path)), str(QWEN_BASE))
+    qtbot.waitUntil(lambda: window.banner.severity == "error" and window.controller.is_idle, timeout=10_000)
+    assert "InternVL training output is not supported yet" in window.banner.text.text()
+    assert not window.merge_page.start_button.isEnabled()

@@ -137,7 +137,9 @@ def make_llava(root: Path, llm: Path, visual_hidden: int = 16) -> Path:
 
 def make_work_dir(folder: Path, base: str = "/models/base") -> Path:
     folder.mkdir(parents=True)
-    (folder / "my_config.py").write_text(f"pretrained_model_name_or_path = '{base}'\nmodel = dict(type='SupervisedFinetune')\n")
+    (folder / "my_config.py").write_text(
+        f"pretrained_model_name_or_path = '{base}'\nmodel = dict(type='SupervisedFinetune', llm=dict(\n"
+        "    type='AutoModelForCausalLM.from_pretrained', pretrained_model_name_or_path=pretrained_model_name_or_path))\n")
     for it in (10, 20):
         torch.save({"state_dict": {"llm.base_model.model.x.lora_A.default.weight": torch.zeros(2, 4)},
                     "meta": {"iter": it}}, folder / f"iter_{it}.pth")

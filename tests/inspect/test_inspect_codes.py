@@ -357,6 +357,26 @@ def test_work_dir_and_corrupt_checkpoint(tmp_path):
     assert r.codes == {"corrupt-checkpoint"} and r.problems[0].file == "iter_20.pth"
 
 
+def test_config_edited_after_training(tmp_path):
+    """A real work_dir (specimen) whose .py no longer says what its checkpoint was trained with."""
+    from specimenhelpers import CONFIG, copy_work_dir, set_alpha
+
+    wd = copy_work_dir(tmp_path / "wd")
+    assert codes(wd) == set()
+    set_alpha(wd / CONFIG, 32)
+    r = report(wd)
+    assert r.codes == {"config-mismatch"} and r.problems[0].file == CONFIG
+    assert "lora_alpha 32 in the .py, 16 in the checkpoint" in r.problems[0].message
+    assert r.summary["base_hint"] == "Qwen/Qwen1.5-0.5B-Chat"  # the checkpoint's own config says so
+
+
+def test_internvl_work_dir_is_unsupported(tmp_path):
+    from specimenhelpers import make_internvl
+
+    r = report(make_internvl(tmp_path))
+    assert r.codes == {"unsupported-model"} and "InternVL training output is not supported yet" in r.problems[0].message
+
+
 def test_deepspeed_checkpoint_without_model_states(tmp_path):
     wd = make_work_dir(tmp_path / "work_dir")
     (wd / "iter_30.pth").mkdir()

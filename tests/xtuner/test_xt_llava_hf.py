@@ -80,7 +80,8 @@ def test_llava_hf_gpt2_full_llm(model_cache, vit_base, tmp_path):
         key = "language_model.model." + name[len("transformer."):]
         assert torch.equal(written[key], want), name
     # LlavaForConditionalGeneration ties lm_head only to an `embed_tokens`: GPT-2's tied wte is written twice
-    assert [p.code for p in plan.problems] == ["untied-embeddings"]
+    # (and the config's torch_dtype=float16 is not the float32 base's: the base's is kept, and said)
+    assert [p.code for p in plan.problems] == ["untied-embeddings", "dtype-kept"]
     wte = model.model.language_model.wte.weight
     assert torch.equal(wte, trained["transformer.wte.weight"]) and torch.equal(model.lm_head.weight, wte)
     assert model.config.text_config.tie_word_embeddings is False
