@@ -142,17 +142,18 @@ def _low_rank(module: str, a: str, b: str, infos, settings: dict, where: str, tr
     alpha = _pattern(settings.get("alpha_pattern"), module)
     if alpha is None:
         alpha = _number(settings, "lora_alpha", DEFAULT_ALPHA, where)
+    else:
+        alpha = _number({"alpha_pattern": alpha}, "alpha_pattern", None, where)
     rslora = bool(settings.get("use_rslora"))
     scale = alpha / math.sqrt(rank) if rslora else alpha / rank
     return LowRank(a, b, rank, float(alpha), scale, transpose, rslora)
 
 
-def _adapter_part(rel: str, store: TensorStore, names: dict[str, str], settings: dict, where: str,
-                  trained_plain: bool) -> Part:
+def _adapter_part(rel: str, store: TensorStore, names: dict[str, str], settings: dict, where: str) -> Part:
     """Sort PEFT-named adapter tensors (``names``: PEFT name without prefix -> store name).
 
-    ``trained_plain``: a name that is not a LoRA part is a trained tensor (PEFT adapters save only
-    what was trained), rather than a frozen copy of a base tensor (XTuner's ZeRO-3 checkpoints).
+    A name that is not a LoRA part is a trained tensor that replaces the base's (PEFT saves only what
+    was trained; XTuner's frozen copies were left out by :func:`_xtuner_names`).
     """
     part = Part(rel, store)
     infos = store.infos()
@@ -164,7 +165,7 @@ def _adapter_part(rel: str, store: TensorStore, names: dict[str, str], settings:
             lora.setdefault(m.group("mod"), {})[key] = stored
         elif name.endswith(".base_layer.weight"):
             continue
-        elif trained_plain:
+        else:
             part.replaced[name.replace(".base_layer.", ".")] = stored
     fan_in_fan_out = bool(settings.get("fan_in_fan_out"))
     dora = bool(settings.get("use_dora"))
@@ -193,7 +194,7 @@ def _check_ranks(part: Part, settings: dict, where: str) -> None:
     for name, lr in part.low_rank.items():
         module = name[: -len(".weight")]
         said = _pattern(settings.get("rank_pattern"), module) or settings.get("r")
-        if said is not None and said != lr.rank:
+        if isinstance(said, int) and not isinstance(said, bool) and said != lr.rank:
             raise SourceError(f"{where} says r = {said} but the adapter's tensors for {module} have rank "
                               f"{lr.rank}; these settings did not train these tensors.")
 
@@ -217,7 +218,7 @@ def _adapter_dir_part(rel: str, folder: Path, inputs: Inputs) -> Part:
     inputs._closers.append(store)
     names = {n[len(PEFT_WRAP):] if n.startswith(PEFT_WRAP) else n: n for n in store.infos()}
     where = f"{folder / formats.ADAPTER_CONFIG}"
-    part = _adapter_part(rel, store, names, config, where, trained_plain=True)
+    part = _adapter_part(rel, store, names, config, where)
     part.peft_dir = folder
     if not rel:
         inputs.base_hint = inputs.base_hint or config.get("base_model_name_or_path")
@@ -367,7 +368,7 @@ def _read_xtuner(path: Path, iteration: Optional[int]) -> Inputs:
             continue
         what = "LLM" if not rel else "visual encoder"
         settings = _settings(lora, what, ckpt, len(names))
-        part = _adapter_part(rel, store, names, settings, where, trained_plain=True)
+        part = _adapter_part(rel, store, names, settings, where)
         if not rel:
             part.peft_config = _peft_config(settings, names, infos)
             part.peft_names = {PEFT_WRAP + k: v for k, v in names.items()}

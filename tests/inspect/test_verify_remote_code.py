@@ -107,3 +107,17 @@ def test_trust_remote_code_runs_the_check(remote_case, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert marker.exists()
     assert "Logits on a" in done.stdout and "The merge is right." in done.stdout
+
+
+def test_inspect_runs_no_folder_code_and_reads_no_stdin(remote_case, monkeypatch):
+    from mergesmith.core.inspect import inspect_folder
+
+    out, _, _, marker = remote_case
+
+    def no_input(*_):
+        raise AssertionError("inspect read stdin")
+    monkeypatch.setattr("builtins.input", no_input)
+    monkeypatch.setattr(sys, "stdin", None)
+    report = inspect_folder(out, scan_values=True)
+    assert not marker.exists()
+    assert any("remote code (auto_map)" in n for n in report.notes)
