@@ -242,6 +242,8 @@ def _compare(out: Path, folders, result: VerifyResult, all_tensors: bool, progre
         for rel, part, base_dir in folders:
             base_store = _open(base_dir, opened) if base_dir is not None else None
             out_store = _open_out(out / rel if rel else out, result, rel, opened)
+            if part is not None and base_store is not None:
+                _align(part, set(base_store.infos()))
             if out_store is not None:
                 work.append((rel, part, base_store, out_store, _plan_checks(rel, part, base_store, out_store,
                                                                              result, all_tensors)))
@@ -288,6 +290,20 @@ def _open_out(folder: Path, result: VerifyResult, rel: str, opened: list) -> Opt
     except SourceError as exc:
         result.problem("missing-weights", rel or formats.SAFE_WEIGHTS, exc.message)
         return None
+
+
+def _align(part: Part, base_names: set[str]) -> None:
+    """Name the adapter's tensors as the base does, when one has a leading prefix the other lacks
+    (a CLIP tower saved with or without ``vision_model.``, a model wrapped in another)."""
+    def rename(name: str) -> str:
+        if name in base_names:
+            return name
+        found = [b for b in base_names if name.endswith("." + b) or b.endswith("." + name)]
+        return found[0] if len(found) == 1 else name
+
+    part.low_rank = {rename(n): v for n, v in part.low_rank.items()}
+    part.replaced = {rename(n): v for n, v in part.replaced.items()}
+    part.unchecked = {rename(n): v for n, v in part.unchecked.items()}
 
 
 def _plan_checks(rel: str, part: Optional[Part], base_store, out_store, result: VerifyResult,
