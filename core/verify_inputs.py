@@ -84,7 +84,6 @@ class Part:
 
 @dataclass
 class Inputs:
-    label: str  # what was read, for messages: "iter_40.pth", "adapter_config.json of x", ...
     settings_from: str  # where the LoRA settings came from, in words
     parts: list[Part] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -226,13 +225,13 @@ def _adapter_dir_part(rel: str, folder: Path, inputs: Inputs) -> Part:
 
 
 def _read_adapter_folder(folder: Path) -> Inputs:
-    inputs = Inputs(str(folder), f"{formats.ADAPTER_CONFIG} of {folder.name}")
+    inputs = Inputs(f"{formats.ADAPTER_CONFIG} of {folder.name}")
     inputs.parts.append(_adapter_dir_part("", folder, inputs))
     return inputs
 
 
 def _read_converted(folder: Path) -> Inputs:
-    inputs = Inputs(str(folder), f"the {formats.ADAPTER_CONFIG} files in {folder.name}")
+    inputs = Inputs(f"the {formats.ADAPTER_CONFIG} files in {folder.name}")
     if (folder / formats.ADAPTER_CONFIG).is_file():
         inputs.parts.append(_adapter_dir_part("", folder, inputs))
     if (folder / formats.LLM_ADAPTER_DIR / formats.ADAPTER_CONFIG).is_file():
@@ -356,7 +355,7 @@ def _peft_config(settings: dict, names: dict[str, str], infos) -> dict:
 
 def _read_xtuner(path: Path, iteration: Optional[int]) -> Inputs:
     ckpt = _checkpoint_of(path, iteration)
-    inputs = Inputs(ckpt.name, "no training config")
+    inputs = Inputs("no training config")
     store, meta = _open(ckpt, inputs)
     cfg = _training_config(ckpt, meta, inputs)
     infos = store.infos()
