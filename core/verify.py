@@ -250,18 +250,17 @@ def _compare(out: Path, folders, result: VerifyResult, all_tensors: bool, progre
                 work.append((rel, part, base_store, out_store, _plan_checks(rel, part, base_store, out_store,
                                                                              result, all_tensors)))
         total = sum(t.nbytes for *_, todo in work for t in todo if t.kind != "unchecked")
-        done = [0]
-        over = 0
+        done = over = 0
         for rel, part, base_store, out_store, todo in work:
             for t in todo:
                 cancel.raise_if_cancelled()
                 if t.kind == "unchecked":
                     result.unchecked.append(_where(rel, t.name))
                     continue
-                progress(Progress("verify", done[0], total, rel or None, 0, 0, t.name))
+                progress(Progress("verify", done, total, rel or None, 0, 0, t.name))
                 check, message = _check(rel, t, part, base_store, out_store, result)
                 result.checks.append(check)
-                done[0] += t.nbytes
+                done += t.nbytes
                 if check.ulp > result.tolerance_ulp:
                     over += 1
                     if over <= MAX_REPORTED:
