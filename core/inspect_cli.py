@@ -127,7 +127,8 @@ def cmd_verify(args) -> int:
     try:
         result = verify(path, args.source, args.base, logits=args.logits, all_tensors=args.all,
                         tolerance_ulp=args.tolerance, iteration=args.iter,
-                        visual_encoder=args.visual_encoder, progress=bar)
+                        visual_encoder=args.visual_encoder, trust_remote_code=args.trust_remote_code,
+                        progress=bar)
     finally:
         bar.finish()
     if args.json:
@@ -141,13 +142,18 @@ def cmd_verify(args) -> int:
 def _setup_verify(sub) -> None:
     v = sub.add_parser("verify", help="recompute a merge from its inputs and compare",
                        description="Recompute every tensor the adapter changes from SOURCE and BASE, streaming, "
-                                   "and compare it with what OUT holds (largest difference in units of the last "
-                                   "place); with --logits also run both models on a short prompt.")
+                                   "with the LoRA settings that trained it (the config stored in an XTuner "
+                                   "checkpoint, or adapter_config.json), and compare it with what OUT holds "
+                                   "(largest difference in units of the last place); with --logits also run "
+                                   "both models on a short prompt.")
     v.add_argument("out", help="the merged folder to check")
     v.add_argument("--source", required=True, help="what was merged: adapter, XTuner work_dir, .pth, converted folder")
     v.add_argument("--base", required=True, help="the base model folder")
     v.add_argument("--logits", action="store_true", help="also compare the outputs of the merged model and "
                                                           "base+adapter (PEFT) on a short prompt, if memory allows")
+    v.add_argument("--trust-remote-code", action="store_true",
+                   help="with --logits, also run models whose folder brings its own code (auto_map); without it "
+                        "their logits check is skipped and no model code is ever run")
     v.add_argument("--all", action="store_true", help="also compare the tensors the adapter does not touch")
     v.add_argument("--tolerance", type=int, default=2, help="largest accepted difference in ulps (default 2)")
     v.add_argument("--iter", type=int, help="which iteration of a work_dir (default: the latest)")

@@ -1,22 +1,29 @@
-"""Verify a merge: recompute what the adapter changes from the inputs and compare, streaming.
+"""Verify a merge: recompute, from the inputs alone, what the folder should hold, and compare.
 
-``verify(out, source, base)`` plans the same merge again (``make_plan`` with the same source
-and base, so it works for every kind of source a planner accepts: PEFT folders, XTuner
-checkpoints, converted folders), then, one tensor at a time, computes each changed tensor with
-the merge's own maths (:func:`mergesmith.core.lora.apply_terms`, float32, rounded once) and
-compares it with what ``out`` holds, in the dtype ``out`` stores, in units in the last place.
-Tensors the adapter does not touch are checked by name, shape and dtype (values too with
-``all_tensors``). A merge written by another tool (PEFT's merge_and_unload, XTuner's merge)
-may differ by rounding: up to ``tolerance_ulp`` units is accepted.
+``verify(out, source, base)`` does not replay the merge. It reads the inputs itself
+(:mod:`.verify_inputs`): the settings that trained the adapter (for an XTuner checkpoint the
+config stored inside it, ``meta['cfg']``; for a PEFT adapter or XTuner's converted folder its
+``adapter_config.json``), the ranks from the tensor shapes, the adapted modules and the variants
+from the tensor names. Then, one tensor at a time, it computes each adapted weight with its own
+plain float32 maths, ``W + scale * (B @ A)`` (transposed for ``fan_in_fan_out`` and embedding
+LoRA), rounded once to the dtype ``out`` stores, and compares it with ``out`` in units in the last
+place. Tensors replaced whole (``modules_to_save``, fully trained weights, the projector) are
+compared with the trained values; the other tensors are checked by name and shape (values too
+with ``all_tensors``). A merge written by another tool (PEFT's merge_and_unload, XTuner's merge)
+may differ by rounding: up to ``tolerance_ulp`` units is accepted. A tensor that differs is named
+with the scale it appears to have been merged with and the scale the inputs give. Variants verify
+does not recompute (DoRA, ``lora_bias``, trainable tokens) are named as not checked, never passed.
 
 With ``logits=True`` the merged model and base + adapter (PEFT's ``PeftModel``) run on a short
 prompt, when memory allows, and their outputs are compared against the adapter's own effect
-(base alone versus base + adapter): a right merge is far closer to base + adapter than the
-base is.
+(base alone versus base + adapter). A model folder whose config names its own code
+(``auto_map``) is run only with ``trust_remote_code=True``; otherwise that check is skipped with a
+note, and nothing asks a question on the terminal.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,16 +32,14 @@ from typing import Optional
 import torch
 
 from . import formats
-from .errors import PlanError, SourceError
+from .errors import SourceError
 from .inspect_report import severity_of
-from .lora import Workspace, apply_terms
 from .problems import Problem, errors
 from .progress import CancelToken, Progress, ProgressCallback, no_progress
 from .safetensors_io import torch_dtype
-from .stores import open_model_weights
+from .stores import TensorStore, open_model_weights
+from .verify_inputs import Inputs, LowRank, Part, describe_settings, read_inputs
 
-# Plan problems about where a merge would be written: irrelevant when checking one already written.
-OUTPUT_CODES = {"output-exists", "output-overlaps-input", "output-not-writable", "disk-space"}
 SLICE = 1 << 22
 MAX_REPORTED = 20  # problems listed one by one; the rest are counted
 _INT_OF = {torch.float32: torch.int32, torch.float16: torch.int16, torch.bfloat16: torch.int16,
@@ -45,7 +50,7 @@ _INT_OF = {torch.float32: torch.int32, torch.float16: torch.int16, torch.bfloat1
 class TensorCheck:
     name: str
     folder: str  # "" or "projector", ...
-    kind: str  # "merged" (adapter terms), "replaced" (from the training output), "copied"
+    kind: str  # "merged" (base + low-rank product), "replaced" (from the training output), "copied"
     dtype: str
     ulp: float
     max_abs: float
@@ -59,6 +64,9 @@ class VerifyResult:
     checks: list[TensorCheck] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    settings: str = ""  # where the LoRA settings came from, and the scales they give
+    settings_from: str = ""
+    unchecked: list[str] = field(default_factory=list)  # tensors of variants verify does not recompute
     logits: Optional[dict] = None
     seconds: float = 0.0
     tolerance_ulp: int = 2
@@ -79,6 +87,8 @@ class VerifyResult:
         out = [f"Verified {self.out} against {self.source} + {self.base}:",
                f"  {len(merged)} merged tensor(s) recomputed, {len(self.checks) - len(merged)} other(s) compared "
                f"by value, in {self.seconds:.1f} s."]
+        if self.settings:
+            out.append(f"  {self.settings}.")
         w = self.worst
         if w is not None:
             ulp = "inf" if w.ulp == float("inf") else int(w.ulp)
@@ -93,7 +103,12 @@ class VerifyResult:
         for p in self.problems:
             out.append(f"  [{p.code}] {p.file}: {p.message}")
         out.extend(f"  Note: {n}" for n in self.notes)
-        out.append("The merge is right." if self.ok else "The merge is NOT what the inputs give.")
+        if not self.ok:
+            out.append("The merge is NOT what the inputs give.")
+        elif self.unchecked:
+            out.append(f"The checked tensors are right; {len(self.unchecked)} could not be checked independently.")
+        else:
+            out.append("The merge is right.")
         return out
 
     def to_dict(self) -> dict:
@@ -107,6 +122,7 @@ class VerifyResult:
                          "ulp": None if c.ulp == float("inf") else int(c.ulp), "max_abs": c.max_abs}
                         for c in self.checks],
             "problems": [p.to_dict() for p in self.problems], "notes": self.notes, "logits": self.logits,
+            "settings": self.settings, "unchecked": self.unchecked,
         }
 
 
@@ -116,6 +132,8 @@ class VerifyResult:
 def ulp_and_abs(expected: torch.Tensor, actual: torch.Tensor) -> tuple[float, float]:
     """Largest difference in units in the last place (inf if NaN differs) and in absolute value."""
     a, b = expected.reshape(-1), actual.reshape(-1)
+    if torch.equal(a, b):  # the common case, and far cheaper than the integer views below
+        return 0.0, 0.0
     if a.dtype not in _INT_OF:
         return (0.0, 0.0) if torch.equal(a, b) else (float("inf"), float("inf"))
     ints = _INT_OF[a.dtype]
@@ -139,157 +157,270 @@ def ulp_and_abs(expected: torch.Tensor, actual: torch.Tensor) -> tuple[float, fl
 
 
 def verify(out, source, base, *, logits: bool = False, all_tensors: bool = False, tolerance_ulp: int = 2,
-           iteration: Optional[int] = None, visual_encoder=None, progress: Optional[ProgressCallback] = None,
-           cancel: Optional[CancelToken] = None) -> VerifyResult:
-    """Recompute the merge of ``source`` into ``base`` and compare it with the folder ``out``."""
-    from .plan import PlanOptions, make_plan
-    from .sources import detect
-
+           iteration: Optional[int] = None, visual_encoder=None, trust_remote_code: bool = False,
+           progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None) -> VerifyResult:
+    """Recompute from ``source`` and ``base`` what the folder ``out`` should hold, and compare."""
     progress = progress or no_progress
     cancel = cancel or CancelToken()
     out = Path(out).expanduser()
     if not out.is_dir():
         raise SourceError(f"{out} is not a folder; point verify at the merged model folder.", path=out)
+    if _is_llava_hf(out):
+        raise SourceError(f"{out} is a llava-hf folder (one LlavaForConditionalGeneration); verify checks merges "
+                          "in XTuner's layout, so merge with --format xtuner to check the tensors.", path=out)
     t0 = time.perf_counter()
-    src = detect(source)
-    options = PlanOptions(out=out, overwrite=True, iteration=iteration, format=_format_of(out),
-                          visual_encoder=Path(visual_encoder) if visual_encoder else None)
-    plan = make_plan(src, base, options)
-    result = VerifyResult(out, str(src.path), None if plan.base is None else str(plan.base.folder),
-                          tolerance_ulp=tolerance_ulp)
+    inputs = read_inputs(source, iteration)
     try:
-        bad = [p for p in plan.problems if p.is_error and p.code not in OUTPUT_CODES]
-        if bad:
-            raise PlanError("The merge cannot be recomputed: " + " ".join(p.message for p in bad[:3]))
-        _compare(plan, out, result, all_tensors, progress, cancel)
+        base_dir = _model_folder(base or inputs.base_hint, "base model", "--base")
+    except SourceError:
+        inputs.close()
+        raise
+    result = VerifyResult(out, str(Path(source).expanduser()), str(base_dir), tolerance_ulp=tolerance_ulp)
+    try:
+        result.settings, result.settings_from = _settings_line(inputs), inputs.settings_from
+        result.notes.extend(inputs.notes)
+        folders = [("", inputs.part(""), base_dir)]
+        for part in inputs.parts:
+            if part.rel:
+                folders.append((part.rel, part, _part_base(part, visual_encoder, inputs)))
+        _compare(out, folders, result, all_tensors, progress, cancel)
         if logits:
             from .verify_logits import compare_logits
 
             progress(Progress("verify", 0, 0, None, 0, 0, "Running both models on a test prompt"))
-            compare_logits(plan, out, result)
+            compare_logits(inputs.part(""), base_dir, out, result, trust_remote_code=trust_remote_code)
     finally:
-        if plan.base is not None:
-            plan.base.close()
-        plan.source.close()
+        inputs.close()
     result.seconds = time.perf_counter() - t0
     return result
 
 
-def _format_of(out: Path) -> str:
-    import json
-
+def _is_llava_hf(out: Path) -> bool:
     try:
         cfg = json.loads((out / formats.CONFIG).read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
-        cfg = {}
-    if isinstance(cfg, dict) and str(cfg.get("model_type", "")).startswith("llava") \
-            and not (out / formats.PROJECTOR_DIR).is_dir():
-        return "llava-hf"
-    return "xtuner"
+        return False
+    return isinstance(cfg, dict) and str(cfg.get("model_type", "")).startswith("llava") \
+        and not (out / formats.PROJECTOR_DIR).is_dir()
 
 
-def _compare(plan, out: Path, result: VerifyResult, all_tensors: bool, progress, cancel) -> None:
-    base_store = plan.base.store if plan.base is not None else None
-    todo = []
-    for folder in plan.folders:
-        for s in folder.shards:
-            for t in s.tensors:
-                kind = "merged" if t.terms else ("copied" if t.store is base_store else "replaced")
-                todo.append((folder.rel, t, kind))
-    total = sum(t.nbytes for _, t, k in todo if k != "copied" or all_tensors)
-    done = 0
-    ws = Workspace()
-    stores: dict[str, object] = {}
-    dtype_notes: set[tuple[str, str]] = set()
-    over = 0
+def _model_folder(path, what: str, option: str) -> Path:
+    if not path:
+        raise SourceError(f"The training names no {what} folder here; pass it with {option}.")
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise SourceError(f"The {what} {folder} is not a folder; pass the folder the adapter was trained on "
+                          f"with {option}.", path=folder)
+    return folder
+
+
+def _part_base(part: Part, visual_encoder, inputs: Inputs) -> Optional[Path]:
+    """The folder holding the tensors ``part`` leaves as they are (none for the projector)."""
+    if not part.has_base:
+        return None
+    hint = visual_encoder or inputs.visual_encoder_hint
+    if hint is None or not Path(hint).expanduser().is_dir():
+        raise SourceError(f"The visual encoder was trained ({part.rel}/), so verify needs its base: pass "
+                          "--visual-encoder DIR.")
+    return _model_folder(hint, "visual encoder", "--visual-encoder")
+
+
+def _settings_line(inputs: Inputs) -> str:
+    shown = [f"{p.rel or 'LLM'}: {describe_settings(p)}" for p in inputs.parts if p.low_rank]
+    return f"LoRA settings from {inputs.settings_from} ({'; '.join(shown)})" if shown else ""
+
+
+@dataclass
+class _Todo:
+    name: str
+    kind: str  # "merged", "replaced", "copied", "unchecked"
+    nbytes: int
+
+
+def _compare(out: Path, folders, result: VerifyResult, all_tensors: bool, progress, cancel) -> None:
+    opened: list = []
     try:
-        for rel, t, kind in todo:
-            cancel.raise_if_cancelled()
-            where = f"{rel}/{t.name}" if rel else t.name
-            if rel not in stores:
-                stores[rel] = _open_out(out / rel if rel else out, result, rel)
-            store = stores[rel]
-            infos = store.infos() if store is not None else {}
-            info = infos.get(t.name)
-            if info is None:
-                if store is not None:
-                    result.problem("missing-weights", where, f"The merge should have written {t.name}, but {out.name} "
-                                                             "does not hold it; merge again.")
-                continue
-            if tuple(info.shape) != tuple(t.shape):
-                result.problem("shape-mismatch", where, f"{t.name} is {list(info.shape)} in {out.name} but the merge "
-                                                        f"gives {list(t.shape)}; the folder was merged from other inputs.")
-                continue
-            if info.dtype != t.dtype:
-                dtype_notes.add((formats.dtype_name(t.dtype), formats.dtype_name(info.dtype)))
-            if kind == "copied" and not all_tensors:
-                continue
-            progress(Progress("verify", done, total, rel or None, 0, 0, t.name))
-            check = _check_tensor(t, info.dtype, store, kind, rel, ws)
-            result.checks.append(check)
-            if check.ulp > result.tolerance_ulp:
-                over += 1
-            if check.ulp > result.tolerance_ulp and over <= MAX_REPORTED:
-                ulp = "NaN/Inf" if check.ulp == float("inf") else f"{int(check.ulp)} ulp"
-                result.problem("merge-mismatch", where,
-                               f"{t.name} differs from what {'the adapter gives' if kind == 'merged' else 'the inputs hold'} "
-                               f"by up to {ulp} ({check.max_abs:.3g}); this folder is not the merge of these inputs "
-                               "(another adapter, iteration or base?), or it was damaged. Merge again.")
-            done += t.nbytes
+        work = []
+        for rel, part, base_dir in folders:
+            base_store = _open(base_dir, opened) if base_dir is not None else None
+            out_store = _open_out(out / rel if rel else out, result, rel, opened)
+            if part is not None and base_store is not None:
+                _align(part, set(base_store.infos()))
+            if out_store is not None:
+                work.append((rel, part, base_store, out_store, _plan_checks(rel, part, base_store, out_store,
+                                                                             result, all_tensors)))
+        total = sum(t.nbytes for *_, todo in work for t in todo if t.kind != "unchecked")
+        done = over = 0
+        for rel, part, base_store, out_store, todo in work:
+            for t in todo:
+                cancel.raise_if_cancelled()
+                if t.kind == "unchecked":
+                    result.unchecked.append(_where(rel, t.name))
+                    continue
+                progress(Progress("verify", done, total, rel or None, 0, 0, t.name))
+                check, message = _check(rel, t, part, base_store, out_store, result)
+                result.checks.append(check)
+                done += t.nbytes
+                if check.ulp > result.tolerance_ulp:
+                    over += 1
+                    if over <= MAX_REPORTED:
+                        result.problem("merge-mismatch", _where(rel, t.name), message)
         if over > MAX_REPORTED:
             result.problem("merge-mismatch", out.name,
                            f"...and {over - MAX_REPORTED} more tensor(s) differ beyond {result.tolerance_ulp} ulp.")
-        extra = set()
-        for rel, store in stores.items():
-            if store is None:
-                continue
-            planned = {t.name for r, t, _ in todo if r == rel}
-            extra |= {(rel, n) for n in store.infos() if n not in planned}
-        if extra:
-            names = sorted(f"{r}/{n}" if r else n for r, n in extra)
-            result.problem("unexpected-weights", names[0], f"{out.name} holds {len(names)} tensor(s) the merge does not "
-                                                            f"write ({', '.join(names[:3])}).")
+        _note_unchecked(folders, result)
+        progress(Progress("verify", total, total))
     finally:
-        for store in stores.values():
-            if store is not None:
-                store.close()
-    for planned, stored in sorted(dtype_notes):
-        result.notes.append(f"The folder stores {stored} where the merge would keep {planned} (merged with "
-                            f"--dtype {stored}?); values were compared in {stored}.")
-    progress(Progress("verify", total, total))
+        for store in opened:
+            store.close()
 
 
-def _open_out(folder: Path, result: VerifyResult, rel: str):
+def _where(rel: str, name: str) -> str:
+    return f"{rel}/{name}" if rel else name
+
+
+def _open(folder: Path, opened: list) -> TensorStore:
+    store = open_model_weights(folder)
+    opened.append(store)
+    return store
+
+
+def _open_out(folder: Path, result: VerifyResult, rel: str, opened: list) -> Optional[TensorStore]:
     try:
-        return open_model_weights(folder)
+        return _open(folder, opened)
     except SourceError as exc:
         result.problem("missing-weights", rel or formats.SAFE_WEIGHTS, exc.message)
         return None
 
 
-def _check_tensor(t, out_code: str, store, kind: str, rel: str, ws: Workspace) -> TensorCheck:
-    src = t.store.tensor(t.source_name)
+def _align(part: Part, base_names: set[str]) -> None:
+    """Name the adapter's tensors as the base does, when one has a leading prefix the other lacks
+    (a CLIP tower saved with or without ``vision_model.``, a model wrapped in another)."""
+    def rename(name: str) -> str:
+        if name in base_names:
+            return name
+        found = [b for b in base_names if name.endswith("." + b) or b.endswith("." + name)]
+        return found[0] if len(found) == 1 else name
+
+    part.low_rank = {rename(n): v for n, v in part.low_rank.items()}
+    part.replaced = {rename(n): v for n, v in part.replaced.items()}
+    part.unchecked = {rename(n): v for n, v in part.unchecked.items()}
+
+
+def _plan_checks(rel: str, part: Optional[Part], base_store, out_store, result: VerifyResult,
+                 all_tensors: bool) -> list[_Todo]:
+    """Which tensors ``out`` must hold and how each is checked; names, shapes and dtypes checked here."""
+    base = base_store.infos() if base_store is not None else {}
+    have = out_store.infos()
+    part = part or Part(rel)
+    trained = part.store.infos() if part.store is not None else {}
+    expected = {n: i.shape for n, i in base.items()}
+    expected.update({n: trained[s].shape for n, s in part.replaced.items()})
+    todo, dtypes = [], set()
+    for name, shape in expected.items():
+        info = have.get(name)
+        where = _where(rel, name)
+        if info is None:
+            result.problem("missing-weights", where, f"{name} should be in {_where(rel, '') or 'the folder'} but "
+                                                     "is not; merge again.")
+            continue
+        if tuple(info.shape) != tuple(shape):
+            result.problem("shape-mismatch", where, f"{name} is {list(info.shape)} in the folder but the inputs give "
+                                                    f"{list(shape)}; the folder was merged from other inputs.")
+            continue
+        if name in base and name not in part.replaced and info.dtype != base[name].dtype:
+            dtypes.add((formats.dtype_name(base[name].dtype), formats.dtype_name(info.dtype)))
+        kind = ("replaced" if name in part.replaced else "unchecked" if name in part.unchecked
+                else "merged" if name in part.low_rank else "copied")
+        if kind != "copied" or all_tensors:
+            todo.append(_Todo(name, kind, info.nbytes))
+    for name in sorted(set(part.low_rank) | set(part.unchecked)):
+        if name not in expected:
+            result.problem("missing-weights", _where(rel, name),
+                           f"The adapter changes {name}, but the base model has no such tensor; check --base.")
+    extra = sorted(n for n in have if n not in expected)
+    if extra:
+        result.problem("unexpected-weights", _where(rel, extra[0]),
+                       f"The folder holds {len(extra)} tensor(s) the inputs do not give ({', '.join(extra[:3])}).")
+    for planned, stored in sorted(dtypes):
+        result.notes.append(f"{_where(rel, '') or 'The folder'} stores {stored} where the base has {planned} (merged "
+                            f"with --dtype {stored}?); values were compared in {stored}.")
+    return todo
+
+
+def _check(rel: str, t: _Todo, part: Part, base_store, out_store, result) -> tuple[TensorCheck, str]:
+    """Compare one tensor; the message says what differs if it does."""
+    out_dtype = torch_dtype(out_store.infos()[t.name].dtype)
+    actual = out_store.tensor(t.name)
     try:
-        out_dtype = torch_dtype(out_code)
-        if t.terms:
-            w32 = ws.get("w32", t.shape)
-            w32.copy_(src)
-            term_store = t.term_store
-
-            def fetch(n: str) -> torch.Tensor:
-                return term_store.tensor(n).float()
-
-            apply_terms(w32, t.terms, fetch, ws)
-            expected = w32 if out_dtype == torch.float32 else ws.get("expected", t.shape, out_dtype).copy_(w32)
-        elif src.dtype == out_dtype:
-            expected = src
+        if t.kind == "merged":
+            lr = part.low_rank[t.name]
+            w32, delta = _reference(base_store, t.name, part.store, lr)
+            ulp, max_abs = ulp_and_abs(w32.to(out_dtype), actual)
+            message = ("" if ulp <= result.tolerance_ulp else
+                       _merged_message(t.name, ulp, max_abs, lr, w32, delta, actual, result.settings_from))
         else:
-            expected = ws.get("expected", t.shape, out_dtype).copy_(src)
-        actual = store.tensor(t.name)
-        try:
-            ulp, max_abs = ulp_and_abs(expected, actual)
-        finally:
-            store.release(t.name)
+            store, name = (part.store, part.replaced[t.name]) if t.kind == "replaced" else (base_store, t.name)
+            try:
+                ulp, max_abs = ulp_and_abs(store.tensor(name).to(out_dtype), actual)
+            finally:
+                store.release(name)
+            source = "the trained tensor in the source" if t.kind == "replaced" else "the base model's"
+            message = (f"{t.name} differs from {source} by up to {_ulp_text(ulp)} ({max_abs:.3g}); this folder is "
+                       "not the merge of these inputs (another iteration or base?), or it was damaged. Merge again.")
     finally:
-        t.store.release(t.source_name)
-    return TensorCheck(t.name, rel, kind, formats.dtype_name(out_code), ulp, max_abs)
+        out_store.release(t.name)
+    dtype = formats.dtype_name(out_store.infos()[t.name].dtype)
+    return TensorCheck(t.name, rel, t.kind, dtype, ulp, max_abs), message
+
+
+def _reference(base_store, name: str, store, lr: LowRank) -> tuple[torch.Tensor, torch.Tensor]:
+    """``W + scale * (B @ A)`` in float32 (and the scaled product), from the stored tensors as they are."""
+    try:
+        delta = store.tensor(lr.b).float() @ store.tensor(lr.a).float()
+    finally:
+        store.release(lr.a)
+        store.release(lr.b)
+    if lr.transpose:
+        delta = delta.t()
+    delta = delta * lr.scale
+    try:
+        w32 = base_store.tensor(name).float() + delta
+    finally:
+        base_store.release(name)
+    return w32, delta
+
+
+def _merged_message(name: str, ulp: float, max_abs: float, lr: LowRank, w32, delta, actual, source: str) -> str:
+    head = f"{name} differs from base + adapter by up to {_ulp_text(ulp)} ({max_abs:.3g})"
+    seen = _apparent_scale(w32, delta, actual, lr.scale)
+    if seen is not None and abs(seen - lr.scale) > 0.01 * abs(lr.scale):
+        alpha = seen * lr.alpha / lr.scale
+        return (f"{head}: it looks merged with scale {seen:.3g} (lora_alpha {alpha:.3g} at r {lr.rank}), but "
+                f"{lr.formula} from {source} gives {lr.scale:g}. Merge again with the "
+                "config that trained the adapter.")
+    return (f"{head}; this folder is not the merge of these inputs (another adapter, iteration or base?), or it "
+            "was damaged. Merge again.")
+
+
+def _apparent_scale(w32, delta, actual, scale: float) -> Optional[float]:
+    """The scale s' that best explains ``actual = W + s' * (B @ A)`` (least squares), if there is one."""
+    if not scale:
+        return None
+    seen = actual.float() - (w32 - delta)
+    den = float((delta * delta).sum())
+    if den == 0 or not torch.isfinite(seen).all():
+        return None
+    return scale * float((seen * delta).sum()) / den
+
+
+def _ulp_text(ulp: float) -> str:
+    return "NaN/Inf" if ulp == float("inf") else f"{int(ulp)} ulp"
+
+
+def _note_unchecked(folders, result: VerifyResult) -> None:
+    variants = sorted({v for _, part, _ in folders if part is not None for v in part.unchecked.values()})
+    if result.unchecked:
+        shown = ", ".join(result.unchecked[:3]) + (" ..." if len(result.unchecked) > 3 else "")
+        result.notes.append(f"{len(result.unchecked)} tensor(s) use {' / '.join(variants)}, which verify does not "
+                            f"recompute independently ({shown}); they were not checked.")
