@@ -101,7 +101,8 @@ def tokenizer_with_image_token(tok_dir: Path) -> tuple[dict[str, bytes], int, Op
     from transformers import AddedToken, AutoTokenizer
 
     try:
-        tok = AutoTokenizer.from_pretrained(str(tok_dir))
+        # never the folder's own code, and never a prompt asking whether to run it
+        tok = AutoTokenizer.from_pretrained(str(tok_dir), trust_remote_code=False, local_files_only=True)
     except Exception as exc:  # remote-code or broken tokenizers
         raise PlanError(f"Cannot load the tokenizer in {tok_dir} to add the {IMAGE_TOKEN} token "
                         f"({str(exc).splitlines()[0][:160]}); --format llava-hf needs a standard tokenizer.") from None
