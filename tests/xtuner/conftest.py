@@ -28,6 +28,13 @@ def llm_linears(llm_base):
     return base_linears(llm_base)
 
 
+@pytest.fixture(scope="session")
+def real_zero(tmp_path_factory, llm_base):
+    """ZeRO-1, -2 and -3 work_dirs of a LoRA run on ``llm_base`` (r=4, alpha=8, every linear), trained
+    one step and saved by the real DeepSpeed on two CPU ranks: ``{stage: ZeroRun}``, built once."""
+    from xt_builders import ALL_LINEARS, deepspeed_work_dirs
+
+    return deepspeed_work_dirs(tmp_path_factory.mktemp("zero"), llm_base, dict(LORA, target_modules=ALL_LINEARS))
 
 
 @pytest.fixture(scope="session")

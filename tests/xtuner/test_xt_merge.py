@@ -72,19 +72,14 @@ def test_lora_without_any_config_is_refused(llm_linears, tmp_path):
         detect(tmp_path / "iter_1.pth")
 
 
-@pytest.mark.parametrize("stage,world", [(2, 2), (3, 3)])
-def test_deepspeed_merge_uses_fp32_masters(llm_base, llm_linears, tmp_path, stage, world):
-    sd = lora_state_dict(llm_linears, "llm.", 4, seed=3)
-    wd = tmp_path / "wd"
-    wd.mkdir()
-    cfg = sft_config(str(llm_base), LORA)
-    (wd / "cfg.py").write_text(cfg)
-    save_deepspeed(wd / "iter_300.pth", sd, stage=stage, world=world, cfg_text=cfg)
-    source = detect(wd)
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_deepspeed_merge_uses_fp32_masters(real_zero, llm_base, tmp_path, stage):
+    run = real_zero[stage]
+    source = detect(run.work_dir)
     assert source.kind == "xtuner-work-dir" and source.extras["zero_stage"] == stage
-    assert detect(wd / "iter_300.pth").kind == "xtuner-deepspeed"
-    merge(wd / "iter_300.pth", llm_base, tmp_path / "out")
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sd, "llm.", 2.0))
+    assert detect(run.folder).kind == "xtuner-deepspeed"
+    merge(run.work_dir, llm_base, tmp_path / "out")
+    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), run.expected, "llm.", 2.0))
 
 
 def test_modules_to_save_and_dpo_reference_keys(llm_base, llm_linears, tmp_path):
@@ -191,7 +186,7 @@ def test_missing_base_named_by_the_config(llm_linears, tmp_path, capsys):
 
 def test_broken_config_in_work_dir_via_cli(llm_linears, tmp_path, capsys):
     wd = work_dir(tmp_path / "wd", "model = dict(type=SupervisedFinetune,\n  llm=dict(\n",
-                  {1: lora_state_dict(llm_linears, "llm.", 4, seed=1)})
+                  {1: lora_state_dict(llm_linears, "llm.", 4, seed=1)}, as_written=True)
     assert main(["merge", str(wd), "--base", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "is not valid Python (line" in err and "Traceback" not in err
