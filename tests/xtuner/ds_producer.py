@@ -5,10 +5,13 @@ Run as a script (never imported by the tests' own process, which must not import
     python ds_producer.py SPEC.json
 
 SPEC: ``base`` (a tiny Llama folder), ``lora`` (r, lora_alpha, target_modules), ``world`` (ranks),
-``port``, ``client_state`` (a torch.save'd dict: what mmengine's strategy passes, meta and
-message_hub), and ``runs``, each with ``stage`` (1-3), ``dtype`` ("bf16", "fp16" or "fp32"),
-``work_dir``, ``tag`` ("iter_N.pth") and ``expected`` (where DeepSpeed's own ``zero_to_fp32``
-consolidation of that checkpoint is saved: the tests' reference values). The runs share the ranks'
+``port``, and ``runs``, each with ``client_state`` (a torch.save'd dict: what mmengine's strategy
+passes, meta and message_hub), ``stage`` (1-3), ``dtype`` ("bf16", "fp16" or "fp32"),
+``work_dir``, ``tag`` ("iter_N.pth"), ``expected`` (where DeepSpeed's own ``zero_to_fp32``
+consolidation of the trained weights in that checkpoint is saved: the tests' reference values) and optionally
+``full`` (a full fine-tune instead of LoRA, parameters whose names contain a ``frozen`` entry
+frozen) and ``exclude_frozen`` (default true, as XTuner asks; false saves the frozen weights too,
+as DeepSpeed < 0.13.2 did for XTuner). The runs share the ranks'
 processes, so DeepSpeed, torch and transformers are imported once.
 
 Each rank is a process on the CPU accelerator with gloo, as the specimens in tests/specimens were
@@ -36,12 +39,17 @@ class SupervisedFinetune(torch.nn.Module):
 
 
 def build_model(spec: dict):
-    from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
     torch.manual_seed(spec.get("seed", 0))
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[spec["dtype"]]
     llm = AutoModelForCausalLM.from_pretrained(spec["base"], torch_dtype=dtype)
+    if spec.get("full"):
+        for name, p in llm.named_parameters():
+            p.requires_grad_(not any(f in name for f in spec.get("frozen", [])))
+        return SupervisedFinetune(llm)
+    from peft import LoraConfig, get_peft_model
+
     lora = spec["lora"]
     llm = get_peft_model(llm, LoraConfig(r=lora["r"], lora_alpha=lora["lora_alpha"], lora_dropout=0.0,
                                          target_modules=lora["target_modules"], init_lora_weights="gaussian",
@@ -75,8 +83,9 @@ def train_and_save(spec: dict, run: dict, rank: int) -> None:
     engine.backward(loss)
     engine.step()
     client_state = torch.load(spec["client_state"], weights_only=False)
+    exclude_frozen = spec.get("exclude_frozen", True)
     engine.save_checkpoint(spec["work_dir"], tag=spec["tag"], client_state=client_state, save_latest=False,
-                           exclude_frozen_parameters=True)
+                           exclude_frozen_parameters=exclude_frozen)
     torch.distributed.barrier()
     if rank == 0:
         from deepspeed.utils.zero_to_fp32 import get_fp32_state_dict_from_zero_checkpoint

@@ -82,13 +82,21 @@ def test_fp16_and_shared_params(tmp_path, params):
     assert torch.equal(z.store.tensor("llm.alias.weight"), next(iter(params.values())))
 
 
-def test_frozen_fragments_are_recognised(tmp_path, params):
+def test_real_frozen_fragments_are_recognised(real_zero, llm_base):
+    """ZeRO-3 saved with the frozen weights (exclude_frozen_parameters=False): noted, not served."""
+    run = real_zero["zero3-frozen"]
+    z = read_zero_checkpoint(run.folder)
+    assert list(z.store.infos()) == list(run.expected) and z.notes
+    assert "llm.base_model.model.model.layers.0.self_attn.q_proj.base_layer.weight" in z.frozen
+    assert "llm.base_model.model.model.embed_tokens.weight" in z.frozen and not set(z.frozen) & set(run.expected)
+
+
+def test_frozen_fragments_of_zero2_are_recognised(tmp_path, params):
     frozen = {"llm.base_model.model.model.layers.0.self_attn.q_proj.base_layer.weight": torch.randn(32, 32)}
-    for stage in (2, 3):
-        folder = save_deepspeed(tmp_path / f"s{stage}" / "iter_3.pth", params, stage=stage, world=2, frozen=frozen)
-        z = read_zero_checkpoint(folder)
-        assert list(z.frozen) == list(frozen) and z.notes
-        assert list(z.store.infos()) == list(params)  # frozen weights are not served as trained ones
+    folder = save_deepspeed(tmp_path / "iter_3.pth", params, stage=2, world=2, frozen=frozen)
+    z = read_zero_checkpoint(folder)
+    assert list(z.frozen) == list(frozen) and z.notes
+    assert list(z.store.infos()) == list(params)  # frozen weights are not served as trained ones
 
 
 @pytest.mark.parametrize("stage", [2, 3])

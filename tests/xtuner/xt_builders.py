@@ -403,13 +403,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def deepspeed_work_dirs(root: Path, base: Path, lora: dict, stages=(1, 2, 3), world: int = 2,
-                        iteration: int = 5, name: str = "tiny_lora", timeout: float = 600) -> dict[int, ZeroRun]:
-    """XTuner-style LoRA work_dirs trained one step by the real DeepSpeed (``world`` CPU ranks, gloo,
-    bf16) and saved as mmengine's DeepSpeedStrategy saves them: ``{stage: ZeroRun}``.
+def deepspeed_work_dirs(root: Path, base: Path, lora: dict, runs: dict, world: int = 2, iteration: int = 5,
+                        name: str = "tiny_lora", timeout: float = 600) -> dict:
+    """XTuner-style work_dirs trained one step by the real DeepSpeed (``world`` CPU ranks, gloo, bf16)
+    and saved as mmengine's DeepSpeedStrategy saves them: ``{key: ZeroRun}`` for ``runs``, which maps
+    each key to the run's options (``stage``; ``full`` and ``frozen`` for a full fine-tune;
+    ``exclude_frozen``: see tests/xtuner/ds_producer.py).
 
-    ``lora`` is the config's LoraConfig (``target_modules`` required: the run wraps those). DeepSpeed
-    runs in a child process (tests/xtuner/ds_producer.py), so the tests never import it."""
+    LoRA runs wrap ``lora['target_modules']`` with ``lora``'s rank and alpha. DeepSpeed runs in a
+    child process (ds_producer.py), so the tests never import it; every run shares its processes."""
     import importlib.util
     import json
     import os
@@ -421,28 +423,28 @@ def deepspeed_work_dirs(root: Path, base: Path, lora: dict, stages=(1, 2, 3), wo
                            "pip install --no-build-isolation deepspeed==0.16.2)")
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    text = mmengine_config_text(sft_config(str(base), lora))
-    client = runner_client_state(text, iteration, name, optimizer=False)
-    torch.save(client, root / "client_state.pt")
-    runs = {}
-    for stage in stages:
-        wd = root / f"zero{stage}" / name
+    texts = {full: mmengine_config_text(sft_config(str(base), None if full else lora)) for full in (False, True)}
+    for full, text in texts.items():
+        torch.save(runner_client_state(text, iteration, name, optimizer=False), root / f"client_state_{full}.pt")
+    specs = {}
+    for i, (key, options) in enumerate(runs.items()):
+        wd = root / f"run{i}" / name
         wd.mkdir(parents=True)
-        (wd / f"{name}.py").write_text(text)
-        runs[stage] = {"stage": stage, "dtype": "bf16", "work_dir": str(wd), "tag": f"iter_{iteration}.pth",
-                       "expected": str(root / f"expected_zero{stage}.pt")}
+        full = bool(options.get("full"))
+        (wd / f"{name}.py").write_text(texts[full])
+        specs[key] = dict(options, dtype="bf16", work_dir=str(wd), tag=f"iter_{iteration}.pth",
+                          expected=str(root / f"expected{i}.pt"), client_state=str(root / f"client_state_{full}.pt"))
     spec = {"base": str(base), "lora": {k: lora[k] for k in ("r", "lora_alpha", "target_modules")},
-            "world": world, "port": _free_port(), "client_state": str(root / "client_state.pt"),
-            "runs": list(runs.values())}
+            "world": world, "port": _free_port(), "runs": list(specs.values())}
     (root / "spec.json").write_text(json.dumps(spec, indent=1))
     env = dict(os.environ, DS_ACCELERATOR="cpu", DS_BUILD_OPS="0", PYTHONWARNINGS="ignore")
     done = subprocess.run([sys.executable, str(Path(__file__).with_name("ds_producer.py")), str(root / "spec.json")],
                           capture_output=True, text=True, timeout=timeout, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"DeepSpeed failed to write the checkpoints:\n{done.stderr[-4000:]}")
-    return {stage: ZeroRun(Path(r["work_dir"]), Path(r["work_dir"]) / r["tag"], stage,
-                           torch.load(r["expected"], weights_only=True))
-            for stage, r in runs.items()}
+    return {key: ZeroRun(Path(r["work_dir"]), Path(r["work_dir"]) / r["tag"], r["stage"],
+                         torch.load(r["expected"], weights_only=True))
+            for key, r in specs.items()}
 
 
 # --- DeepSpeed ZeRO folders, hand-made (geometries a two-rank run cannot make, and broken folders) --
@@ -592,5 +594,4 @@ def work_dir(root: Path, cfg_text: str, checkpoints: dict[int, dict], name: str 
         last = save_pth(root / f"iter_{it}.pth", sd, text, it, optimizer=optimizer, name=name)
     if last is not None:
         (root / "last_checkpoint").write_text(str(last))
-    (root / "zero_to_fp32.py").write_text("#!/usr/bin/env python\n# copied by DeepSpeed\nimport torch\n")
     return root
