@@ -10,8 +10,9 @@ passes, meta and message_hub), ``stage`` (1-3), ``dtype`` ("bf16", "fp16" or "fp
 ``work_dir``, ``tag`` ("iter_N.pth"), ``expected`` (where DeepSpeed's own ``zero_to_fp32``
 consolidation of the trained weights in that checkpoint is saved: the tests' reference values) and optionally
 ``full`` (a full fine-tune instead of LoRA, parameters whose names contain a ``frozen`` entry
-frozen) and ``exclude_frozen`` (default true, as XTuner asks; false saves the frozen weights too,
-as DeepSpeed < 0.13.2 did for XTuner). The runs share the ranks'
+frozen), ``exclude_frozen`` (default true, as XTuner asks; false saves the frozen weights too,
+as DeepSpeed < 0.13.2 did for XTuner) and ``llava`` (XTuner's LLaVAModel: the LoRA LLM, a CLIP
+vision tower with LoRA from the spec's ``vit`` and ``vit_lora``, and a trained projector). The runs share the ranks'
 processes, so DeepSpeed, torch and transformers are imported once.
 
 Each rank is a process on the CPU accelerator with gloo, as the specimens in tests/specimens were
@@ -38,6 +39,41 @@ class SupervisedFinetune(torch.nn.Module):
         return self.llm(input_ids=input_ids, labels=input_ids).loss
 
 
+class ProjectorModel(torch.nn.Module):
+    """XTuner's projector: Linear, GELU, Linear under ``model``."""
+
+    def __init__(self, vit_hidden: int, llm_hidden: int):
+        super().__init__()
+        self.model = torch.nn.Sequential(torch.nn.Linear(vit_hidden, llm_hidden), torch.nn.GELU(),
+                                         torch.nn.Linear(llm_hidden, llm_hidden))
+
+
+class LLaVAModel(torch.nn.Module):
+    """XTuner's LLaVAModel, as far as the checkpoint sees it: ``llm``, ``visual_encoder``, ``projector``."""
+
+    def __init__(self, llm, visual_encoder, projector):
+        super().__init__()
+        self.llm, self.visual_encoder, self.projector = llm, visual_encoder, projector
+
+    def forward(self, input_ids):
+        size = self.visual_encoder.config.image_size
+        pixels = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(1))
+        dtype = next(self.projector.parameters()).dtype
+        image = self.visual_encoder(pixel_values=pixels.to(dtype), output_hidden_states=True).hidden_states[-2]
+        image = self.projector.model(image[:, 1:])
+        text = self.llm.get_input_embeddings()(input_ids)
+        labels = torch.cat([torch.full(image.shape[:2], -100), input_ids], 1)
+        return self.llm(inputs_embeds=torch.cat([image, text], 1), labels=labels).loss
+
+
+def lora_wrapped(model, lora: dict, task_type=None):
+    from peft import LoraConfig, get_peft_model
+
+    return get_peft_model(model, LoraConfig(r=lora["r"], lora_alpha=lora["lora_alpha"], lora_dropout=0.0,
+                                            target_modules=lora["target_modules"], init_lora_weights="gaussian",
+                                            task_type=task_type))
+
+
 def build_model(spec: dict):
     from transformers import AutoModelForCausalLM
 
@@ -48,13 +84,14 @@ def build_model(spec: dict):
         for name, p in llm.named_parameters():
             p.requires_grad_(not any(f in name for f in spec.get("frozen", [])))
         return SupervisedFinetune(llm)
-    from peft import LoraConfig, get_peft_model
+    llm = lora_wrapped(llm, spec["lora"], "CAUSAL_LM")
+    if not spec.get("llava"):
+        return SupervisedFinetune(llm)
+    from transformers import CLIPVisionModel
 
-    lora = spec["lora"]
-    llm = get_peft_model(llm, LoraConfig(r=lora["r"], lora_alpha=lora["lora_alpha"], lora_dropout=0.0,
-                                         target_modules=lora["target_modules"], init_lora_weights="gaussian",
-                                         task_type="CAUSAL_LM"))
-    return SupervisedFinetune(llm)
+    vit = lora_wrapped(CLIPVisionModel.from_pretrained(spec["vit"], torch_dtype=dtype), spec["vit_lora"])
+    projector = ProjectorModel(vit.config.hidden_size, llm.config.hidden_size).to(dtype)
+    return LLaVAModel(llm, vit, projector)
 
 
 def ds_config(spec: dict) -> dict:

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 import torch
 
-from mergesmith.core.checkpoint import Stub, load_checkpoint, state_dict_of
+from mergesmith.core.checkpoint import load_checkpoint, state_dict_of
 from mergesmith.core.errors import SourceError, UnsafePickleError
 from xt_builders import save_pth
 

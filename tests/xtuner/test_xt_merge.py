@@ -15,7 +15,7 @@ from mergesmith.core.cli import main
 from mergesmith.core.errors import SourceError
 from mergesmith.core.merge import merge
 from mergesmith.core.plan import PlanOptions, make_plan
-from xt_builders import full_state_dict, lora_state_dict, save_deepspeed, sft_config, work_dir
+from xt_builders import full_state_dict, lora_state_dict, sft_config, work_dir
 
 
 @pytest.fixture(scope="module")

@@ -383,6 +383,7 @@ def save_pth(path: Path, state_dict: dict, cfg_text: str = "", iteration: int = 
 # --- DeepSpeed ZeRO work_dirs (written by DeepSpeed itself) ------------------------------------
 
 ALL_LINEARS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+CLIP_LINEARS = ["q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2"]
 
 
 @dataclass
@@ -404,13 +405,15 @@ def _free_port() -> int:
 
 
 def deepspeed_work_dirs(root: Path, base: Path, lora: dict, runs: dict, world: int = 2, iteration: int = 5,
-                        name: str = "tiny_lora", timeout: float = 600) -> dict:
+                        name: str = "tiny_lora", vit: Optional[Path] = None, vit_lora: Optional[dict] = None,
+                        timeout: float = 600) -> dict:
     """XTuner-style work_dirs trained one step by the real DeepSpeed (``world`` CPU ranks, gloo, bf16)
     and saved as mmengine's DeepSpeedStrategy saves them: ``{key: ZeroRun}`` for ``runs``, which maps
     each key to the run's options (``stage``; ``full`` and ``frozen`` for a full fine-tune;
-    ``exclude_frozen``: see tests/xtuner/ds_producer.py).
+    ``exclude_frozen``; ``llava``: see tests/xtuner/ds_producer.py).
 
-    LoRA runs wrap ``lora['target_modules']`` with ``lora``'s rank and alpha. DeepSpeed runs in a
+    LoRA runs wrap ``lora['target_modules']`` with ``lora``'s rank and alpha (LLaVA runs also the
+    vision tower ``vit``'s ``vit_lora['target_modules']``). DeepSpeed runs in a
     child process (ds_producer.py), so the tests never import it; every run shares its processes."""
     import importlib.util
     import json
@@ -423,19 +426,23 @@ def deepspeed_work_dirs(root: Path, base: Path, lora: dict, runs: dict, world: i
                            "pip install --no-build-isolation deepspeed==0.16.2)")
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    texts = {full: mmengine_config_text(sft_config(str(base), None if full else lora)) for full in (False, True)}
-    for full, text in texts.items():
-        torch.save(runner_client_state(text, iteration, name, optimizer=False), root / f"client_state_{full}.pt")
     specs = {}
     for i, (key, options) in enumerate(runs.items()):
         wd = root / f"run{i}" / name
         wd.mkdir(parents=True)
-        full = bool(options.get("full"))
-        (wd / f"{name}.py").write_text(texts[full])
+        if options.get("llava"):
+            cfg = llava_config(str(base), str(vit), llm_lora=lora, vit_lora=vit_lora)
+        else:
+            cfg = sft_config(str(base), None if options.get("full") else lora)
+        text = mmengine_config_text(cfg)
+        (wd / f"{name}.py").write_text(text)
+        torch.save(runner_client_state(text, iteration, name, optimizer=False), root / f"client_state{i}.pt")
         specs[key] = dict(options, dtype="bf16", work_dir=str(wd), tag=f"iter_{iteration}.pth",
-                          expected=str(root / f"expected{i}.pt"), client_state=str(root / f"client_state_{full}.pt"))
-    spec = {"base": str(base), "lora": {k: lora[k] for k in ("r", "lora_alpha", "target_modules")},
-            "world": world, "port": _free_port(), "runs": list(specs.values())}
+                          expected=str(root / f"expected{i}.pt"), client_state=str(root / f"client_state{i}.pt"))
+    lora_keys = ("r", "lora_alpha", "target_modules")
+    spec = {"base": str(base), "lora": {k: lora[k] for k in lora_keys}, "world": world, "port": _free_port(),
+            "vit": str(vit) if vit else None, "vit_lora": {k: vit_lora[k] for k in lora_keys} if vit_lora else None,
+            "runs": list(specs.values())}
     (root / "spec.json").write_text(json.dumps(spec, indent=1))
     env = dict(os.environ, DS_ACCELERATOR="cpu", DS_BUILD_OPS="0", PYTHONWARNINGS="ignore")
     done = subprocess.run([sys.executable, str(Path(__file__).with_name("ds_producer.py")), str(root / "spec.json")],
