@@ -269,8 +269,8 @@ def full_state_dict(base: Path, seed: int = 3, dtype=torch.float32, prefix: str 
 # scalars for ``iteration`` steps (its ``HistoryBuffer`` objects pickle their statistics methods as
 # ``getattr(HistoryBuffer, 'min')``), a real ``OptimWrapper`` around torch's AdamW after a step, real
 # ``LinearLR``/``CosineAnnealingLR`` schedulers, the config as mmengine's ``Config.pretty_text``, and
-# mmengine's ``save_checkpoint`` to write the file. The meta keys are those of mmengine's
-# FlexibleRunner and strategy save path, which XTuner 0.2.0 uses (see tests/specimens).
+# mmengine's file backend to write the file as its ``save_checkpoint`` does. The meta keys are those
+# of mmengine's FlexibleRunner and strategy save path, which XTuner 0.2.0 uses (see tests/specimens).
 
 EXPERIMENT_TIME = "20260101_000000"
 
@@ -404,28 +404,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def deepspeed_work_dirs(root: Path, base: Path, lora: dict, runs: dict, world: int = 2, iteration: int = 5,
-                        name: str = "tiny_lora", vit: Optional[Path] = None, vit_lora: Optional[dict] = None,
-                        timeout: float = 600) -> dict:
-    """XTuner-style work_dirs trained one step by the real DeepSpeed (``world`` CPU ranks, gloo, bf16)
-    and saved as mmengine's DeepSpeedStrategy saves them: ``{key: ZeroRun}`` for ``runs``, which maps
-    each key to the run's options (``stage``; ``full`` and ``frozen`` for a full fine-tune;
-    ``exclude_frozen``; ``llava``: see tests/xtuner/ds_producer.py).
-
-    LoRA runs wrap ``lora['target_modules']`` with ``lora``'s rank and alpha (LLaVA runs also the
-    vision tower ``vit``'s ``vit_lora['target_modules']``). DeepSpeed runs in a
-    child process (ds_producer.py), so the tests never import it; every run shares its processes."""
-    import importlib.util
-    import json
-    import os
-    import subprocess
-    import sys
-
-    if importlib.util.find_spec("deepspeed") is None:
-        raise RuntimeError("DeepSpeed is not installed: `make setup` installs it (after torch: "
-                           "pip install --no-build-isolation deepspeed==0.16.2)")
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+def _zero_run_specs(root: Path, base: Path, lora: dict, runs: dict, iteration: int, name: str,
+                    vit: Optional[Path], vit_lora: Optional[dict]) -> dict:
+    """Each run's work_dir with its config as mmengine dumps it, and its ds_producer.py options."""
     specs = {}
     for i, (key, options) in enumerate(runs.items()):
         wd = root / f"run{i}" / name
@@ -439,16 +420,47 @@ def deepspeed_work_dirs(root: Path, base: Path, lora: dict, runs: dict, world: i
         torch.save(runner_client_state(text, iteration, name, optimizer=False), root / f"client_state{i}.pt")
         specs[key] = dict(options, dtype="bf16", work_dir=str(wd), tag=f"iter_{iteration}.pth",
                           expected=str(root / f"expected{i}.pt"), client_state=str(root / f"client_state{i}.pt"))
+    return specs
+
+
+def _run_ds_producer(spec_file: Path, timeout: float) -> None:
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("deepspeed") is None:
+        raise RuntimeError("DeepSpeed is not installed: `make setup` installs it (after torch: "
+                           "pip install --no-build-isolation deepspeed==0.16.2)")
+    env = dict(os.environ, DS_ACCELERATOR="cpu", DS_BUILD_OPS="0", PYTHONWARNINGS="ignore")
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("ds_producer.py")), str(spec_file)],
+                          capture_output=True, text=True, timeout=timeout, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"DeepSpeed failed to write the checkpoints:\n{done.stderr[-4000:]}")
+
+
+def deepspeed_work_dirs(root: Path, base: Path, lora: dict, runs: dict, world: int = 2, iteration: int = 5,
+                        name: str = "tiny_lora", vit: Optional[Path] = None, vit_lora: Optional[dict] = None,
+                        timeout: float = 600) -> dict:
+    """XTuner-style work_dirs trained one step by the real DeepSpeed (``world`` CPU ranks, gloo, bf16)
+    and saved as mmengine's DeepSpeedStrategy saves them: ``{key: ZeroRun}`` for ``runs``, which maps
+    each key to the run's options (``stage``; ``full`` and ``frozen`` for a full fine-tune;
+    ``exclude_frozen``; ``llava``: see tests/xtuner/ds_producer.py).
+
+    LoRA runs wrap ``lora['target_modules']`` with ``lora``'s rank and alpha (LLaVA runs also the
+    vision tower ``vit``'s ``vit_lora['target_modules']``). DeepSpeed runs in a child process
+    (ds_producer.py), so the tests never import it; every run shares its rank processes."""
+    import json
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    specs = _zero_run_specs(root, Path(base), lora, runs, iteration, name, vit, vit_lora)
     lora_keys = ("r", "lora_alpha", "target_modules")
     spec = {"base": str(base), "lora": {k: lora[k] for k in lora_keys}, "world": world, "port": _free_port(),
             "vit": str(vit) if vit else None, "vit_lora": {k: vit_lora[k] for k in lora_keys} if vit_lora else None,
             "runs": list(specs.values())}
     (root / "spec.json").write_text(json.dumps(spec, indent=1))
-    env = dict(os.environ, DS_ACCELERATOR="cpu", DS_BUILD_OPS="0", PYTHONWARNINGS="ignore")
-    done = subprocess.run([sys.executable, str(Path(__file__).with_name("ds_producer.py")), str(root / "spec.json")],
-                          capture_output=True, text=True, timeout=timeout, env=env)
-    if done.returncode != 0:
-        raise RuntimeError(f"DeepSpeed failed to write the checkpoints:\n{done.stderr[-4000:]}")
+    _run_ds_producer(root / "spec.json", timeout)
     return {key: ZeroRun(Path(r["work_dir"]), Path(r["work_dir"]) / r["tag"], r["stage"],
                          torch.load(r["expected"], weights_only=True))
             for key, r in specs.items()}
