@@ -9,11 +9,14 @@ STAMP := $(VENV)/.mergesmith-installed
 
 .PHONY: setup run demo test bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[test]"
+	# The tests write DeepSpeed checkpoints with DeepSpeed itself. Its sdist's setup.py imports torch:
+	# build it against the torch above, never in an isolated build env (that would fetch a CUDA torch).
+	DS_BUILD_OPS=0 $(PY) -m pip install --quiet --no-build-isolation "deepspeed==0.16.2"
 	touch $(STAMP)
 
 setup: $(STAMP)

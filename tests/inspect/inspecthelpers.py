@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import torch
 
 from builders import make_adapter
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "xtuner"))  # xt_builders
 
 INDEX = "model.safetensors.index.json"
 
@@ -136,15 +139,11 @@ def make_llava(root: Path, llm: Path, visual_hidden: int = 16) -> Path:
 
 
 def make_work_dir(folder: Path, base: str = "/models/base") -> Path:
-    folder.mkdir(parents=True)
-    (folder / "my_config.py").write_text(
-        f"pretrained_model_name_or_path = '{base}'\nmodel = dict(type='SupervisedFinetune', llm=dict(\n"
-        "    type='AutoModelForCausalLM.from_pretrained', pretrained_model_name_or_path=pretrained_model_name_or_path))\n")
-    for it in (10, 20):
-        torch.save({"state_dict": {"llm.base_model.model.x.lora_A.default.weight": torch.zeros(2, 4)},
-                    "meta": {"iter": it}}, folder / f"iter_{it}.pth")
-    (folder / "last_checkpoint").write_text(str(folder / "iter_20.pth"))
-    return folder
+    """An XTuner work_dir as mmengine writes it (config dump, iter_10.pth and iter_20.pth, last_checkpoint)."""
+    from xt_builders import sft_config, work_dir
+
+    sd = {"llm.base_model.model.x.lora_A.default.weight": torch.zeros(2, 4)}
+    return work_dir(folder, sft_config(base), {10: sd, 20: sd}, name="my_config")
 
 
 def make_converted(folder: Path, base: Path) -> Path:

@@ -140,7 +140,8 @@ def test_xtuner_configs_that_are_not_data(base, tmp_path, capsys, case):
     if text is None:
         what = "int(open('/etc/hostname').read())" if "function" in case else "(lambda: 4)()"
         text = sft_config(str(base), LORA).replace("r=4", f"r={what}")
-    wd = work_dir(tmp_path / "wd", text, {10: lora_state_dict(base_linears(base), "llm.", 4, seed=1)})
+    wd = work_dir(tmp_path / "wd", text, {10: lora_state_dict(base_linears(base), "llm.", 4, seed=1)},
+                  as_written=True)  # no runner writes these: mmengine would run them
     for argv in (["merge", wd, "--base", base, "--out", tmp_path / "out"], ["convert", wd, "--out", tmp_path / "out"]):
         code, _, err = run_cli(capsys, *argv)
         assert_clean_failure(code, err, "iter_10.pth" if "rank" in case or "tiny_lora.py" not in err else "tiny_lora.py")

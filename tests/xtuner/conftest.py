@@ -28,6 +28,21 @@ def llm_linears(llm_base):
     return base_linears(llm_base)
 
 
+@pytest.fixture(scope="session")
+def real_zero(tmp_path_factory, llm_base, vit_base):
+    """Work_dirs trained one step and saved by the real DeepSpeed on two CPU ranks, built once:
+    ``{1, 2, 3}``: a LoRA run on ``llm_base`` (r=4, alpha=8, every linear) under that ZeRO stage;
+    ``"zero3-frozen"``: the same under ZeRO-3 with the frozen weights saved (DeepSpeed < 0.13.2);
+    ``"zero2-full"``: a full fine-tune under ZeRO-2 with layer 1 frozen;
+    ``"llava-zero2"``: a LLaVA fine-tune (LLM LoRA, ``vit_base`` LoRA, projector) under ZeRO-2."""
+    from xt_builders import ALL_LINEARS, CLIP_LINEARS, deepspeed_work_dirs
+
+    runs = {1: {"stage": 1}, 2: {"stage": 2}, 3: {"stage": 3},
+            "zero3-frozen": {"stage": 3, "exclude_frozen": False},
+            "zero2-full": {"stage": 2, "full": True, "frozen": ["layers.1."]},
+            "llava-zero2": {"stage": 2, "llava": True}}
+    return deepspeed_work_dirs(tmp_path_factory.mktemp("zero"), llm_base, dict(LORA, target_modules=ALL_LINEARS), runs,
+                               vit=vit_base, vit_lora=dict(VIT_LORA, target_modules=CLIP_LINEARS))
 
 
 @pytest.fixture(scope="session")

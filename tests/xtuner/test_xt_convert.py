@@ -135,17 +135,11 @@ def test_convert_dry_run_json(sft_run, tmp_path, capsys):
     assert doc["source"]["iteration"] == 40 and not (tmp_path / "hf").exists()
 
 
-def test_convert_from_deepspeed_folder(llm_base, llm_linears, tmp_path):
-    from xt_builders import save_deepspeed
-
-    sd = lora_state_dict(llm_linears, "llm.", 4, seed=24)
-    cfg = sft_config(str(llm_base), LORA)
-    (tmp_path / "wd").mkdir()
-    (tmp_path / "wd" / "cfg.py").write_text(cfg)
-    save_deepspeed(tmp_path / "wd" / "iter_8.pth", sd, stage=2, world=3, cfg_text=cfg)
-    convert(tmp_path / "wd" / "iter_8.pth", tmp_path / "hf")
+def test_convert_from_deepspeed_folder(real_zero, tmp_path):
+    run = real_zero[2]
+    convert(run.folder, tmp_path / "hf")
     weights = read_weights(tmp_path / "hf")
-    want = _peft_names(sd, "llm.")
+    want = _peft_names(run.expected, "llm.")
     assert sorted(weights) == sorted(want) and all(torch.equal(weights[k], want[k]) for k in want)
 
 

@@ -1,4 +1,8 @@
-"""ZeRO-1/2/3 folders for 1, 2, 3 (and 11) ranks rebuild exactly; broken folders say why."""
+"""ZeRO-1/2/3 folders rebuild exactly; broken folders say why.
+
+Two-rank folders are written by the real DeepSpeed (``real_zero``) and checked against DeepSpeed's
+own ``zero_to_fp32``; other geometries (1, 3, 11 ranks, odd sizes that need padding, parameter
+groups, frozen fragments, tied weights) are hand-made with ``save_deepspeed``."""
 
 import shutil
 from collections import OrderedDict
@@ -9,6 +13,11 @@ import torch
 from mergesmith.core.deepspeed import is_deepspeed_folder, read_zero_checkpoint
 from mergesmith.core.errors import SourceError
 from xt_builders import lora_state_dict, save_deepspeed
+
+
+def _copy(run, tmp_path):
+    """A copy of a real run's tag folder, to break."""
+    return shutil.copytree(run.folder, tmp_path / run.folder.name)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +42,19 @@ def _check(folder, params, stage, world):
 
 
 @pytest.mark.parametrize("stage", [1, 2, 3])
-@pytest.mark.parametrize("world", [1, 2, 3])
+def test_real_zero_checkpoint_rebuilds_as_deepspeed_does(real_zero, stage):
+    run = real_zero[stage]
+    assert is_deepspeed_folder(run.folder)
+    names = sorted(p.name for p in run.folder.iterdir())
+    states = ["mp_rank_00_model_states.pt"] if stage < 3 else [f"zero_pp_rank_{r}_mp_rank_00_model_states.pt"
+                                                               for r in range(2)]
+    assert names == [f"bf16_zero_pp_rank_{r}_mp_rank_00_optim_states.pt" for r in range(2)] + states
+    z = _check(run.folder, run.expected, stage, 2)
+    assert z.meta["iter"] == 5 and "lora" in z.meta["cfg"]
+
+
+@pytest.mark.parametrize("stage", [1, 2, 3])
+@pytest.mark.parametrize("world", [1, 3])
 def test_zero_rebuild_is_exact(tmp_path, params, stage, world):
     folder = save_deepspeed(tmp_path / "iter_500.pth", params, stage=stage, world=world, groups=2)
     assert is_deepspeed_folder(folder)
@@ -61,26 +82,34 @@ def test_fp16_and_shared_params(tmp_path, params):
     assert torch.equal(z.store.tensor("llm.alias.weight"), next(iter(params.values())))
 
 
-def test_frozen_fragments_are_recognised(tmp_path, params):
+def test_real_frozen_fragments_are_recognised(real_zero, llm_base):
+    """ZeRO-3 saved with the frozen weights (exclude_frozen_parameters=False): noted, not served."""
+    run = real_zero["zero3-frozen"]
+    z = read_zero_checkpoint(run.folder)
+    assert list(z.store.infos()) == list(run.expected) and z.notes
+    assert "llm.base_model.model.model.layers.0.self_attn.q_proj.base_layer.weight" in z.frozen
+    assert "llm.base_model.model.model.embed_tokens.weight" in z.frozen and not set(z.frozen) & set(run.expected)
+
+
+def test_frozen_fragments_of_zero2_are_recognised(tmp_path, params):
     frozen = {"llm.base_model.model.model.layers.0.self_attn.q_proj.base_layer.weight": torch.randn(32, 32)}
-    for stage in (2, 3):
-        folder = save_deepspeed(tmp_path / f"s{stage}" / "iter_3.pth", params, stage=stage, world=2, frozen=frozen)
-        z = read_zero_checkpoint(folder)
-        assert list(z.frozen) == list(frozen) and z.notes
-        assert list(z.store.infos()) == list(params)  # frozen weights are not served as trained ones
+    folder = save_deepspeed(tmp_path / "iter_3.pth", params, stage=2, world=2, frozen=frozen)
+    z = read_zero_checkpoint(folder)
+    assert list(z.frozen) == list(frozen) and z.notes
+    assert list(z.store.infos()) == list(params)  # frozen weights are not served as trained ones
 
 
 @pytest.mark.parametrize("stage", [2, 3])
-def test_missing_rank_is_a_clear_error(tmp_path, params, stage):
-    folder = save_deepspeed(tmp_path / "iter_4.pth", params, stage=stage, world=3)
+def test_missing_rank_is_a_clear_error(real_zero, tmp_path, stage):
+    folder = _copy(real_zero[stage], tmp_path)
     next(folder.glob("*zero_pp_rank_1_mp_rank_00_optim_states.pt")).unlink()
-    with pytest.raises(SourceError, match=r"rank\(s\) 1 are missing \(2 of 3 found\)"):
+    with pytest.raises(SourceError, match=r"rank\(s\) 1 are missing \(1 of 2 found\)"):
         read_zero_checkpoint(folder)
 
 
-def test_missing_zero3_model_state_rank(tmp_path, params):
-    folder = save_deepspeed(tmp_path / "iter_4.pth", params, stage=3, world=3)
-    (folder / "zero_pp_rank_2_mp_rank_00_model_states.pt").unlink()
+def test_missing_zero3_model_state_rank(real_zero, tmp_path):
+    folder = _copy(real_zero[3], tmp_path)
+    (folder / "zero_pp_rank_1_mp_rank_00_model_states.pt").unlink()
     with pytest.raises(SourceError, match="model-state files of rank"):
         read_zero_checkpoint(folder)
 
@@ -102,18 +131,20 @@ def test_partition_sizes_that_do_not_add_up(tmp_path, params):
         read_zero_checkpoint(folder)
 
 
-def test_zero2_without_optimizer_files_uses_16bit_copies(tmp_path, params):
-    folder = save_deepspeed(tmp_path / "iter_7.pth", params, stage=2, world=2)
+def test_zero2_without_optimizer_files_uses_16bit_copies(real_zero, tmp_path):
+    run = real_zero[2]
+    folder = _copy(run, tmp_path)
     for p in folder.glob("*_optim_states.pt"):
         p.unlink()
     z = read_zero_checkpoint(folder)
     assert "16-bit" in z.notes[0]
-    name = next(iter(params))
-    assert torch.equal(z.store.tensor(name), params[name].to(torch.bfloat16))
+    assert list(z.store.infos()) == list(run.expected)
+    for name, master in run.expected.items():  # DeepSpeed's bf16 weights: its fp32 masters, rounded
+        assert torch.equal(z.store.tensor(name), master.to(torch.bfloat16)), name
 
 
-def test_zero3_without_optimizer_files(tmp_path, params):
-    folder = save_deepspeed(tmp_path / "iter_8.pth", params, stage=3, world=2)
+def test_zero3_without_optimizer_files(real_zero, tmp_path):
+    folder = _copy(real_zero[3], tmp_path)
     for p in folder.glob("*_optim_states.pt"):
         p.unlink()
     with pytest.raises(SourceError, match="no optimizer-state files"):

@@ -194,20 +194,14 @@ def test_converted_llava_folder_merges_like_the_checkpoint(llava_run, llm_base, 
     _same_folders(tmp_path / "a", tmp_path / "b")
 
 
-def test_llava_deepspeed_checkpoint(llava_run, llm_base, vit_base, tmp_path):
-    """A ZeRO-2 LLaVA checkpoint (2 ranks, bf16 training) merges like the .pth one."""
-    from xt_builders import save_deepspeed
-
-    wd, sd = llava_run
-    cfg = (wd / "llava_lora.py").read_text()
-    ds = tmp_path / "ds_run"
-    ds.mkdir()
-    (ds / "llava_lora.py").write_text(cfg)
-    save_deepspeed(ds / "iter_30.pth", OrderedDict(sd), stage=2, world=2, cfg_text=cfg)
-    (ds / "last_checkpoint").write_text(str(ds / "iter_30.pth"))
-    source = detect(ds)
+def test_llava_deepspeed_checkpoint(real_zero, llm_base, tmp_path):
+    """A ZeRO-2 LLaVA checkpoint (2 ranks, bf16 training, real DeepSpeed) merges like a .pth of the same weights."""
+    run = real_zero["llava-zero2"]
+    source = detect(run.work_dir)
     assert source.kind == "xtuner-work-dir"
     assert [c.role for c in source.components][:3] == ["llm-adapter", "visual-encoder-adapter", "projector"]
-    merge(ds, llm_base, tmp_path / "ds_out")
+    cfg = (run.work_dir / "tiny_lora.py").read_text()
+    wd = work_dir(tmp_path / "pth_run", cfg, {5: run.expected}, as_written=True)  # already mmengine's dump
+    merge(run.work_dir, llm_base, tmp_path / "ds_out")
     merge(wd, llm_base, tmp_path / "pth_out")
     _same_folders(tmp_path / "ds_out", tmp_path / "pth_out")

@@ -15,7 +15,7 @@ from mergesmith.core.cli import main
 from mergesmith.core.errors import SourceError
 from mergesmith.core.merge import merge
 from mergesmith.core.plan import PlanOptions, make_plan
-from xt_builders import full_state_dict, lora_state_dict, save_deepspeed, sft_config, work_dir
+from xt_builders import full_state_dict, lora_state_dict, sft_config, work_dir
 
 
 @pytest.fixture(scope="module")
@@ -72,19 +72,14 @@ def test_lora_without_any_config_is_refused(llm_linears, tmp_path):
         detect(tmp_path / "iter_1.pth")
 
 
-@pytest.mark.parametrize("stage,world", [(2, 2), (3, 3)])
-def test_deepspeed_merge_uses_fp32_masters(llm_base, llm_linears, tmp_path, stage, world):
-    sd = lora_state_dict(llm_linears, "llm.", 4, seed=3)
-    wd = tmp_path / "wd"
-    wd.mkdir()
-    cfg = sft_config(str(llm_base), LORA)
-    (wd / "cfg.py").write_text(cfg)
-    save_deepspeed(wd / "iter_300.pth", sd, stage=stage, world=world, cfg_text=cfg)
-    source = detect(wd)
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_deepspeed_merge_uses_fp32_masters(real_zero, llm_base, tmp_path, stage):
+    run = real_zero[stage]
+    source = detect(run.work_dir)
     assert source.kind == "xtuner-work-dir" and source.extras["zero_stage"] == stage
-    assert detect(wd / "iter_300.pth").kind == "xtuner-deepspeed"
-    merge(wd / "iter_300.pth", llm_base, tmp_path / "out")
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sd, "llm.", 2.0))
+    assert detect(run.folder).kind == "xtuner-deepspeed"
+    merge(run.work_dir, llm_base, tmp_path / "out")
+    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), run.expected, "llm.", 2.0))
 
 
 def test_modules_to_save_and_dpo_reference_keys(llm_base, llm_linears, tmp_path):
@@ -103,18 +98,25 @@ def test_modules_to_save_and_dpo_reference_keys(llm_base, llm_linears, tmp_path)
 
 
 def test_frozen_base_layer_weights_in_a_checkpoint_are_not_used(llm_base, llm_linears, tmp_path):
+    """A .pth with the frozen weights too (zeros here, so that using them would show): the base's are used."""
     sd = lora_state_dict(llm_linears, "llm.", 4, seed=5)
     frozen = {"llm.base_model.model.model.layers.0.self_attn.q_proj.base_layer.weight": torch.zeros(32, 32),
               "llm.base_model.model.model.embed_tokens.weight": torch.zeros(128, 32)}
-    cfg = sft_config(str(llm_base), LORA)
-    save_deepspeed(tmp_path / "iter_1.pth", sd, stage=3, world=2, cfg_text=cfg, frozen=frozen)
-    wd = work_dir(tmp_path / "wd2", cfg, {2: OrderedDict(list(sd.items()) + list(frozen.items()))})
-    for src in (tmp_path / "iter_1.pth", wd):
-        source = detect(src)
-        assert any("frozen" in n for n in source.notes)
-        out = tmp_path / f"out-{src.name}"
-        merge(src, llm_base, out)
-        assert_same(read_weights(out), reference_merge(read_weights(llm_base), sd, "llm.", 2.0))
+    wd = work_dir(tmp_path / "wd2", sft_config(str(llm_base), LORA), {2: OrderedDict(list(sd.items()) + list(frozen.items()))})
+    source = detect(wd)
+    assert any("frozen" in n for n in source.notes)
+    merge(wd, llm_base, tmp_path / "out")
+    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sd, "llm.", 2.0))
+
+
+def test_zero3_checkpoint_with_frozen_weights(real_zero, llm_base, tmp_path):
+    """ZeRO-3 saved without exclude_frozen_parameters (XTuner on DeepSpeed < 0.13.2): frozen
+    fragments are noted, not served as trained weights."""
+    run = real_zero["zero3-frozen"]
+    source = detect(run.work_dir)
+    assert any("frozen" in n for n in source.notes)
+    merge(run.work_dir, llm_base, tmp_path / "out")
+    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), run.expected, "llm.", 2.0))
 
 
 def test_full_finetune_writes_base_dtype_config_and_the_configs_tokenizer(llm_base, tmp_path):
@@ -135,18 +137,16 @@ def test_full_finetune_writes_base_dtype_config_and_the_configs_tokenizer(llm_ba
     assert (tmp_path / "out" / "generation_config.json").read_bytes() == (llm_base / "generation_config.json").read_bytes()
 
 
-def test_full_finetune_deepspeed_without_frozen_params(llm_base, tmp_path):
-    sd = full_state_dict(llm_base, seed=7)
-    trained = OrderedDict((k, v) for k, v in sd.items() if "layers.1." not in k)  # layer 1 frozen, excluded
-    cfg = sft_config(str(llm_base))
-    save_deepspeed(tmp_path / "wd" / "iter_9.pth", trained, stage=2, world=2, cfg_text=cfg)
-    (tmp_path / "wd" / "full.py").write_text(cfg)
-    plan = make_plan(detect(tmp_path / "wd"), llm_base, PlanOptions(out=tmp_path / "out"))
+def test_full_finetune_deepspeed_without_frozen_params(real_zero, llm_base, tmp_path):
+    run = real_zero["zero2-full"]  # layer 1 frozen, so not in the checkpoint
+    assert run.expected and not any("layers.1." in k for k in run.expected)
+    plan = make_plan(detect(run.work_dir), llm_base, PlanOptions(out=tmp_path / "out"))
     assert any(p.code == "frozen-tensors" for p in plan.problems)
     from mergesmith.core.merge import run_plan
 
     run_plan(plan)
     base = read_weights(llm_base)
+    trained = run.expected
     want = {k: (trained["llm." + k].to(torch.bfloat16) if "llm." + k in trained else v) for k, v in base.items()}
     assert_same(read_weights(tmp_path / "out"), want)
 
@@ -191,7 +191,7 @@ def test_missing_base_named_by_the_config(llm_linears, tmp_path, capsys):
 
 def test_broken_config_in_work_dir_via_cli(llm_linears, tmp_path, capsys):
     wd = work_dir(tmp_path / "wd", "model = dict(type=SupervisedFinetune,\n  llm=dict(\n",
-                  {1: lora_state_dict(llm_linears, "llm.", 4, seed=1)})
+                  {1: lora_state_dict(llm_linears, "llm.", 4, seed=1)}, as_written=True)
     assert main(["merge", str(wd), "--base", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "is not valid Python (line" in err and "Traceback" not in err

@@ -1,16 +1,22 @@
-"""Write XTuner training output exactly as XTuner, mmengine and DeepSpeed lay it out.
+"""Write XTuner training output with the programs that write it: mmengine and DeepSpeed.
 
-Nothing here imports xtuner, mmengine or DeepSpeed (none is installed). The classes their
-pickles reference (mmengine's ``HistoryBuffer``, DeepSpeed's ``ZeroStageEnum``, loss scalers and
-``fragment_address``) are defined in temporary modules registered under their real dotted names
-while ``torch.save`` runs, then removed, so that at load time they cannot be imported -- as on a
-machine without mmengine or DeepSpeed.
+- ``iter_N.pth`` files: mmengine's own objects (MessageHub and its HistoryBuffers, OptimWrapper,
+  LinearLR/CosineAnnealingLR, Config dumps) saved through mmengine's save path (:func:`save_pth`,
+  :func:`work_dir`).
+- DeepSpeed work_dirs: the real DeepSpeed, two CPU ranks, in a child process
+  (:func:`deepspeed_work_dirs`, tests/xtuner/ds_producer.py).
+- Hand-made, only where no real run can be had here: ZeRO folders of other geometries (1, 3 or 11
+  ranks, several parameter groups, frozen fragments of DeepSpeed < 0.13.2) and broken folders
+  (:func:`save_deepspeed`). Their DeepSpeed classes (``ZeroStageEnum``, the loss scaler,
+  ``fragment_address``) are defined in temporary modules registered under DeepSpeed's dotted names
+  while ``torch.save`` runs, then removed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import enum
+import io
 import math
 import sys
 import types
@@ -19,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import torch
 
 # --- temporary foreign modules ------------------------------------------------------------------
@@ -27,7 +32,7 @@ import torch
 
 @contextlib.contextmanager
 def foreign_modules():
-    """Register fake mmengine/deepspeed modules with their classes; remove them afterwards."""
+    """Register fake deepspeed modules with their classes; remove them afterwards."""
     made: dict[str, types.ModuleType] = {}
 
     def module(name: str) -> types.ModuleType:
@@ -45,12 +50,6 @@ def foreign_modules():
         cls.__qualname__ = cls.__name__
         setattr(module(mod_name), cls.__name__, cls)
         return cls
-
-    class HistoryBuffer:
-        def __init__(self, values, max_length=1000000):
-            self.max_length = max_length
-            self._log_history = np.array(values, dtype=np.float64)
-            self._count_history = np.ones(len(values), dtype=np.float64)
 
     class ZeroStageEnum(int, enum.Enum):
         disabled = 0
@@ -73,7 +72,6 @@ def foreign_modules():
         start: int
 
     ns = types.SimpleNamespace(
-        HistoryBuffer=define("mmengine.logging.history_buffer", HistoryBuffer),
         ZeroStageEnum=define("deepspeed.runtime.zero.config", ZeroStageEnum),
         DynamicLossScaler=define("deepspeed.runtime.fp16.loss_scaler", DynamicLossScaler),
         fragment_address=define("deepspeed.utils.tensor_fragment", fragment_address),
@@ -88,24 +86,6 @@ def foreign_modules():
                 sys.modules.pop(k, None)
             else:  # pragma: no cover
                 sys.modules[k] = old
-
-
-def client_state(ns, cfg_text: str, iteration: int) -> dict:
-    """What mmengine puts next to the weights: meta, message_hub, schedulers."""
-    return {
-        "meta": {"epoch": 0, "iter": iteration, "cfg": cfg_text, "seed": 1234,
-                 "experiment_name": "tiny_20260101_000000", "time": "20260101_000000",
-                 "mmengine_version": "0.10.6", "dataset_meta": None},
-        "message_hub": {
-            "log_scalars": {"train/lr": ns.HistoryBuffer([2e-4, 1e-4]),
-                            "train/loss": ns.HistoryBuffer([1.5, 1.2, np.float32(1.1)])},
-            "runtime_info": {"epoch": 0, "iter": iteration, "max_iters": iteration,
-                             "last_loss": np.float64(1.1), "dataset_meta": None},
-            "resumed_keys": {"epoch": False, "iter": False},
-        },
-        "param_schedulers": [{"start_factor": 1e-5, "end_factor": 1.0, "base_values": [2e-4],
-                              "last_step": iteration, "_get_lr_called_within_step": False}],
-    }
 
 
 # --- XTuner configs ------------------------------------------------------------------------------
@@ -283,29 +263,210 @@ def full_state_dict(base: Path, seed: int = 3, dtype=torch.float32, prefix: str 
     return sd
 
 
-# --- mmengine single-file checkpoints ------------------------------------------------------------
+# --- mmengine single-file checkpoints (written by mmengine itself) -------------------------------
+#
+# What XTuner's runner saves, built from mmengine's own objects: a real ``MessageHub`` that logged
+# scalars for ``iteration`` steps (its ``HistoryBuffer`` objects pickle their statistics methods as
+# ``getattr(HistoryBuffer, 'min')``), a real ``OptimWrapper`` around torch's AdamW after a step, real
+# ``LinearLR``/``CosineAnnealingLR`` schedulers, the config as mmengine's ``Config.pretty_text``, and
+# mmengine's file backend to write the file as its ``save_checkpoint`` does. The meta keys are those
+# of mmengine's FlexibleRunner and strategy save path, which XTuner 0.2.0 uses (see tests/specimens).
+
+EXPERIMENT_TIME = "20260101_000000"
+
+
+def mmengine_config_text(cfg_text: str) -> str:
+    """The config as mmengine's runner dumps it (``Config.pretty_text``: sorted keys, dotted type names)."""
+    from mmengine.config import Config
+
+    return Config.fromstring(cfg_text, ".py").pretty_text if cfg_text.strip() else ""
+
+
+class _Trainee(torch.nn.Module):
+    """A module whose parameters carry the checkpoint's names: the tensors themselves (its
+    ``state_dict()`` is what the runner saves), or fp32 copies to train when ``trainable``."""
+
+    def __init__(self, state_dict: dict, trainable: bool = False):
+        super().__init__()
+        for name, t in (state_dict or {"weight": torch.zeros(1)}).items():
+            *path, leaf = name.split(".")
+            mod = self
+            for part in path:
+                if part not in mod._modules:
+                    mod.add_module(part, torch.nn.Module())
+                mod = mod._modules[part]
+            value = t.detach().float().clone() if trainable else t
+            mod.register_parameter(leaf, torch.nn.Parameter(value, requires_grad=trainable))
+
+    def loss(self) -> torch.Tensor:
+        return sum(torch.nan_to_num(p).square().mean() for p in self.parameters())
+
+
+def _message_hub(iteration: int, max_iters: int):
+    """A real mmengine MessageHub after ``iteration`` logged training steps."""
+    from mmengine.logging import MessageHub
+
+    hub = MessageHub(name=f"mergesmith-tests-{id(object())}")
+    for it in range(1, iteration + 1):
+        hub.update_scalars({"train/lr": 2e-4 * min(1.0, it / 10), "train/loss": 2.0 / it, "train/grad_norm": 1.0 / it,
+                            "train/time": 0.5, "train/data_time": 0.01})
+    hub.update_info("iter", iteration)
+    hub.update_info("epoch", 0)
+    hub.update_info("max_iters", max_iters)
+    return hub
+
+
+def _trained_optimizer(state_dict: dict, iteration: int, max_iters: int):
+    """mmengine's OptimWrapper around AdamW (after one real step) and its LinearLR + CosineAnnealingLR."""
+    from mmengine.optim import CosineAnnealingLR, LinearLR, OptimWrapper
+
+    model = _Trainee(state_dict, trainable=True)
+    wrapper = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=2e-4, betas=(0.9, 0.999), weight_decay=0),
+                           clip_grad=dict(max_norm=1, error_if_nonfinite=False))
+    warmup = max(1, max_iters // 8)
+    schedulers = [LinearLR(wrapper, start_factor=1e-5, by_epoch=False, begin=0, end=warmup),
+                  CosineAnnealingLR(wrapper, T_max=max_iters - warmup, eta_min=0.0, by_epoch=False,
+                                    begin=warmup, end=max_iters)]
+    wrapper.update_params(model.loss())
+    for _ in range(iteration):
+        for s in schedulers:
+            s.step()
+    return wrapper, schedulers
+
+
+def runner_client_state(cfg_text: str, iteration: int, name: str = "tiny_lora",
+                        trainee: Optional[dict] = None, optimizer: bool = True) -> dict:
+    """What mmengine's runner and strategy put next to the weights: ``meta``, ``message_hub``,
+    ``param_schedulers`` and, when ``optimizer``, ``optimizer`` (AdamW over ``trainee``'s shapes)."""
+    import mmengine
+
+    max_iters = 4 * max(iteration, 8)
+    wrapper, schedulers = _trained_optimizer(trainee or {}, iteration, max_iters)
+    state = {
+        "meta": {"epoch": 0, "iter": iteration, "cfg": cfg_text, "experiment_name": name, "seed": 1234,
+                 "time": EXPERIMENT_TIME, "mmengine": mmengine.__version__},
+        "message_hub": _message_hub(iteration, max_iters).state_dict(),
+        "param_schedulers": [s.state_dict() for s in schedulers],
+    }
+    if optimizer:
+        state["optimizer"] = wrapper.state_dict()
+    return state
+
+
+def _mmengine_save_checkpoint(checkpoint: dict, path: Path) -> None:
+    """``mmengine.runner.checkpoint.save_checkpoint`` for a local file: torch.save to memory, then
+    mmengine's file backend writes the bytes. (Importing ``mmengine.runner`` needs OpenCV, which
+    mmengine-lite does not install, so its two lines are spelled out here.)"""
+    from mmengine.fileio import get_file_backend
+
+    with io.BytesIO() as f:
+        torch.save(checkpoint, f)
+        get_file_backend(str(path)).put(f.getvalue(), str(path))
 
 
 def save_pth(path: Path, state_dict: dict, cfg_text: str = "", iteration: int = 500,
-             legacy_format: bool = False, optimizer: bool = True) -> Path:
-    """An mmengine ``Runner.save_checkpoint`` file: meta, state_dict, message_hub, optimizer
-    (``optimizer=False`` leaves out the Adam state, 2x the weights: big checkpoints build faster)."""
+             legacy_format: bool = False, optimizer: bool = True, name: str = "tiny_lora") -> Path:
+    """An ``iter_N.pth`` as XTuner's mmengine runner saves it (``cfg_text`` goes into ``meta`` as is:
+    pass :func:`mmengine_config_text` output for what a runner writes). ``optimizer=False`` leaves out
+    the optimizer state, as ``save_optimizer=False`` does (big checkpoints build faster);
+    ``legacy_format`` rewrites the file in torch's pre-1.6 (non-zip) format."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with foreign_modules() as ns:
-        ckpt = client_state(ns, cfg_text, iteration)
-        ckpt["state_dict"] = OrderedDict(state_dict)
-        ckpt["optimizer"] = {} if not optimizer else {
-            "state": {i: {"step": torch.tensor(float(iteration)), "exp_avg": torch.zeros_like(t),
-                          "exp_avg_sq": torch.zeros_like(t)} for i, t in enumerate(state_dict.values())},
-            "param_groups": [{"lr": 2e-4, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
-                              "amsgrad": False, "params": list(range(len(state_dict)))}],
-        }
-        torch.save(ckpt, path, _use_new_zipfile_serialization=not legacy_format)
+    ckpt = runner_client_state(cfg_text, iteration, name, trainee=state_dict, optimizer=optimizer)
+    ckpt["state_dict"] = _Trainee(state_dict).state_dict()
+    _mmengine_save_checkpoint(ckpt, path)
+    if legacy_format:
+        torch.save(torch.load(path, weights_only=False), path, _use_new_zipfile_serialization=False)
     return path
 
 
-# --- DeepSpeed ZeRO folders ----------------------------------------------------------------------
+# --- DeepSpeed ZeRO work_dirs (written by DeepSpeed itself) ------------------------------------
+
+ALL_LINEARS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+CLIP_LINEARS = ["q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2"]
+
+
+@dataclass
+class ZeroRun:
+    """A work_dir a real DeepSpeed run left: ``folder`` is its ``iter_N.pth/`` tag folder, ``expected``
+    the fp32 trained weights as DeepSpeed's own ``zero_to_fp32`` rebuilds them from it."""
+    work_dir: Path
+    folder: Path
+    stage: int
+    expected: "OrderedDict[str, torch.Tensor]"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _zero_run_specs(root: Path, base: Path, lora: dict, runs: dict, iteration: int, name: str,
+                    vit: Optional[Path], vit_lora: Optional[dict]) -> dict:
+    """Each run's work_dir with its config as mmengine dumps it, and its ds_producer.py options."""
+    specs = {}
+    for i, (key, options) in enumerate(runs.items()):
+        wd = root / f"run{i}" / name
+        wd.mkdir(parents=True)
+        if options.get("llava"):
+            cfg = llava_config(str(base), str(vit), llm_lora=lora, vit_lora=vit_lora)
+        else:
+            cfg = sft_config(str(base), None if options.get("full") else lora)
+        text = mmengine_config_text(cfg)
+        (wd / f"{name}.py").write_text(text)
+        torch.save(runner_client_state(text, iteration, name, optimizer=False), root / f"client_state{i}.pt")
+        specs[key] = dict(options, dtype="bf16", work_dir=str(wd), tag=f"iter_{iteration}.pth",
+                          expected=str(root / f"expected{i}.pt"), client_state=str(root / f"client_state{i}.pt"))
+    return specs
+
+
+def _run_ds_producer(spec_file: Path, timeout: float) -> None:
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("deepspeed") is None:
+        raise RuntimeError("DeepSpeed is not installed: `make setup` installs it (after torch: "
+                           "pip install --no-build-isolation deepspeed==0.16.2)")
+    env = dict(os.environ, DS_ACCELERATOR="cpu", DS_BUILD_OPS="0", PYTHONWARNINGS="ignore")
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("ds_producer.py")), str(spec_file)],
+                          capture_output=True, text=True, timeout=timeout, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"DeepSpeed failed to write the checkpoints:\n{done.stderr[-4000:]}")
+
+
+def deepspeed_work_dirs(root: Path, base: Path, lora: dict, runs: dict, world: int = 2, iteration: int = 5,
+                        name: str = "tiny_lora", vit: Optional[Path] = None, vit_lora: Optional[dict] = None,
+                        timeout: float = 600) -> dict:
+    """XTuner-style work_dirs trained one step by the real DeepSpeed (``world`` CPU ranks, gloo, bf16)
+    and saved as mmengine's DeepSpeedStrategy saves them: ``{key: ZeroRun}`` for ``runs``, which maps
+    each key to the run's options (``stage``; ``full`` and ``frozen`` for a full fine-tune;
+    ``exclude_frozen``; ``llava``: see tests/xtuner/ds_producer.py).
+
+    LoRA runs wrap ``lora['target_modules']`` with ``lora``'s rank and alpha (LLaVA runs also the
+    vision tower ``vit``'s ``vit_lora['target_modules']``). DeepSpeed runs in a child process
+    (ds_producer.py), so the tests never import it; every run shares its rank processes."""
+    import json
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    specs = _zero_run_specs(root, Path(base), lora, runs, iteration, name, vit, vit_lora)
+    lora_keys = ("r", "lora_alpha", "target_modules")
+    spec = {"base": str(base), "lora": {k: lora[k] for k in lora_keys}, "world": world, "port": _free_port(),
+            "vit": str(vit) if vit else None, "vit_lora": {k: vit_lora[k] for k in lora_keys} if vit_lora else None,
+            "runs": list(specs.values())}
+    (root / "spec.json").write_text(json.dumps(spec, indent=1))
+    _run_ds_producer(root / "spec.json", timeout)
+    return {key: ZeroRun(Path(r["work_dir"]), Path(r["work_dir"]) / r["tag"], r["stage"],
+                         torch.load(r["expected"], weights_only=True))
+            for key, r in specs.items()}
+
+
+# --- DeepSpeed ZeRO folders, hand-made (geometries a two-rank run cannot make, and broken folders) --
 
 
 def _groups(names: list[str], n: int) -> list[list[str]]:
@@ -331,9 +492,9 @@ def save_deepspeed(folder: Path, params: "OrderedDict[str, torch.Tensor]", *, st
     ds_config = {"train_micro_batch_size_per_gpu": 1, "gradient_accumulation_steps": 16,
                  "zero_optimization": {"stage": stage, "overlap_comm": True},
                  "bf16": {"enabled": bf16}, "fp16": {"enabled": not bf16}}
+    client = runner_client_state(cfg_text, iteration, trainee=params, optimizer=False)
+    client["optim_wrapper"] = {"loss_scaler": None}
     with foreign_modules() as ns:
-        client = client_state(ns, cfg_text, iteration)
-        client["optim_wrapper"] = {"loss_scaler": None}
         param_shapes = [OrderedDict((n, params[n].shape) for n in grp) for grp in group_names]
 
         def model_states(module, frozen_shapes=None, frozen_frags=None):
@@ -437,15 +598,19 @@ def make_vit(folder: Path, hidden: int = 24, seed: int = 0) -> Path:
 
 
 def work_dir(root: Path, cfg_text: str, checkpoints: dict[int, dict], name: str = "tiny_lora",
-             optimizer: bool = True) -> Path:
-    """A work_dir: the config dumped as ``<name>.py``, ``iter_N.pth`` files, ``last_checkpoint``."""
+             optimizer: bool = True, as_written: bool = False) -> Path:
+    """A work_dir as XTuner's runner leaves it: the config dumped by mmengine as ``<name>.py``,
+    ``iter_N.pth`` files (the same dump in their ``meta``), ``last_checkpoint``.
+
+    ``as_written=True`` keeps ``cfg_text`` verbatim instead of mmengine's dump: for configs no runner
+    writes (hand-edited, broken or hostile ones, which must never reach mmengine: it executes them)."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    (root / f"{name}.py").write_text(cfg_text)
+    text = cfg_text if as_written else mmengine_config_text(cfg_text)
+    (root / f"{name}.py").write_text(text)
     last = None
     for it, sd in sorted(checkpoints.items()):
-        last = save_pth(root / f"iter_{it}.pth", sd, cfg_text, it, optimizer=optimizer)
+        last = save_pth(root / f"iter_{it}.pth", sd, text, it, optimizer=optimizer, name=name)
     if last is not None:
         (root / "last_checkpoint").write_text(str(last))
-    (root / "zero_to_fp32.py").write_text("#!/usr/bin/env python\n# copied by DeepSpeed\nimport torch\n")
     return root
