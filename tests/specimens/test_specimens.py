@@ -1,0 +1,294 @@
+"""Every command on the three real XTuner specimens (README here): merge, convert, inspect, verify.
+
+The expected values never come from Mergesmith: the trained weights are read with torch (and,
+for the ZeRO-2 folder, rebuilt from the ranks' fp32 optimizer partitions) in ``spechelpers``,
+the scale is read from the config text stored in the checkpoint, and the merge is recomputed
+here as ``base + s * (B @ A)`` in fp32, cast to the base dtype. Names, files and config fields
+are compared with XTuner's own ``pth_to_hf`` (``ref_hf/``) and ``merge`` (``ref_merged/``) output.
+The commands run through the CLI's ``main`` (as the other CLI tests do), with real arguments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from spechelpers import (LLM_LORA_PREFIX, LORA_SPECIMENS, ROOT, SPECIMENS, config_text,  # noqa: E402
+                         lora_pairs, lora_r_alpha, read_folder, same_bytes, torch_load, trained_weights,
+                         tree_digest)
+
+from mergesmith.core.cli import main  # noqa: E402
+
+# files that are the weights themselves (sharding is ours to choose: XTuner's merge wrote 2GB shards)
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
+# config.json fields that are expected to differ from XTuner's merge: its name for the base, the
+# transformers that wrote it, and the dtype (XTuner's merge always writes float16; we keep the base's)
+CONFIG_DIFFERENT = {"_name_or_path", "transformers_version", "torch_dtype", "dtype"}
+
+
+def cli(*args) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def specimens_unchanged():
+    """No command writes into (or touches the bytes of) the specimens."""
+    before = tree_digest(ROOT)
+    yield
+    assert tree_digest(ROOT) == before
+
+
+@pytest.fixture(scope="module")
+def merged(tmp_path_factory):
+    """merged(key, iteration=None) -> the output folder of `mergesmith merge` (run once each)."""
+    done = {}
+
+    def get(key, iteration=None):
+        if (key, iteration) not in done:
+            spec = SPECIMENS[key]
+            out = tmp_path_factory.mktemp(f"merged-{key}") / "out"
+            extra = ["--iter", iteration] if iteration else []
+            code, stdout, err = cli("merge", spec.work_dir, *spec.merge_args(), "--out", out, *extra)
+            assert code == 0, err + stdout
+            assert "Traceback" not in err + stdout
+            done[key, iteration] = (out, stdout, err)
+        return done[key, iteration][0]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    done = {}
+
+    def get(key):
+        if key not in done:
+            spec = SPECIMENS[key]
+            out = tmp_path_factory.mktemp(f"converted-{key}") / "out"
+            code, stdout, err = cli("convert", spec.work_dir, "--out", out)
+            assert code == 0, err + stdout
+            done[key] = out
+        return done[key]
+
+    return get
+
+
+# -- the specimens are what the README says (so a check below cannot pass on a wrong premise)
+
+@pytest.mark.parametrize("key", LORA_SPECIMENS)
+def test_specimen_config_says_r64_alpha16(key):
+    spec = SPECIMENS[key]
+    assert lora_r_alpha(config_text(spec)) == (64, 16.0)
+    assert lora_r_alpha(spec.config_file.read_text()) == (64, 16.0)
+
+
+def test_zero2_rebuild_is_the_trained_fp32_weights():
+    """The fp32 rebuild of the ZeRO-2 folder holds exactly the 28 LoRA tensors, and they were trained."""
+    spec = SPECIMENS["zero2"]
+    fp32 = trained_weights(spec)
+    assert len(fp32) == 28 and all(t.dtype == torch.float32 for t in fp32.values())
+    assert len(lora_pairs(fp32)) == 14
+    assert any(b.abs().sum() > 0 for _, b in lora_pairs(fp32).values())  # B starts at 0: it moved
+    # this run trained in fp32 (ds_config: fp16 and bf16 off), so DeepSpeed's module copy agrees
+    module = torch_load(spec.checkpoint() / "mp_rank_00_model_states.pt")["module"]
+    assert set(module) == set(fp32)
+    assert all(torch.equal(module[k].float(), fp32[k]) for k in fp32)
+
+
+# -- merge
+
+MERGES = [("qwen2-qlora", None), ("qwen2-qlora", 20), ("zero2", None)]
+
+
+@pytest.mark.parametrize("key, iteration", MERGES)
+def test_merge_is_base_plus_scaled_lora_exactly(merged, key, iteration):
+    spec = SPECIMENS[key]
+    out = merged(key, iteration)
+    base, got = read_folder(spec.base), read_folder(out)
+    weights = trained_weights(spec, iteration)
+    r, alpha = lora_r_alpha(config_text(spec, iteration))
+    scale = alpha / r
+    pairs = lora_pairs(weights)
+    assert len(pairs) == 14 and len(weights) == 28  # q,k,v,o,gate,up,down in 2 layers, nothing else
+    assert set(got) == set(base)
+    moved = 0
+    for module, (a, b) in pairs.items():
+        name = module + ".weight"
+        w = base[name]
+        expected = (w.float() + scale * (b.float() @ a.float())).to(w.dtype)
+        assert same_bytes(got[name], expected), f"{name}: not base + {scale} * (B @ A)"
+        moved += not torch.equal(expected, w)
+    assert moved == len(pairs)  # every adapter changes its tensor: the check above is not vacuous
+    for name in set(base) - {m + ".weight" for m in pairs}:
+        assert same_bytes(got[name], base[name]), f"{name} should be the base's, byte for byte"
+
+
+def test_iter_20_and_40_are_different_merges(merged):
+    spec = SPECIMENS["qwen2-qlora"]
+    w20, w40 = trained_weights(spec, 20), trained_weights(spec, 40)
+    assert any(not torch.equal(w20[k], w40[k]) for k in w40)
+    a, b = read_folder(merged("qwen2-qlora", 20)), read_folder(merged("qwen2-qlora"))
+    assert any(not torch.equal(a[k], b[k]) for k in b)
+
+
+@pytest.mark.parametrize("key", LORA_SPECIMENS)
+def test_merge_matches_xtuner_merge_layout_and_loads(merged, key):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    spec = SPECIMENS[key]
+    out = merged(key)
+    ref = spec.ref_merged
+    assert set(read_folder(out)) == set(read_folder(ref))
+    ref_files = {p.name for p in ref.iterdir() if not p.name.startswith("model")}
+    assert ref_files <= {p.name for p in out.iterdir()}, "a file XTuner's merge writes is missing"
+    ours, theirs = json.loads((out / "config.json").read_text()), json.loads((ref / "config.json").read_text())
+    assert {k: v for k, v in ours.items() if k not in CONFIG_DIFFERENT} \
+        == {k: v for k, v in theirs.items() if k not in CONFIG_DIFFERENT}
+    base_cfg = json.loads((spec.base / "config.json").read_text())
+    assert ours.get("torch_dtype", ours.get("dtype")) == base_cfg.get("torch_dtype", base_cfg.get("dtype"))
+
+    model = AutoModelForCausalLM.from_pretrained(str(out))
+    expected_dtype = getattr(torch, base_cfg["torch_dtype"])
+    assert next(model.parameters()).dtype == expected_dtype
+    files = read_folder(out)
+    state = model.state_dict()
+    for name, t in files.items():
+        assert torch.equal(state[name], t), name
+    tok = AutoTokenizer.from_pretrained(str(out))
+    assert tok("Hello world")["input_ids"]
+    assert len(tok) <= model.config.vocab_size
+
+
+def test_llava_merge_writes_the_projector_of_the_checkpoint(merged):
+    spec = SPECIMENS["llava-pretrain"]
+    out = merged("llava-pretrain")
+    weights = trained_weights(spec)
+    assert sorted(weights) == ["projector.model.0.bias", "projector.model.0.weight",
+                               "projector.model.2.bias", "projector.model.2.weight"]  # pretrain: projector only
+    projector = read_folder(out / "projector")
+    assert set(projector) == set(read_folder(spec.ref_hf / "projector"))
+    for key, t in weights.items():
+        assert same_bytes(projector[key[len("projector."):]], t), key
+    ours = json.loads((out / "projector" / "config.json").read_text())
+    theirs = json.loads((spec.ref_hf / "projector" / "config.json").read_text())
+    assert {k: v for k, v in ours.items() if k != "transformers_version"} \
+        == {k: v for k, v in theirs.items() if k != "transformers_version"}
+    assert {p.name for p in (spec.ref_hf / "projector").iterdir()} == {p.name for p in (out / "projector").iterdir()}
+    # the LLM and the visual encoder were frozen: the LLM at the root is the base, no visual_encoder/
+    base, llm = read_folder(spec.base), read_folder(out)
+    assert set(llm) == set(base) and all(same_bytes(llm[k], base[k]) for k in base)
+    assert not (out / "visual_encoder").exists() and not (out / "llm_adapter").exists()
+    assert (out / "xtuner_config.py").read_text() == spec.config_file.read_text()
+
+
+def test_llava_merge_loads_with_transformers(merged):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out = merged("llava-pretrain")
+    model = AutoModelForCausalLM.from_pretrained(str(out))
+    assert next(model.parameters()).dtype == torch.float16
+    assert AutoTokenizer.from_pretrained(str(out))("a picture")["input_ids"]
+
+
+# -- convert
+
+@pytest.mark.parametrize("key", LORA_SPECIMENS)
+def test_convert_is_xtuner_pth_to_hf(converted, key):
+    spec = SPECIMENS[key]
+    out = converted(key)
+    ours, theirs = read_folder(out), read_folder(spec.ref_hf)
+    assert set(ours) == set(theirs)
+    weights = trained_weights(spec)
+    for key_ in weights:  # llm.base_model.model.X.lora_A.default.weight -> base_model.model.X.lora_A.weight
+        name = key_[len("llm."):].replace(".default.", ".")
+        assert same_bytes(ours[name], weights[key_]), name  # --dtype keep: the fp32 training values
+    cfg = json.loads((out / "adapter_config.json").read_text())
+    ref = json.loads((spec.ref_hf / "adapter_config.json").read_text())
+    assert set(cfg["target_modules"]) == set(ref["target_modules"])
+    for field, value in ref.items():
+        if field != "target_modules":
+            assert cfg.get(field) == value, field
+    assert {p.name for p in spec.ref_hf.iterdir()} <= {p.name for p in out.iterdir()}
+    assert (out / "xtuner_config.py").read_text() == spec.config_file.read_text()
+
+
+def test_convert_llava_projector(converted):
+    spec = SPECIMENS["llava-pretrain"]
+    out = converted("llava-pretrain")
+    assert {p.name for p in out.iterdir()} == {p.name for p in spec.ref_hf.iterdir()}
+    projector = read_folder(out / "projector")
+    assert set(projector) == set(read_folder(spec.ref_hf / "projector"))
+    for key, t in trained_weights(spec).items():
+        assert same_bytes(projector[key[len("projector."):]], t), key
+    ours = json.loads((out / "projector" / "config.json").read_text())
+    theirs = json.loads((spec.ref_hf / "projector" / "config.json").read_text())
+    assert {k: v for k, v in ours.items() if k != "transformers_version"} \
+        == {k: v for k, v in theirs.items() if k != "transformers_version"}
+
+
+# -- inspect
+
+@pytest.mark.parametrize("key", list(SPECIMENS))
+def test_inspect_work_dir(key):
+    spec = SPECIMENS[key]
+    code, out, err = cli("inspect", spec.work_dir)
+    assert code == 0, err + out
+    assert "XTuner work_dir" in out
+    code, out, err = cli("inspect", spec.work_dir, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert not [p for p in doc["problems"] if p["severity"] == "error"], doc["problems"]
+
+
+@pytest.mark.parametrize("key", list(SPECIMENS))
+def test_inspect_merged_output_is_clean(merged, key):
+    out_dir = merged(key)
+    code, out, err = cli("inspect", out_dir)
+    assert code == 0, err + out
+    code, out, err = cli("inspect", out_dir, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["kind"] == ("llava" if key == "llava-pretrain" else "model")
+    bad = [p for p in doc["problems"] if p["severity"] in ("error", "warning")]
+    assert bad == [], bad
+
+
+# -- verify
+
+def verify(key, out, *extra):
+    spec = SPECIMENS[key]
+    args = ["verify", out, "--source", spec.work_dir, "--base", spec.base, "--json", *extra]
+    if spec.vit is not None:
+        args += ["--visual-encoder", spec.vit]
+    code, stdout, err = cli(*args)
+    return code, (json.loads(stdout) if stdout.strip() else None), err
+
+
+@pytest.mark.parametrize("key, iteration", MERGES + [("llava-pretrain", None)])
+def test_verify_passes(merged, key, iteration):
+    extra = ["--iter", iteration] if iteration else []
+    code, doc, err = verify(key, merged(key, iteration), *extra)
+    assert code == 0, err
+    assert doc["ok"] is True and doc["problems"] == []
+    kinds = [t["kind"] for t in doc["tensors"]]
+    if SPECIMENS[key].lora:
+        assert kinds.count("merged") == 14
+    else:
+        assert [t["name"] for t in doc["tensors"] if t.get("folder") == "projector"] != []
+
+
+def test_verify_tells_the_iterations_apart(merged):
+    """iter_20's merge checked against iter_40 fails: verify really recomputes."""
+    code, doc, err = verify("qwen2-qlora", merged("qwen2-qlora", 20))
+    assert code != 0 and doc is not None and doc["ok"] is False
