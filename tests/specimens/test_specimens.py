@@ -292,3 +292,13 @@ def test_verify_tells_the_iterations_apart(merged):
     """iter_20's merge checked against iter_40 fails: verify really recomputes."""
     code, doc, err = verify("qwen2-qlora", merged("qwen2-qlora", 20))
     assert code != 0 and doc is not None and doc["ok"] is False
+
+
+def test_llava_frozen_visual_encoder_note_names_the_chosen_folder(tmp_path):
+    """The config names a Hub id; the note must point at the folder the user gave with --visual-encoder."""
+    spec = SPECIMENS["llava-pretrain"]
+    code, out, err = cli("merge", spec.work_dir, *spec.merge_args(), "--out", tmp_path / "o", "--dry-run")
+    assert code == 0, err
+    note = next(line for line in out.splitlines() if "[frozen-visual-encoder]" in line)
+    assert f"use {spec.vit} with this output" in note and f"--visual-encoder {spec.vit}" in note
+    assert not (tmp_path / "o").exists()
