@@ -302,3 +302,45 @@ def test_llava_frozen_visual_encoder_note_names_the_chosen_folder(tmp_path):
     note = next(line for line in out.splitlines() if "[frozen-visual-encoder]" in line)
     assert f"use {spec.vit} with this output" in note and f"--visual-encoder {spec.vit}" in note
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("key", list(SPECIMENS))
+def test_inspect_one_checkpoint(key):
+    """A checkpoint alone (the .pth file, or DeepSpeed's iter_N.pth/ folder) is a training checkpoint,
+    not a model folder with pickled weights and no config to "fix"."""
+    spec = SPECIMENS[key]
+    for iteration in spec.checkpoints:
+        path = spec.checkpoint(iteration)
+        code, out, err = cli("inspect", path, "--json")
+        assert code == 0, err + out
+        doc = json.loads(out)
+        assert doc["kind"] == "xtuner-checkpoint" and doc["problems"] == [], doc
+        assert doc["summary"]["checkpoints"] == [{"name": path.name, "bytes": doc["summary"]["bytes"],
+                                                  "deepspeed": spec.deepspeed}]
+        assert doc["summary"]["configs"] == [spec.config_file.name]
+        code, out, err = cli("inspect", path)
+        assert code == 0 and "XTuner training checkpoint" in out and "mergesmith merge" in out, err + out
+
+
+def test_inspect_damaged_deepspeed_checkpoint(tmp_path):
+    import shutil
+
+    tag = tmp_path / "iter_24.pth"
+    shutil.copytree(SPECIMENS["zero2"].checkpoint(), tag)
+    victim = tag / "zero_pp_rank_1_mp_rank_00_optim_states.pt"
+    victim.write_bytes(victim.read_bytes()[:1000])
+    code, out, err = cli("inspect", tag, "--json")
+    assert code == 1, err
+    problems = json.loads(out)["problems"]
+    assert [(p["code"], p["severity"]) for p in problems] == [("corrupt-checkpoint", "error")]
+    assert victim.name in problems[0]["message"]
+
+
+def test_inspect_work_dir_lists_the_training_config_only():
+    """DeepSpeed's zero_to_fp32.py, left in the work_dir, is not a training config."""
+    spec = SPECIMENS["zero2"]
+    assert (spec.work_dir / "zero_to_fp32.py").is_file()
+    code, out, err = cli("inspect", spec.work_dir, "--json")
+    assert code == 0, err
+    summary = json.loads(out)["summary"]
+    assert summary["configs"] == [spec.config_file.name] and summary["base_hint"] == "internlm/internlm2-chat-7b"
