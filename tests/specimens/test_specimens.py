@@ -344,3 +344,24 @@ def test_inspect_work_dir_lists_the_training_config_only():
     assert code == 0, err
     summary = json.loads(out)["summary"]
     assert summary["configs"] == [spec.config_file.name] and summary["base_hint"] == "internlm/internlm2-chat-7b"
+
+
+def test_a_training_checkpoint_used_as_model_weights_is_refused_in_words(tmp_path):
+    """iter_40.pth renamed pytorch_model.bin beside a config: fix and merge refuse it in one sentence,
+    without torch's advice to load it with weights_only=False and without its terminal escape codes."""
+    import shutil
+
+    spec = SPECIMENS["qwen2-qlora"]
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for name in ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(spec.base / name, folder / name)
+    shutil.copy(spec.checkpoint(), folder / "pytorch_model.bin")
+    for args in (["fix", folder, "--out", tmp_path / "fixed"],
+                 ["merge", spec.work_dir, "--base", folder, "--out", tmp_path / "merged"]):
+        code, out, err = cli(*args)
+        assert code == 2, err + out
+        assert err.startswith("mergesmith: Cannot read pytorch_model.bin as plain weights: it holds objects "
+                              "other than tensors (mmengine.logging.history_buffer.HistoryBuffer)"), err
+        assert "\x1b" not in err and "weights_only" not in err and "Traceback" not in err
+    assert not (tmp_path / "fixed").exists() and not (tmp_path / "merged").exists()
