@@ -401,3 +401,20 @@ def test_a_training_checkpoint_used_as_model_weights_is_refused_in_words(tmp_pat
                               "other than tensors (mmengine.logging.history_buffer.HistoryBuffer)"), err
         assert "\x1b" not in err and "weights_only" not in err and "Traceback" not in err
     assert not (tmp_path / "fixed").exists() and not (tmp_path / "merged").exists()
+
+
+def test_output_into_a_closed_pipe_is_not_an_internal_error():
+    """`mergesmith inspect DIR --json | head -1`: the reader leaves early; no 'internal error ... bug'."""
+    import os
+    import subprocess
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will read: every write fails with EPIPE, deterministically
+    try:
+        proc = subprocess.run([sys.executable, "-m", "mergesmith.core.cli", "inspect",
+                               str(SPECIMENS["zero2"].work_dir), "--json"],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert proc.stderr == ""
