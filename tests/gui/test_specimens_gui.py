@@ -71,6 +71,41 @@ def test_preview_of_a_real_specimen(window, qtbot, tmp_path, shots, key):
     assert not out.exists() and tree_digest(ROOT) == before
 
 
+@pytest.mark.parametrize("key", list(SPECIMENS))
+def test_merge_and_verify_a_real_specimen_from_the_window(window, qtbot, tmp_path, shots, key):
+    """Start, the checked result (no error row, no error banner), then Verify: the merge is right."""
+    from PySide6.QtCore import Qt
+
+    from mergesmith.gui.tree import ERROR
+
+    spec = SPECIMENS[key]
+    before = tree_digest(ROOT)
+    page = window.merge_page
+    window.resize(*SHOT_SIZE)
+    out = tmp_path / "merged"
+    page.options.out.commit(str(out))
+    window.open_paths(str(spec.work_dir), str(spec.base), str(spec.vit or ""))
+    wait_plan(qtbot, window)
+    with qtbot.waitSignal(window.controller.merged, timeout=60_000) as blocker:
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    result, report, _fixes = blocker.args
+    assert result.out == out and out.is_dir()
+    assert window.banner.severity in ("ok", "warning"), window.banner.text.text()
+    assert not [p for p in report.problems if p.severity in ("error", "warning")], report.problems
+    root = page.result.model.root
+    assert [(n.path(), n.details) for n in root.walk() if n.status == ERROR] == []
+    assert root.find("model.safetensors").status == "ok"
+    if spec.vit is not None:
+        assert root.find("projector") is not None or root.find("projector/") is not None
+    qtbot.wait(50)
+    assert window.grab().save(str(shots / f"{key}-result.png"), "PNG")
+    assert page.result.verify_button.isVisibleTo(page) and page.result.verify_button.isEnabled()
+    with qtbot.waitSignal(window.controller.verified, timeout=60_000) as blocker:
+        qtbot.mouseClick(page.result.verify_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].ok and "The merge is right" in window.banner.text.text(), window.banner.text.text()
+    assert tree_digest(ROOT) == before
+
+
 def test_hub_base_is_an_error_only_until_a_base_is_chosen():
     """The specimens' configs name Hub ids: red while no base is chosen, a plain note once one is."""
     from mergesmith.core import detect
