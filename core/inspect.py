@@ -141,9 +141,16 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
         finally:
             _close(base_model)
     elif kind == UNKNOWN:
-        report.problem("missing-config", formats.CONFIG,
-                       "This folder holds no model: no config.json, no weights, no adapter and no training "
-                       "checkpoints. Point at the folder that holds them.")
+        from .problems import ERROR, Problem
+        from .sources import outputs_inside
+
+        inside = outputs_inside(path)
+        where = (f" It holds {', '.join(f'{name} ({what})' for name, what in inside[:3])}: inspect that instead."
+                 if inside else " Point at the folder that holds them.")
+        # not fixable: copying a config.json into a folder without weights would not make it a model
+        report.problems.append(Problem(
+            "missing-config", ERROR, formats.CONFIG, "This folder holds no model: no config.json, no weights, "
+            "no adapter and no training checkpoints." + where, fixable=False))
     else:
         config, _ = ctx.model(path, "")
         if kind == LLAVA_HF:

@@ -18,7 +18,7 @@ from .inspect_config import check_config, check_remote_code, read_json, text_con
 from .inspect_report import Report, join
 from .inspect_weights import check_weights
 
-CHECKPOINT_RE = re.compile(r"^(iter|epoch)_(\d+)\.pth$")
+CHECKPOINT_RE = formats.CHECKPOINT_NAME_RE
 # what DeepSpeed writes into a checkpoint (tag) folder: model states (rank 0, or one per rank under
 # ZeRO-3) and one optimizer-states file per rank
 DEEPSPEED_FILE_RE = re.compile(r"^(bf16_)?(zero_pp_rank_\d+_)?mp_rank_\d+_(model|optim)_states\.pt$")

@@ -418,3 +418,24 @@ def test_output_into_a_closed_pipe_is_not_an_internal_error():
         os.close(write_end)
     assert proc.returncode == 141, proc.stderr
     assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("key", list(SPECIMENS))
+def test_pointing_at_work_dirs_names_the_work_dir_inside(key, tmp_path):
+    """XTuner writes work_dirs/<config name>/; people point at work_dirs. Say which folder to use,
+    and never offer to "fix" it by copying a config.json into it."""
+    spec = SPECIMENS[key]
+    parent = spec.work_dir.parent
+    wanted = f"holds {spec.config_name} (an XTuner work_dir)"
+    for args in (["merge", parent, *spec.merge_args(), "--out", tmp_path / "m"],
+                 ["convert", parent, "--out", tmp_path / "c"]):
+        code, out, err = cli(*args)
+        assert code == 2 and wanted in err and "point at that folder" in err, err + out
+    code, out, err = cli("inspect", parent, "--json")
+    assert code == 2
+    problems = json.loads(out)["problems"]
+    assert [(p["code"], p["fixable"]) for p in problems] == [("missing-config", False)]
+    assert wanted in problems[0]["message"]
+    code, out, err = cli("fix", parent, "--from-base", spec.base, "--out", tmp_path / "fixed")
+    assert code == 1 and "Would do" not in out and "holds no model to repair" in out, err + out
+    assert not (tmp_path / "m").exists() and not (tmp_path / "c").exists() and not (tmp_path / "fixed").exists()
