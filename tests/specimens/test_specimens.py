@@ -439,3 +439,12 @@ def test_pointing_at_work_dirs_names_the_work_dir_inside(key, tmp_path):
     code, out, err = cli("fix", parent, "--from-base", spec.base, "--out", tmp_path / "fixed")
     assert code == 1 and "Would do" not in out and "holds no model to repair" in out, err + out
     assert not (tmp_path / "m").exists() and not (tmp_path / "c").exists() and not (tmp_path / "fixed").exists()
+
+
+@pytest.mark.parametrize("key", list(SPECIMENS))
+def test_convert_of_xtuners_converted_output_says_it_needs_none(key, tmp_path):
+    spec = SPECIMENS[key]
+    code, out, err = cli("convert", spec.ref_hf, "--out", tmp_path / "c")
+    assert code == 2 and not (tmp_path / "c").exists()
+    assert err == (f"mergesmith: {spec.ref_hf} (XTuner converted output (pth_to_hf)) is not an XTuner checkpoint; "
+                   "it needs no conversion. Merge it with `mergesmith merge`.\n")
