@@ -171,7 +171,7 @@ def cmd_fix(args) -> int:
 
     for line in recover(Path(args.dir).expanduser(), remove=False):  # a killed in-place fix: put DIR back
         print(f"mergesmith: {line}", file=sys.stderr)
-    path, code = _folder_or_fail(args.dir)
+    path, code = _folder_or_fail(args.dir, checkpoint_file_ok=True)  # a checkpoint: nothing to fix, said so
     if path is None:
         return code
     if args.in_place and args.out:

@@ -300,6 +300,18 @@ def test_inspect_merged_output_is_clean(merged, key):
     assert bad == [], bad
 
 
+# -- fix
+
+@pytest.mark.parametrize("key", list(SPECIMENS))
+def test_fix_finds_nothing_to_do(merged, key):
+    """The merged output, the work_dir, one checkpoint and XTuner's ref_hf: nothing to repair."""
+    spec = SPECIMENS[key]
+    for folder in (merged(key), spec.work_dir, spec.checkpoint(), spec.ref_hf):
+        code, out, err = cli("fix", folder, "--dry-run", "--json")
+        assert code == 0, err + out
+        assert json.loads(out) == {"path": str(folder), "base": None, "actions": [], "unfixed": []}
+
+
 # -- verify
 
 def verify(key, out, *extra):
