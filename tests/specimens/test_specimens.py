@@ -103,9 +103,15 @@ def test_zero2_rebuild_is_the_trained_fp32_weights():
     assert len(lora_pairs(fp32)) == 14
     assert any(b.abs().sum() > 0 for _, b in lora_pairs(fp32).values())  # B starts at 0: it moved
     # this run trained in fp32 (ds_config: fp16 and bf16 off), so DeepSpeed's module copy agrees
-    module = torch_load(spec.checkpoint() / "mp_rank_00_model_states.pt")["module"]
+    states = torch_load(spec.checkpoint() / "mp_rank_00_model_states.pt")
+    module = states["module"]
     assert set(module) == set(fp32)
     assert all(torch.equal(module[k].float(), fp32[k]) for k in fp32)
+    # the frozen base weights DeepSpeed also kept are this base's, so merging into it is right
+    base = read_folder(spec.base)
+    frozen = {k[len(LLM_LORA_PREFIX):].replace(".base_layer.", "."): v
+              for k, v in states["frozen_param_fragments"].items()}
+    assert set(frozen) == set(base) and all(torch.equal(frozen[k], base[k].float()) for k in base)
 
 
 # -- merge
@@ -460,3 +466,13 @@ def test_convert_of_xtuners_converted_output_says_it_needs_none(key, tmp_path):
     assert code == 2 and not (tmp_path / "c").exists()
     assert err == (f"mergesmith: {spec.ref_hf} (XTuner converted output (pth_to_hf)) is not an XTuner checkpoint; "
                    "it needs no conversion. Merge it with `mergesmith merge`.\n")
+
+
+@pytest.mark.xfail(strict=True, reason="core/xtuner.py words the work_dir's iteration note for merge only: "
+                   "`mergesmith convert WORK_DIR` prints 'choose another iteration to merge that one instead' "
+                   "(and after the 'Converted into' line)")
+def test_convert_notes_speak_of_converting(tmp_path):
+    spec = SPECIMENS["qwen2-qlora"]
+    code, out, err = cli("convert", spec.work_dir, "--out", tmp_path / "c")
+    assert code == 0, err
+    assert "Using iter_40.pth" in out and "merge" not in out.lower()
