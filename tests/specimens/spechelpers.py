@@ -1,8 +1,8 @@
 """The three real XTuner specimens, and readers of their truth that do not go through Mergesmith.
 
-Expected values in the specimen tests come from here: the single-file checkpoints are read with
-``torch.load(weights_only=False)`` (mmengine-lite, a test extra, provides the classes the pickle
-names; the specimens are trusted files made by XTuner itself), and the DeepSpeed ZeRO-2 folder is
+Expected values in the specimen tests come from here: the checkpoints are read with
+``torch.load(weights_only=False)`` (the specimens are trusted files made by XTuner itself), with
+inert stand-ins for the mmengine and DeepSpeed classes their pickles name, and the DeepSpeed ZeRO-2 folder is
 rebuilt here from the ranks' fp32 optimizer partitions, following DeepSpeed's own layout (the
 flat fp32 groups of all ranks, concatenated, cut by ``param_shapes``). Nothing here imports
 ``mergesmith``.
@@ -87,8 +87,21 @@ LORA_SPECIMENS = [k for k, s in SPECIMENS.items() if s.lora]
 
 # -- reading the checkpoints (independently of Mergesmith)
 
-class _Inert:
-    """Stands in for a DeepSpeed class in an optimizer file (loss scaler, fragment address)."""
+class _AnyAttribute(type):
+    """mmengine's HistoryBuffer state pickles ``getattr(HistoryBuffer, 'min')``: any attribute exists."""
+
+    def __getattr__(cls, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _inert_function
+
+
+def _inert_function(*args, **kwargs):
+    return None
+
+
+class _Inert(metaclass=_AnyAttribute):
+    """Stands in for a DeepSpeed or mmengine class (loss scaler, fragment address, HistoryBuffer)."""
 
     def __init__(self, *args, **kwargs):
         self.args = args
@@ -101,21 +114,27 @@ class _ZeroStage(int):
     """``deepspeed.runtime.zero.config.ZeroStageEnum`` is an IntEnum, pickled as ``ZeroStageEnum(2)``."""
 
 
-class _NoDeepSpeedUnpickler(pickle.Unpickler):
+# mmengine and DeepSpeed are stood in for, not imported: the checkpoints' tensors and plain containers
+# are all these tests read, and importing mmengine here would hide, from later tests in the same
+# session, whether Mergesmith itself needs it.
+_STOOD_IN = ("deepspeed", "mmengine")
+
+
+class _StandInUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
-        if module == "deepspeed" or module.startswith("deepspeed."):
+        if module.split(".")[0] in _STOOD_IN:
             return _ZeroStage if name == "ZeroStageEnum" else _Inert
         return super().find_class(module, name)
 
 
-_NO_DEEPSPEED = types.SimpleNamespace(__name__="no_deepspeed_pickle", Unpickler=_NoDeepSpeedUnpickler,
-                                      load=pickle.load)
+_STAND_INS = types.SimpleNamespace(__name__="stand_in_pickle", Unpickler=_StandInUnpickler, load=pickle.load)
 
 
 def torch_load(path: Path):
+    """torch.load of a trusted specimen (full pickle), with stand-ins for mmengine's and DeepSpeed's classes."""
     import torch
 
-    return torch.load(str(path), map_location="cpu", weights_only=False, pickle_module=_NO_DEEPSPEED)
+    return torch.load(str(path), map_location="cpu", weights_only=False, pickle_module=_STAND_INS)
 
 
 def zero2_fp32_state_dict(tag_dir: Path) -> OrderedDict:
