@@ -17,7 +17,7 @@ from guihelpers import wait_plan
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "specimens"))
 
-from spechelpers import ROOT, SPECIMENS, tree_digest  # noqa: E402
+from spechelpers import ROOT, SPECIMENS, expected_merge, read_folder, same_bytes, tree_digest  # noqa: E402
 
 # what the preview must show under "Training output", per specimen
 COMPONENTS = {
@@ -104,6 +104,28 @@ def test_merge_and_verify_a_real_specimen_from_the_window(window, qtbot, tmp_pat
         qtbot.mouseClick(page.result.verify_button, Qt.MouseButton.LeftButton)
     assert blocker.args[0].ok and "The merge is right" in window.banner.text.text(), window.banner.text.text()
     assert tree_digest(ROOT) == before
+
+
+def test_iteration_20_of_the_qwen_run_from_the_window(window, qtbot, tmp_path):
+    """Pick iter 20 in the window: the preview says so, and the merge is iter_20's, exactly."""
+    from PySide6.QtCore import Qt
+
+    spec = SPECIMENS["qwen2-qlora"]
+    page = window.merge_page
+    out = tmp_path / "merged"
+    page.options.out.commit(str(out))
+    window.open_paths(str(spec.work_dir), str(spec.base))
+    wait_plan(qtbot, window)
+    page.options.iteration.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: window.controller.plan is not None and window.controller.is_idle
+                    and window.controller.plan.source.extras.get("iteration") == 20, timeout=10_000)
+    assert page.preview_model.root.find("Iteration").details == "20 (of 20, 40)"
+    with qtbot.waitSignal(window.controller.merged, timeout=60_000):
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    expected, changed = expected_merge(spec, 20)
+    got = read_folder(out)
+    assert set(got) == set(expected) and len(changed) == 14
+    assert all(same_bytes(got[name], want) for name, want in expected.items())
 
 
 def test_hub_base_is_an_error_only_until_a_base_is_chosen():

@@ -198,6 +198,19 @@ def lora_pairs(weights: dict, prefix: str = LLM_LORA_PREFIX) -> dict:
     return pairs
 
 
+def expected_merge(spec: Specimen, iteration: Optional[int] = None) -> tuple[dict, set]:
+    """(every tensor of the merged LLM, names the adapter changed): ``W + s * (B @ A)`` in fp32, cast
+    to the base dtype, with ``s = lora_alpha / r`` from the config text in the checkpoint."""
+    base = read_folder(spec.base)
+    r, alpha = lora_r_alpha(config_text(spec, iteration))
+    scale = alpha / r
+    out = dict(base)
+    for module, (a, b) in lora_pairs(trained_weights(spec, iteration)).items():
+        w = base[module + ".weight"]
+        out[module + ".weight"] = (w.float() + scale * (b.float() @ a.float())).to(w.dtype)
+    return out, set(out) - {k for k in out if out[k] is base[k]}
+
+
 # -- reading folders
 
 def read_folder(folder: Path) -> dict:

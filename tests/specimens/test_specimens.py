@@ -23,7 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 
 from spechelpers import (LLM_LORA_PREFIX, LORA_SPECIMENS, ROOT, SPECIMENS, config_text,  # noqa: E402
-                         lora_pairs, lora_r_alpha, read_folder, same_bytes, torch_load, trained_weights,
+                         expected_merge, lora_pairs, lora_r_alpha, read_folder, same_bytes, torch_load, trained_weights,
                          tree_digest)
 
 from mergesmith.core.cli import main  # noqa: E402
@@ -122,24 +122,17 @@ MERGES = [("qwen2-qlora", None), ("qwen2-qlora", 20), ("zero2", None)]
 @pytest.mark.parametrize("key, iteration", MERGES)
 def test_merge_is_base_plus_scaled_lora_exactly(merged, key, iteration):
     spec = SPECIMENS[key]
-    out = merged(key, iteration)
-    base, got = read_folder(spec.base), read_folder(out)
+    got = read_folder(merged(key, iteration))
+    base = read_folder(spec.base)
     weights = trained_weights(spec, iteration)
-    r, alpha = lora_r_alpha(config_text(spec, iteration))
-    scale = alpha / r
-    pairs = lora_pairs(weights)
-    assert len(pairs) == 14 and len(weights) == 28  # q,k,v,o,gate,up,down in 2 layers, nothing else
-    assert set(got) == set(base)
-    moved = 0
-    for module, (a, b) in pairs.items():
-        name = module + ".weight"
-        w = base[name]
-        expected = (w.float() + scale * (b.float() @ a.float())).to(w.dtype)
-        assert same_bytes(got[name], expected), f"{name}: not base + {scale} * (B @ A)"
-        moved += not torch.equal(expected, w)
-    assert moved == len(pairs)  # every adapter changes its tensor: the check above is not vacuous
-    for name in set(base) - {m + ".weight" for m in pairs}:
-        assert same_bytes(got[name], base[name]), f"{name} should be the base's, byte for byte"
+    assert len(lora_pairs(weights)) == 14 and len(weights) == 28  # q,k,v,o,gate,up,down in 2 layers only
+    expected, changed = expected_merge(spec, iteration)
+    assert set(got) == set(expected) == set(base) and len(changed) == 14
+    for name, want in expected.items():
+        assert same_bytes(got[name], want), (f"{name}: not base + alpha/r * (B @ A)" if name in changed
+                                             else f"{name} should be the base's, byte for byte")
+        # every adapter changes its tensor: the check is not vacuous
+        assert (name in changed) == (not torch.equal(want, base[name])), name
 
 
 def test_iter_20_and_40_are_different_merges(merged):
