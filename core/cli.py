@@ -3,7 +3,8 @@
 Errors a person can act on are printed as one or two sentences on stderr, never a traceback.
 Exit status: 0 success; 1 the result has problems of severity error; 2 unusable input or a plan
 that cannot run (a disk that fills up while writing too); 3 an internal error (a bug: please report
-it); 130 cancelled (Ctrl-C), 143 stopped by SIGTERM: in both cases nothing is left behind.
+it); 130 cancelled (Ctrl-C), 143 stopped by SIGTERM: in both cases nothing is left behind; 141
+when whoever reads the output closed it early (`| head`), quietly, as a SIGPIPE would.
 """
 
 from __future__ import annotations
@@ -259,6 +260,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _fail("Cancelled; nothing was written.", 130)
     except MergesmithError as exc:
         return _fail(exc.message, exc.exit_code)
+    except BrokenPipeError:  # `mergesmith inspect DIR | head`: the reader left; stop quietly, as SIGPIPE would
+        _silence_stdout()
+        return 141
     except Exception as exc:  # a bug: say so plainly, traceback only on request
         if os.environ.get("MERGESMITH_DEBUG"):
             raise
@@ -267,6 +271,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing what is left of it cannot fail again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout replaced by an object without a descriptor
+        pass
 
 
 def _load_extra_commands() -> None:

@@ -82,7 +82,7 @@ def _open_llm_base(source: Source, base) -> BaseModel:
 def plan_convert(source: Source, options: PlanOptions, base=None) -> Plan:
     """Plan XTuner's ``pth_to_hf`` output for ``source`` (see the module docstring)."""
     if source.kind not in KINDS:
-        raise PlanError(f"{source.path} is a {source.title}, not an XTuner checkpoint; it needs no "
+        raise PlanError(f"{source.path} ({source.title}) is not an XTuner checkpoint; it needs no "
                         "conversion. Merge it with `mergesmith merge`.")
     if options.out is None:
         raise PlanError("Choose an output folder (--out DIR).")

@@ -104,6 +104,9 @@ def plan_fix(path, *, base=None, max_shard_size: Optional[int] = None,
     base_dir = _check_base(base)
     report = report or inspect_folder(path, max_shard_size=max_shard_size)
     plan = FixPlan(path, base_dir, report, max_shard_size)
+    if report.kind == "unknown":  # no model here: nothing to repair, whatever --from-base offers
+        plan.unfixed.extend((p, "the folder holds no model to repair") for p in report.problems)
+        return plan
     scopes: dict[str, list[Problem]] = {}
     for p in report.problems:
         scopes.setdefault(p.file.rsplit("/", 1)[0] if "/" in p.file else "", []).append(p)

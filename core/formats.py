@@ -28,6 +28,13 @@ VISUAL_ENCODER_ADAPTER_DIR = "visual_encoder_adapter"
 VISUAL_ENCODER_DIR = "visual_encoder"
 PROJECTOR_DIR = "projector"
 
+# mmengine's checkpoint names in an XTuner work_dir: iter_N.pth / epoch_N.pth (files, or DeepSpeed folders)
+CHECKPOINT_NAME_RE = re.compile(r"^(iter|epoch)_(\d+)\.pth$")
+
+
+def is_checkpoint_name(name: str) -> bool:
+    return CHECKPOINT_NAME_RE.match(name) is not None
+
 SHARD_NAME = "model-{index:05d}-of-{count:05d}.safetensors"
 SHARD_RE = re.compile(r"^model-(\d{5})-of-(\d{5})\.safetensors$")
 

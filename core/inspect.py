@@ -38,8 +38,9 @@ from typing import Optional
 from . import formats
 from .inspect_config import (check_architecture_known, check_config, check_dtype, check_generation_config,
                              check_remote_code, read_json)
-from .inspect_layouts import (check_adapter, check_processor, check_projector, check_work_dir, hidden_size,
-                              is_work_dir, llava_expected, missing_projector, read_sub_config)
+from .inspect_layouts import (check_adapter, check_checkpoint, check_processor, check_projector, check_work_dir,
+                              hidden_size, is_checkpoint_file, is_deepspeed_checkpoint, is_work_dir,
+                              llava_expected, missing_projector, read_sub_config)
 from .inspect_report import CODES, Report, fix_kind
 from .inspect_tokenizer import check_tokenizer
 from .inspect_weights import WeightsView, check_weights
@@ -49,11 +50,13 @@ __all__ = ["Report", "CODES", "fix_kind", "inspect_folder", "detect_kind", "KIND
 
 MODEL, ADAPTER, CONVERTED, WORK_DIR, LLAVA, LLAVA_HF, UNKNOWN = (
     "model", "peft-adapter", "xtuner-converted", "xtuner-work-dir", "llava", "llava-hf", "unknown")
+CHECKPOINT = "xtuner-checkpoint"
 KIND_TITLES = {
     MODEL: "Hugging Face model folder",
     ADAPTER: "PEFT adapter",
     CONVERTED: "XTuner converted output (pth_to_hf)",
     WORK_DIR: "XTuner work_dir (training checkpoints)",
+    CHECKPOINT: "XTuner training checkpoint",
     LLAVA: "LLaVA model (XTuner layout: LLM, projector/, visual_encoder/)",
     LLAVA_HF: "LLaVA model (Hugging Face LlavaForConditionalGeneration)",
     UNKNOWN: "folder without a model",
@@ -62,7 +65,9 @@ EMBEDDING_SUFFIXES = formats.INPUT_EMBEDDING_SUFFIXES
 
 
 def detect_kind(path: Path) -> str:
-    """What the folder is, from file names and at most one small config."""
+    """What the folder (or checkpoint file) is, from file names and at most one small config."""
+    if is_checkpoint_file(path):
+        return CHECKPOINT
     has = lambda name: (path / name).exists()  # noqa: E731
     adapter_here = has(formats.ADAPTER_CONFIG) or has(formats.ADAPTER_SAFE) or has(formats.ADAPTER_BIN)
     if has(formats.LLM_ADAPTER_DIR) or has(formats.VISUAL_ENCODER_ADAPTER_DIR) or (
@@ -80,6 +85,8 @@ def detect_kind(path: Path) -> str:
         return MODEL
     if is_work_dir(path):
         return WORK_DIR
+    if is_deepspeed_checkpoint(path):  # its *_states.pt pickles are not a model's weights
+        return CHECKPOINT
     if root_model:
         return MODEL
     return UNKNOWN
@@ -100,12 +107,13 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
                    cancel: Optional[CancelToken] = None) -> Report:
     """Check ``path``; ``base`` (a folder or BaseModel) lets adapters be checked against it.
 
-    Raises :class:`~mergesmith.core.errors.SourceError` only when ``path`` is not a folder.
+    Raises :class:`~mergesmith.core.errors.SourceError` only when ``path`` is neither a folder nor a
+    training checkpoint file.
     """
     from .errors import SourceError
 
     path = Path(path).expanduser()
-    if not path.is_dir():
+    if not path.is_dir() and not is_checkpoint_file(path):
         raise SourceError(f"{path} {'is a file' if path.exists() else 'does not exist'}; point at a model, "
                           "adapter or training output folder.", path=path)
     kind = detect_kind(path)
@@ -114,6 +122,8 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
     ctx = _Context(report, max_shard_size, deep)
     if kind == WORK_DIR:
         check_work_dir(report, path)
+    elif kind == CHECKPOINT:
+        check_checkpoint(report, path)
     elif kind == ADAPTER:
         base_model = _open_base(base)
         try:
@@ -131,9 +141,16 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
         finally:
             _close(base_model)
     elif kind == UNKNOWN:
-        report.problem("missing-config", formats.CONFIG,
-                       "This folder holds no model: no config.json, no weights, no adapter and no training "
-                       "checkpoints. Point at the folder that holds them.")
+        from .problems import ERROR, Problem
+        from .sources import outputs_inside
+
+        inside = outputs_inside(path)
+        where = (f" It holds {', '.join(f'{name} ({what})' for name, what in inside[:3])}: inspect that instead."
+                 if inside else " Point at the folder that holds them.")
+        # not fixable: copying a config.json into a folder without weights would not make it a model
+        report.problems.append(Problem(
+            "missing-config", ERROR, formats.CONFIG, "This folder holds no model: no config.json, no weights, "
+            "no adapter and no training checkpoints." + where, fixable=False))
     else:
         config, _ = ctx.model(path, "")
         if kind == LLAVA_HF:
@@ -321,6 +338,8 @@ def _sampler(weights: WeightsView):
 
 
 def _disk_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
     total = 0
     for dirpath, _, files in os.walk(path):
         for name in files:

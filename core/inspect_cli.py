@@ -60,7 +60,7 @@ def _print_summary(s: dict, prefix: str, stream) -> None:
         print(f"  size on disk: {formats.format_size(s['bytes'])}", file=stream)
 
 
-def _folder_or_fail(text: str):
+def _folder_or_fail(text: str, checkpoint_file_ok: bool = False):
     path = Path(text).expanduser()
     if not path.exists():
         from .atomic import OLD_TAG, REPLACED_TAG, leftovers
@@ -70,8 +70,14 @@ def _folder_or_fail(text: str):
             return None, _fail(f"{path} does not exist: an interrupted run moved it aside to {aside[0]}; "
                                f"`mergesmith fix {path} --dry-run` puts it back (and changes nothing else).")
         return None, _fail(f"{path} does not exist; check the path.")
+    if checkpoint_file_ok and path.is_file():
+        from .inspect_layouts import is_checkpoint_file
+
+        if is_checkpoint_file(path):  # one training checkpoint (iter_N.pth)
+            return path, None
     if not path.is_dir():
-        return None, _fail(f"{path} is a file; point at a model, adapter or training output folder.")
+        return None, _fail(f"{path} is a file; point at a model, adapter or training output folder"
+                           + (" (or a training checkpoint .pth)." if checkpoint_file_ok else "."))
     return path, None
 
 
@@ -81,7 +87,7 @@ def _folder_or_fail(text: str):
 def cmd_inspect(args) -> int:
     from .inspect import UNKNOWN, inspect_folder
 
-    path, code = _folder_or_fail(args.path)
+    path, code = _folder_or_fail(args.path, checkpoint_file_ok=True)
     if path is None:
         return code
     max_size = formats.parse_size(args.max_shard_size) if args.max_shard_size else None
@@ -171,7 +177,7 @@ def cmd_fix(args) -> int:
 
     for line in recover(Path(args.dir).expanduser(), remove=False):  # a killed in-place fix: put DIR back
         print(f"mergesmith: {line}", file=sys.stderr)
-    path, code = _folder_or_fail(args.dir)
+    path, code = _folder_or_fail(args.dir, checkpoint_file_ok=True)  # a checkpoint: nothing to fix, said so
     if path is None:
         return code
     if args.in_place and args.out:

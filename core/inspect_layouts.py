@@ -18,7 +18,11 @@ from .inspect_config import check_config, check_remote_code, read_json, text_con
 from .inspect_report import Report, join
 from .inspect_weights import check_weights
 
-CHECKPOINT_RE = re.compile(r"^(iter|epoch)_(\d+)\.pth$")
+CHECKPOINT_RE = formats.CHECKPOINT_NAME_RE
+# what DeepSpeed writes into a checkpoint (tag) folder: model states (rank 0, or one per rank under
+# ZeRO-3) and one optimizer-states file per rank
+DEEPSPEED_FILE_RE = re.compile(r"^(bf16_)?(zero_pp_rank_\d+_)?mp_rank_\d+_(model|optim)_states\.pt$")
+CHECKPOINT_FILE_SUFFIXES = (".pth", ".pt")
 PROJECTOR_LINEAR = re.compile(r"^model\.(\d+)\.weight$")
 
 
@@ -169,20 +173,41 @@ def is_work_dir(folder: Path) -> bool:
     return any(CHECKPOINT_RE.match(n) for n in names) or "last_checkpoint" in names
 
 
+def is_deepspeed_checkpoint(folder: Path) -> bool:
+    """A DeepSpeed checkpoint folder (XTuner names it ``iter_N.pth``): DeepSpeed's state files only."""
+    try:
+        return any(p.is_file() and DEEPSPEED_FILE_RE.match(p.name) for p in folder.iterdir())
+    except OSError:
+        return False
+
+
+def is_checkpoint_file(path: Path) -> bool:
+    """A single torch checkpoint file (``iter_N.pth`` or any ``.pth``/``.pt``), by name."""
+    return path.is_file() and path.suffix in CHECKPOINT_FILE_SUFFIXES
+
+
+def _checkpoint_row(report: Report, path: Path) -> dict:
+    why = _checkpoint_problem(path)
+    if why:
+        report.problem("corrupt-checkpoint", path.name, why)
+    return {"name": path.name, "bytes": _size(path), "deepspeed": path.is_dir()}
+
+
+def _training_configs(folder: Path) -> list:
+    """The work_dir's config .py files (DeepSpeed also leaves its zero_to_fp32.py script there)."""
+    return sorted(p for p in folder.glob("*.py") if p.is_file() and p.name != "zero_to_fp32.py")
+
+
 def check_work_dir(report: Report, folder: Path) -> None:
     """Training configs and checkpoints: each checkpoint complete enough to read."""
-    configs = sorted(p.name for p in folder.glob("*.py") if p.is_file())
+    configs = _training_configs(folder)
     checkpoints = sorted((p for p in folder.iterdir() if CHECKPOINT_RE.match(p.name)),
                          key=lambda p: int(CHECKPOINT_RE.match(p.name).group(2)))
-    rows = []
-    for path in checkpoints:
-        size = _size(path)
-        rows.append({"name": path.name, "bytes": size, "deepspeed": path.is_dir()})
-        why = _checkpoint_problem(path)
-        if why:
-            report.problem("corrupt-checkpoint", path.name, why)
-    base_hint = _check_training_config(report, folder, {r["name"] for r in rows if not _is_flagged(report, r["name"])})
-    report.summary.update({"configs": configs, "checkpoints": rows, "base_hint": base_hint,
+    rows = [_checkpoint_row(report, path) for path in checkpoints]
+    from .xtuner import latest_checkpoint
+
+    report.summary.update({"configs": [p.name for p in configs], "checkpoints": rows,
+                           "base_hint": _check_training_config(report, folder, latest_checkpoint(folder)),
                            "latest": rows[-1]["name"] if rows else None,
                            "bytes": sum(r["bytes"] for r in rows)})
     report.note("This is XTuner training output, not a deployable model: merge it with "
@@ -202,14 +227,14 @@ def _is_flagged(report: Report, name: str) -> bool:
     return any(p.code == "corrupt-checkpoint" and p.file == name for p in report.problems)
 
 
-def _check_training_config(report: Report, folder: Path, readable: set[str]) -> Optional[str]:
-    """The base the training names; a .py that disagrees with the checkpoint's own config, an unsupported model."""
-    from .xtuner import (TrainingConfig, config_conflict_message, find_config, latest_checkpoint, read_config,
-                         stored_meta, training_config, unsupported_model)
+def _check_training_config(report: Report, folder: Path, ckpt: Optional[Path]) -> Optional[str]:
+    """The base the training of ``ckpt`` names (its stored config, else the work_dir's .py); a .py that
+    disagrees with the checkpoint's own config, an unsupported model."""
+    from .xtuner import (TrainingConfig, config_conflict_message, find_config, read_config, stored_meta,
+                         training_config, unsupported_model)
 
-    ckpt = latest_checkpoint(folder)
     try:
-        if ckpt is not None and ckpt.name in readable:
+        if ckpt is not None and not _is_flagged(report, ckpt.name):
             tc = training_config(ckpt, folder, stored_meta(ckpt))
         else:  # no checkpoint we can read: the .py alone
             file = find_config(folder)
@@ -225,6 +250,21 @@ def _check_training_config(report: Report, folder: Path, readable: set[str]) -> 
     if tc.conflicts:
         report.problem("config-mismatch", tc.other.name, config_conflict_message(tc, ckpt.name))
     return tc.cfg.llm_path
+
+
+def check_checkpoint(report: Report, path: Path) -> None:
+    """One training checkpoint (a ``.pth`` file or a DeepSpeed folder): complete enough to read.
+
+    Its work_dir (the folder it sits in) usually holds the training config, which names the base.
+    """
+    row = _checkpoint_row(report, path)
+    configs = _training_configs(path.parent)
+    report.summary.update({"configs": [p.name for p in configs], "checkpoints": [row],
+                           "base_hint": _check_training_config(report, path.parent, path), "latest": row["name"],
+                           "bytes": row["bytes"]})
+    report.note("This is an XTuner training checkpoint, not a deployable model: merge it with "
+                f"`mergesmith merge {path.name} --base BASE --out OUT`, or convert it to an adapter with "
+                f"`mergesmith convert {path.name} --out OUT`.")
 
 
 def _size(path: Path) -> int:

@@ -280,10 +280,13 @@ class LlavaPlanner(Planner):
                 plan.folders.append(visual_encoder_folder(plan, source, vit_dir, lambda b, c: b))
                 inputs.append(vit_dir)
         else:
-            hint = options.visual_encoder or source.visual_encoder_hint or "the original visual encoder"
+            # the folder the user chose is the one to name (the training may name a Hub id)
+            vit_dir = visual_encoder_dir(source, options)
+            hint = str(vit_dir) if vit_dir is not None else (source.visual_encoder_hint
+                                                             or "the original visual encoder")
             plan.problem("frozen-visual-encoder", INFO, formats.VISUAL_ENCODER_DIR,
                          f"The visual encoder was frozen, so it is not written; use {hint} with this "
-                         "output (e.g. xtuner chat OUT --llava OUT --visual-encoder DIR).")
+                         f"output (e.g. xtuner chat OUT --llava OUT --visual-encoder {vit_dir or 'DIR'}).")
         training_problems(plan, source)
         plan.stats["shards"] = len(root.shards)
         check_output(plan, inputs)

@@ -162,6 +162,31 @@ def load_plugins() -> None:
                 raise
 
 
+def outputs_inside(folder: Path, limit: int = 50) -> list[tuple[str, str]]:
+    """Sub-folders that look like training output, by file names only: [(name, what it looks like)].
+
+    XTuner writes ``work_dirs/<config name>/``; people point at ``work_dirs`` itself.
+    """
+    found = []
+    try:
+        subdirs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))[:limit]
+    except OSError:
+        return found
+    for sub in subdirs:
+        try:
+            names = {p.name for p in sub.iterdir()}
+        except OSError:
+            continue
+        if any(formats.is_checkpoint_name(n) for n in names) or "last_checkpoint" in names:
+            found.append((sub.name, "an XTuner work_dir"))
+        elif names & {formats.LLM_ADAPTER_DIR, formats.PROJECTOR_DIR} or (
+                formats.XTUNER_CONFIG in names and formats.ADAPTER_CONFIG in names):
+            found.append((sub.name, "XTuner's converted output"))
+        elif formats.ADAPTER_CONFIG in names:
+            found.append((sub.name, "a PEFT adapter"))
+    return found
+
+
 def detect(path) -> Source:
     """Say what ``path`` is; raise :class:`SourceError` with a sentence when we cannot tell."""
     load_plugins()
@@ -173,6 +198,12 @@ def detect(path) -> Source:
         if source is not None:
             return source
     if path.is_dir():
+        inside = outputs_inside(path)
+        if inside:
+            names = ", ".join(f"{name} ({what})" for name, what in inside[:3])
+            raise SourceError(
+                f"{path} is not itself a training output, but it holds {names}: point at "
+                f"{'that folder' if len(inside) == 1 else 'one of those folders'} instead.", path=path)
         raise SourceError(
             f"{path} is not a training output Mergesmith knows: expected a PEFT adapter "
             f"({formats.ADAPTER_CONFIG} + {formats.ADAPTER_SAFE}), an XTuner work_dir or "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -143,15 +144,30 @@ def load_torch_weights(path: Path) -> dict[str, torch.Tensor]:
                 raise
             obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle.UnpicklingError, RuntimeError, EOFError, zip errors...
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SourceError(
-            f"Cannot read {path.name} as plain weights ({reason}). It is damaged, or it holds "
-            "objects other than tensors, which Mergesmith will not unpickle.", path=path) from None
+        raise SourceError(_unreadable_pickle_text(path, exc), path=path) from None
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise SourceError(f"{path.name} does not hold a dictionary of tensors.", path=path)
     return obj
+
+
+def _unreadable_pickle_text(path: Path, exc: Exception) -> str:
+    """Why torch's restricted loader refused ``path``, in our words.
+
+    torch's own text tells the user to load the file with ``weights_only=False`` (running its code),
+    with terminal escape codes in it; we name the class the pickle wanted instead.
+    """
+    text = str(exc)
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if found or "Weights only load failed" in text:
+        what = f" ({found.group(1)})" if found else ""
+        return (f"Cannot read {path.name} as plain weights: it holds objects other than tensors{what}, "
+                "which Mergesmith will not unpickle. If it is a training checkpoint (XTuner's iter_N.pth), "
+                "merge or convert it as training output instead of using it as model weights.")
+    reason = re.sub(r"\x1b\[[0-9;]*m", "", text).strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return (f"Cannot read {path.name} as plain weights ({reason}). It is damaged, or it holds objects other "
+            "than tensors, which Mergesmith will not unpickle.")
 
 
 def open_model_weights(folder: Path) -> TensorStore:

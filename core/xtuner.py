@@ -467,7 +467,7 @@ def detect_work_dir(path: Path, iteration: Optional[int] = None) -> Optional[Sou
     others = len(its) - 1
     source.notes.insert(0, f"Using {Path(chosen['path']).name}"
                         + (f" ({'the latest of ' + str(len(its)) if iteration is None else 'one of ' + str(len(its))} "
-                           "checkpoints; choose another iteration to merge that one instead)." if others else "."))
+                           "checkpoints; choose another iteration to use that one instead)." if others else "."))
     return source
 
 

@@ -117,8 +117,13 @@ def component_node(c) -> Node:
     return node
 
 
-def source_node(source) -> Node:
-    """The training output: its kind, components, iteration and the base it names."""
+def source_node(source, base_chosen: bool = False, visual_encoder_chosen: bool = False) -> Node:
+    """The training output: its kind, components, iteration and the base it names.
+
+    A base (or visual encoder) the training names but this machine lacks is an error only while
+    none was chosen: real XTuner configs name Hub ids, and once the user picks the folder the
+    name is just where the training got it.
+    """
     node = Node("Training output", source.title, sum(c.bytes for c in source.components) or None,
                 icon="folder", tooltip=str(source.path), payload=source)
     node.add(Node("Path", str(source.path), icon="folder" if Path(source.path).is_dir() else "file"))
@@ -129,19 +134,27 @@ def source_node(source) -> Node:
     for c in source.components:
         node.add(component_node(c))
     if source.base_hint:
-        there = source.base_hint_exists
-        node.add(Node("Base named by the training", source.base_hint, status=OK if there else ERROR,
-                      tooltip=("Found on this machine." if there else
-                               "Not on this machine: choose the base model folder.")))
+        node.add(_hint_node("Base named by the training", source.base_hint, source.base_hint_exists,
+                            base_chosen, ERROR, "the base model", "Not on this machine: choose the base "
+                            "model folder."))
     if source.visual_encoder_hint:
-        there = Path(source.visual_encoder_hint).expanduser().is_dir()
-        node.add(Node("Visual encoder named by the training", source.visual_encoder_hint,
-                      status=OK if there else WARNING,
-                      tooltip=("Found on this machine." if there else
-                               "Not on this machine: choose the visual encoder's folder if the merge needs it.")))
+        node.add(_hint_node("Visual encoder named by the training", source.visual_encoder_hint,
+                            Path(source.visual_encoder_hint).expanduser().is_dir(), visual_encoder_chosen,
+                            WARNING, "the visual encoder", "Not on this machine: choose the visual encoder's "
+                            "folder if the merge needs it."))
     for note in source.notes:
         node.add(Node("Note", note, icon="info", tooltip=note))
     return node
+
+
+def _hint_node(name: str, hint: str, there: bool, chosen: bool, missing_status: str, what: str,
+               missing_tip: str) -> Node:
+    if there:
+        return Node(name, hint, status=OK, tooltip="Found on this machine.")
+    if chosen:
+        return Node(name, f"{hint} (not on this machine; {what} you chose is used)", icon="info",
+                    tooltip=f"Not on this machine; {what} you chose is used instead.")
+    return Node(name, hint, status=missing_status, tooltip=missing_tip)
 
 
 def base_node(base) -> Node:
@@ -198,9 +211,11 @@ def output_node(plan) -> Node:
 def preview_tree(source=None, plan=None, base=None) -> Node:
     """The whole preview: training output, base model, output (those that are known)."""
     root = Node("")
-    if source is not None:
-        root.add(source_node(source))
     base = base if base is not None else getattr(plan, "base", None)
+    options = getattr(plan, "options", None)
+    if source is not None:
+        root.add(source_node(source, base_chosen=base is not None,
+                             visual_encoder_chosen=getattr(options, "visual_encoder", None) is not None))
     if base is not None:
         root.add(base_node(base))
     if plan is not None:
