@@ -14,6 +14,11 @@ may differ by rounding: up to ``tolerance_ulp`` units is accepted. A tensor that
 with the scale it appears to have been merged with and the scale the inputs give. Variants verify
 does not recompute (DoRA, ``lora_bias``, trainable tokens) are named as not checked, never passed.
 
+The folder is in XTuner's layout (the LLM at the root, ``projector/``, ``visual_encoder/``) or is
+one ``LlavaForConditionalGeneration`` (``--format llava-hf``): then :mod:`.verify_llava_hf` maps
+its tensor names back to the LLM's, the vision tower's and the projector's own, and the rows the
+embeddings gained for ``<image>``/pad are checked to be the mean of the rows the inputs give.
+
 With ``logits=True`` the merged model and base + adapter (PEFT's ``PeftModel``) run on a short
 prompt, when memory allows, and their outputs are compared against the adapter's own effect
 (base alone versus base + adapter). A model folder whose config names its own code
@@ -38,7 +43,8 @@ from .problems import Problem, errors
 from .progress import CancelToken, Progress, ProgressCallback, no_progress
 from .safetensors_io import torch_dtype
 from .stores import TensorStore, open_model_weights
-from .verify_inputs import Inputs, LowRank, Part, describe_settings, read_inputs
+from .verify_inputs import Folder, Inputs, LowRank, Part, describe_settings, read_inputs
+from .verify_llava_hf import check_model_type, config_notes, llava_hf_config, llava_hf_folders
 
 SLICE = 1 << 22
 MAX_REPORTED = 20  # problems listed one by one; the rest are counted
@@ -165,43 +171,36 @@ def verify(out, source, base, *, logits: bool = False, all_tensors: bool = False
     out = Path(out).expanduser()
     if not out.is_dir():
         raise SourceError(f"{out} is not a folder; point verify at the merged model folder.", path=out)
-    if _is_llava_hf(out):
-        raise SourceError(f"{out} is a llava-hf folder (one LlavaForConditionalGeneration); verify checks merges "
-                          "in XTuner's layout, so merge with --format xtuner to check the tensors.", path=out)
+    llava = llava_hf_config(out)
+    if llava is not None:
+        check_model_type(out, llava)
     t0 = time.perf_counter()
     inputs = read_inputs(source, iteration)
+    opened: list = []
     try:
         base_dir = _model_folder(base or inputs.base_hint, "base model", "--base")
-    except SourceError:
-        inputs.close()
-        raise
-    result = VerifyResult(out, str(Path(source).expanduser()), str(base_dir), tolerance_ulp=tolerance_ulp)
-    try:
+        result = VerifyResult(out, str(Path(source).expanduser()), str(base_dir), tolerance_ulp=tolerance_ulp)
         result.settings, result.settings_from = _settings_line(inputs), inputs.settings_from
         result.notes.extend(inputs.notes)
-        folders = [("", inputs.part(""), base_dir)]
-        for part in inputs.parts:
-            if part.rel:
-                folders.append((part.rel, part, _part_base(part, visual_encoder, inputs)))
+        if llava is None:
+            folders = _xtuner_folders(out, inputs, base_dir, visual_encoder, result, opened)
+        else:
+            folders = _llava_hf_folders(out, llava, inputs, base_dir, visual_encoder, result, opened)
         _compare(out, folders, result, all_tensors, progress, cancel)
-        if logits:
+        if logits and llava is not None:
+            result.notes.append("--logits runs the merged LLM on its own; a llava-hf folder is one LLaVA model, "
+                                "so only its tensors were checked.")
+        elif logits:
             from .verify_logits import compare_logits
 
             progress(Progress("verify", 0, 0, None, 0, 0, "Running both models on a test prompt"))
             compare_logits(inputs.part(""), base_dir, out, result, trust_remote_code=trust_remote_code)
     finally:
+        for store in opened:
+            store.close()
         inputs.close()
     result.seconds = time.perf_counter() - t0
     return result
-
-
-def _is_llava_hf(out: Path) -> bool:
-    try:
-        cfg = json.loads((out / formats.CONFIG).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return False
-    return isinstance(cfg, dict) and str(cfg.get("model_type", "")).startswith("llava") \
-        and not (out / formats.PROJECTOR_DIR).is_dir()
 
 
 def _model_folder(path, what: str, option: str) -> Path:
@@ -214,15 +213,56 @@ def _model_folder(path, what: str, option: str) -> Path:
     return folder
 
 
-def _part_base(part: Part, visual_encoder, inputs: Inputs) -> Optional[Path]:
-    """The folder holding the tensors ``part`` leaves as they are (none for the projector)."""
-    if not part.has_base:
-        return None
+def _visual_encoder(visual_encoder, inputs: Inputs, why: str) -> Path:
+    """The visual encoder's folder (``why``: the sentence saying why verify needs it)."""
     hint = visual_encoder or inputs.visual_encoder_hint
     if hint is None or not Path(hint).expanduser().is_dir():
-        raise SourceError(f"The visual encoder was trained ({part.rel}/), so verify needs its base: pass "
-                          "--visual-encoder DIR.")
+        raise SourceError(f"{why}, so verify needs its base: pass --visual-encoder DIR.")
     return _model_folder(hint, "visual encoder", "--visual-encoder")
+
+
+def _xtuner_folders(out: Path, inputs: Inputs, base_dir: Path, visual_encoder, result: VerifyResult,
+                    opened: list) -> list[Folder]:
+    """XTuner's layout: the LLM at the root, each other part in its own sub-folder."""
+    folders = []
+    for part in [inputs.part("")] + [p for p in inputs.parts if p.rel]:
+        rel = part.rel if part is not None else ""
+        base = base_dir if not rel else None
+        if part is not None and part.has_base and rel:
+            base = _visual_encoder(visual_encoder, inputs, f"The visual encoder was trained ({rel}/)")
+        base_store = _open(base, opened) if base is not None else None
+        if part is not None and base_store is not None:
+            part.align(set(base_store.infos()))
+        folders.append(Folder(rel, part, base_store, _open_out(out / rel if rel else out, result, rel, opened),
+                              out_rel=rel))
+    return folders
+
+
+def _llava_hf_folders(out: Path, cfg: dict, inputs: Inputs, base_dir: Path, visual_encoder, result: VerifyResult,
+                      opened: list) -> list[Folder]:
+    """One LlavaForConditionalGeneration folder: its tensors mapped back to the LLM's, tower's, projector's."""
+    vit_dir = _visual_encoder(visual_encoder, inputs, "A llava-hf folder holds the vision tower")
+    out_store = _open_out(out, result, "", opened)
+    if out_store is None:
+        return []
+    llm_base, vit_base = _open(base_dir, opened), _open(vit_dir, opened)
+    llm_config = _read_config(base_dir)
+    result.notes.extend(config_notes(cfg, llm_config, _read_config(vit_dir)))
+    folders, unknown = llava_hf_folders(cfg, inputs, llm_base, llm_config, vit_base, out_store)
+    if unknown:
+        result.problem("unexpected-weights", unknown[0],
+                       f"The folder holds {len(unknown)} tensor(s) that belong to no part of the inputs "
+                       f"({', '.join(unknown[:3])}); it was not merged from these inputs. Check --source, --base "
+                       "and --visual-encoder, or merge again.")
+    return folders
+
+
+def _read_config(folder: Path) -> dict:
+    try:
+        cfg = json.loads((folder / formats.CONFIG).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return cfg if isinstance(cfg, dict) else {}
 
 
 def _settings_line(inputs: Inputs) -> str:
@@ -235,48 +275,32 @@ class _Todo:
     name: str
     kind: str  # "merged", "replaced", "copied", "unchecked"
     nbytes: int
+    rows: Optional[int] = None  # the rows the inputs give, when the output has grown (added tokens)
 
 
-def _compare(out: Path, folders, result: VerifyResult, all_tensors: bool, progress, cancel) -> None:
-    opened: list = []
-    try:
-        work = []
-        for rel, part, base_dir in folders:
-            base_store = _open(base_dir, opened) if base_dir is not None else None
-            out_store = _open_out(out / rel if rel else out, result, rel, opened)
-            if part is not None and base_store is not None:
-                _align(part, set(base_store.infos()))
-            if out_store is not None:
-                work.append((rel, part, base_store, out_store, _plan_checks(rel, part, base_store, out_store,
-                                                                             result, all_tensors)))
-        total = sum(t.nbytes for *_, todo in work for t in todo if t.kind != "unchecked")
-        done = over = 0
-        for rel, part, base_store, out_store, todo in work:
-            for t in todo:
-                cancel.raise_if_cancelled()
-                if t.kind == "unchecked":
-                    result.unchecked.append(_where(rel, t.name))
-                    continue
-                progress(Progress("verify", done, total, rel or None, 0, 0, t.name))
-                check, message = _check(rel, t, part, base_store, out_store, result)
-                result.checks.append(check)
-                done += t.nbytes
-                if check.ulp > result.tolerance_ulp:
-                    over += 1
-                    if over <= MAX_REPORTED:
-                        result.problem("merge-mismatch", _where(rel, t.name), message)
-        if over > MAX_REPORTED:
-            result.problem("merge-mismatch", out.name,
-                           f"...and {over - MAX_REPORTED} more tensor(s) differ beyond {result.tolerance_ulp} ulp.")
-        _note_unchecked(folders, result)
-        progress(Progress("verify", total, total))
-    finally:
-        for store in opened:
-            store.close()
-
-
-def _where(rel: str, name: str) -> str:
-    return f"{rel}/{name}" if rel else name
+def _compare(out: Path, folders: list[Folder], result: VerifyResult, all_tensors: bool, progress, cancel) -> None:
+    work = [(f, _plan_checks(f, result, all_tensors)) for f in folders if f.out is not None]
+    total = sum(t.nbytes for _, todo in work for t in todo if t.kind != "unchecked")
+    done = over = 0
+    for f, todo in work:
+        for t in todo:
+            cancel.raise_if_cancelled()
+            if t.kind == "unchecked":
+                result.unchecked.append(f.where(t.name))
+                continue
+            progress(Progress("verify", done, total, f.out_rel or None, 0, 0, f.out_name(t.name)))
+            check, message = _check(f, t, result)
+            result.checks.append(check)
+            done += t.nbytes
+            if check.ulp > result.tolerance_ulp:
+                over += 1
+                if over <= MAX_REPORTED:
+                    result.problem("merge-mismatch", f.where(t.name), message)
+    if over > MAX_REPORTED:
+        result.problem("merge-mismatch", out.name,
+                       f"...and {over - MAX_REPORTED} more tensor(s) differ beyond {result.tolerance_ulp} ulp.")
+    _note_unchecked(folders, result)
+    progress(Progress("verify", total, total))
 
 
 def _open(folder: Path, opened: list) -> TensorStore:
@@ -293,85 +317,103 @@ def _open_out(folder: Path, result: VerifyResult, rel: str, opened: list) -> Opt
         return None
 
 
-def _align(part: Part, base_names: set[str]) -> None:
-    """Name the adapter's tensors as the base does, when one has a leading prefix the other lacks
-    (a CLIP tower saved with or without ``vision_model.``, a model wrapped in another)."""
-    def rename(name: str) -> str:
-        if name in base_names:
-            return name
-        found = [b for b in base_names if name.endswith("." + b) or b.endswith("." + name)]
-        return found[0] if len(found) == 1 else name
-
-    part.low_rank = {rename(n): v for n, v in part.low_rank.items()}
-    part.replaced = {rename(n): v for n, v in part.replaced.items()}
-    part.unchecked = {rename(n): v for n, v in part.unchecked.items()}
+def _grown(f: Folder, have: tuple, shape: tuple) -> bool:
+    """The output holds more rows than the inputs give, as many as the config's vocabulary (added tokens)."""
+    return bool(f.grow_to) and len(have) == len(shape) >= 1 and have[0] == f.grow_to > shape[0] \
+        and have[1:] == shape[1:]
 
 
-def _plan_checks(rel: str, part: Optional[Part], base_store, out_store, result: VerifyResult,
-                 all_tensors: bool) -> list[_Todo]:
-    """Which tensors ``out`` must hold and how each is checked; names, shapes and dtypes checked here."""
-    base = base_store.infos() if base_store is not None else {}
-    have = out_store.infos()
-    part = part or Part(rel)
+def _plan_checks(f: Folder, result: VerifyResult, all_tensors: bool) -> list[_Todo]:
+    """Which tensors ``f.out`` must hold and how each is checked; names, shapes and dtypes checked here."""
+    base = f.base.infos() if f.base is not None else {}
+    have = f.out.infos()
+    part = f.part or Part(f.rel)
     trained = part.store.infos() if part.store is not None else {}
     expected = {n: i.shape for n, i in base.items()}
     expected.update({n: trained[s].shape for n, s in part.replaced.items()})
     todo, dtypes = [], set()
+    place = f.out_rel or "the folder"
     for name, shape in expected.items():
-        info = have.get(name)
-        where = _where(rel, name)
+        info, shown = have.get(name), f.out_name(name)
         if info is None:
-            result.problem("missing-weights", where, f"{name} should be in {_where(rel, '') or 'the folder'} but "
-                                                     "is not; merge again.")
+            result.problem("missing-weights", f.where(name), f"{shown} should be in {place} but is not; merge again.")
             continue
+        rows = None
         if tuple(info.shape) != tuple(shape):
-            result.problem("shape-mismatch", where, f"{name} is {list(info.shape)} in the folder but the inputs give "
-                                                    f"{list(shape)}; the folder was merged from other inputs.")
-            continue
+            if not _grown(f, tuple(info.shape), tuple(shape)):
+                result.problem("shape-mismatch", f.where(name), f"{shown} is {list(info.shape)} in the folder but the "
+                                                                f"inputs give {list(shape)}; the folder was merged "
+                                                                "from other inputs.")
+                continue
+            rows = shape[0]
         if name in base and name not in part.replaced and info.dtype != base[name].dtype:
             dtypes.add((formats.dtype_name(base[name].dtype), formats.dtype_name(info.dtype)))
         kind = ("replaced" if name in part.replaced else "unchecked" if name in part.unchecked
                 else "merged" if name in part.low_rank else "copied")
-        if kind != "copied" or all_tensors:
-            todo.append(_Todo(name, kind, info.nbytes))
+        if kind != "copied" or all_tensors or rows is not None:
+            todo.append(_Todo(name, kind, info.nbytes, rows))
     for name in sorted(set(part.low_rank) | set(part.unchecked)):
         if name not in expected:
-            result.problem("missing-weights", _where(rel, name),
+            result.problem("missing-weights", f.where(name),
                            f"The adapter changes {name}, but the base model has no such tensor; check --base.")
-    extra = sorted(n for n in have if n not in expected)
+    extra = sorted(f.out_name(n) for n in have if n not in expected)
     if extra:
-        result.problem("unexpected-weights", _where(rel, extra[0]),
+        where = f"{f.out_rel}/{extra[0]}" if f.out_rel else extra[0]
+        result.problem("unexpected-weights", where,
                        f"The folder holds {len(extra)} tensor(s) the inputs do not give ({', '.join(extra[:3])}).")
     for planned, stored in sorted(dtypes):
-        result.notes.append(f"{_where(rel, '') or 'The folder'} stores {stored} where the base has {planned} (merged "
-                            f"with --dtype {stored}?); values were compared in {stored}.")
+        result.notes.append(f"{f.place} stores {stored} where the base has {planned} "
+                            f"({f.dtype_why.format(stored=stored)}); values were compared in {stored}.")
     return todo
 
 
-def _check(rel: str, t: _Todo, part: Part, base_store, out_store, result) -> tuple[TensorCheck, str]:
+def _check(f: Folder, t: _Todo, result: VerifyResult) -> tuple[TensorCheck, str]:
     """Compare one tensor; the message says what differs if it does."""
+    part, base_store, out_store, shown = f.part, f.base, f.out, f.out_name(t.name)
     out_dtype = torch_dtype(out_store.infos()[t.name].dtype)
     actual = out_store.tensor(t.name)
+    head = actual if t.rows is None else actual[:t.rows]
     try:
         if t.kind == "merged":
             lr = part.low_rank[t.name]
             w32, delta = _reference(base_store, t.name, part.store, lr)
-            ulp, max_abs = ulp_and_abs(w32.to(out_dtype), actual)
+            (ulp, max_abs), added = _against(w32, actual, out_dtype, t.rows)
             message = ("" if ulp <= result.tolerance_ulp else
-                       _merged_message(t.name, ulp, max_abs, lr, w32, delta, actual, result.settings_from))
+                       _merged_message(shown, ulp, max_abs, lr, w32, delta, head, result.settings_from))
         else:
             store, name = (part.store, part.replaced[t.name]) if t.kind == "replaced" else (base_store, t.name)
             try:
-                ulp, max_abs = ulp_and_abs(store.tensor(name).to(out_dtype), actual)
+                (ulp, max_abs), added = _against(store.tensor(name), actual, out_dtype, t.rows)
             finally:
                 store.release(name)
             source = "the trained tensor in the source" if t.kind == "replaced" else "the base model's"
-            message = (f"{t.name} differs from {source} by up to {_ulp_text(ulp)} ({max_abs:.3g}); this folder is "
+            message = ("" if ulp <= result.tolerance_ulp else
+                       f"{shown} differs from {source} by up to {_ulp_text(ulp)} ({max_abs:.3g}); this folder is "
                        "not the merge of these inputs (another iteration or base?), or it was damaged. Merge again.")
+        if added is not None and added[0] > result.tolerance_ulp:
+            message = " ".join(m for m in (message, _added_rows_message(shown, t.rows, actual.shape[0], *added)) if m)
+            ulp, max_abs = max(ulp, added[0]), max(max_abs, added[1])
     finally:
         out_store.release(t.name)
     dtype = formats.dtype_name(out_store.infos()[t.name].dtype)
-    return TensorCheck(t.name, rel, t.kind, dtype, ulp, max_abs), message
+    return TensorCheck(shown, f.out_rel, t.kind, dtype, ulp, max_abs), message
+
+
+def _against(expected: torch.Tensor, actual: torch.Tensor, out_dtype, rows: Optional[int]):
+    """``actual`` against ``expected`` cast to ``out_dtype``: (ulp, abs), and with ``rows`` (a grown
+    tensor) only its first rows, its further rows against the mean of ``expected``'s rows: (ulp, abs)."""
+    if rows is None:
+        return ulp_and_abs(expected.to(out_dtype), actual), None
+    mean = expected.float().mean(0, keepdim=True).to(expected.dtype).to(out_dtype)
+    return (ulp_and_abs(expected.to(out_dtype), actual[:rows]),
+            ulp_and_abs(mean.expand(actual.shape[0] - rows, *mean.shape[1:]), actual[rows:]))
+
+
+def _added_rows_message(shown: str, rows: int, total: int, ulp: float, max_abs: float) -> str:
+    return (f"{shown}: rows {rows} to {total - 1}, added for new tokens (<image>, pad), differ from the mean of "
+            f"the {rows} rows the inputs give by up to {_ulp_text(ulp)} ({max_abs:.3g}); mergesmith fills them "
+            "with that mean (XTuner's conversion draws random rows), so this folder was written otherwise or "
+            "damaged. Merge again with --format llava-hf.")
 
 
 def _reference(base_store, name: str, store, lr: LowRank) -> tuple[torch.Tensor, torch.Tensor]:
@@ -418,8 +460,8 @@ def _ulp_text(ulp: float) -> str:
     return "NaN/Inf" if ulp == float("inf") else f"{int(ulp)} ulp"
 
 
-def _note_unchecked(folders, result: VerifyResult) -> None:
-    variants = sorted({v for _, part, _ in folders if part is not None for v in part.unchecked.values()})
+def _note_unchecked(folders: list[Folder], result: VerifyResult) -> None:
+    variants = sorted({v for f in folders if f.part is not None for v in f.part.unchecked.values()})
     if result.unchecked:
         shown = ", ".join(result.unchecked[:3]) + (" ..." if len(result.unchecked) > 3 else "")
         result.notes.append(f"{len(result.unchecked)} tensor(s) use {' / '.join(variants)}, which verify does not "

@@ -81,6 +81,46 @@ class Part:
     peft_config: Optional[dict] = None  # else the LoraConfig fields and ...
     peft_names: dict[str, str] = field(default_factory=dict)  # ... PEFT's names of the tensors
 
+    def align(self, base_names: set[str]) -> None:
+        """Name the adapter's tensors as the base does, when one has a leading prefix the other lacks
+        (a CLIP tower saved with or without ``vision_model.``, a model wrapped in another)."""
+        def rename(name: str) -> str:
+            if name in base_names:
+                return name
+            found = [b for b in base_names if name.endswith("." + b) or b.endswith("." + name)]
+            return found[0] if len(found) == 1 else name
+
+        self.low_rank = {rename(n): v for n, v in self.low_rank.items()}
+        self.replaced = {rename(n): v for n, v in self.replaced.items()}
+        self.unchecked = {rename(n): v for n, v in self.unchecked.items()}
+
+
+@dataclass
+class Folder:
+    """One part of the inputs, paired with the base it changes and the output tensors it should give."""
+
+    rel: str  # the part: "" (the LLM), "projector" or "visual_encoder"
+    part: Optional[Part]
+    base: Optional[TensorStore]  # the tensors the part leaves as they are (none for the projector)
+    out: Optional[TensorStore]  # the output's tensors, under the part's own names (None: not found)
+    out_rel: str = ""  # where the output holds them: a sub-folder, or "" for the folder itself
+    shown: dict[str, str] = field(default_factory=dict)  # own name -> the output's name, where they differ
+    label: str = ""  # how messages name the place ("language_model"); default: the sub-folder or "The folder"
+    grow_to: Optional[int] = None  # rows the output's embeddings may have grown to (llava-hf's <image>)
+    dtype_why: str = "merged with --dtype {stored}?"  # why the output may hold another dtype than the base
+
+    @property
+    def place(self) -> str:
+        return self.label or (f"{self.out_rel}/" if self.out_rel else "The folder")
+
+    def out_name(self, name: str) -> str:
+        return self.shown.get(name, name)
+
+    def where(self, name: str) -> str:
+        """The tensor as a person finds it in the output: ``projector/model.0.weight``."""
+        shown = self.out_name(name)
+        return f"{self.out_rel}/{shown}" if self.out_rel else shown
+
 
 @dataclass
 class Inputs:

@@ -11,6 +11,7 @@ from xthelpers import LORA, VIT_LORA, assert_same, reference_merge
 from mergesmith.core import detect
 from mergesmith.core.merge import run_plan
 from mergesmith.core.plan import PlanOptions, make_plan
+from mergesmith.core.verify import verify
 from xt_builders import (base_linears, full_state_dict, llava_config, lora_state_dict, projector_state_dict,
                          work_dir)
 
@@ -59,6 +60,10 @@ def test_llava_hf_qwen2_lora(model_cache, vit_base, tmp_path):
                 {"language_model." + k: v for k, v in merged.items()})
     assert_same({k: v for k, v in written.items() if k.startswith("vision_tower.")},
                 {k: v.to(torch.bfloat16) for k, v in _vit_names(vit).items()})
+    result = verify(tmp_path / "out", wd, llm, visual_encoder=vit_base)
+    assert result.ok, result.lines()
+    merged_count = sum(1 for c in result.checks if c.kind == "merged")
+    assert merged_count == sum(1 for k in sd if ".lora_A." in k)
 
 
 def test_llava_hf_gpt2_full_llm(model_cache, vit_base, tmp_path):
@@ -85,6 +90,12 @@ def test_llava_hf_gpt2_full_llm(model_cache, vit_base, tmp_path):
     wte = model.model.language_model.wte.weight
     assert torch.equal(wte, trained["transformer.wte.weight"]) and torch.equal(model.lm_head.weight, wte)
     assert model.config.text_config.tie_word_embeddings is False
+    # verify finds GPT-2's names without its transformer. prefix, and lm_head as the trained wte
+    result = verify(tmp_path / "out", wd, llm, visual_encoder=vit_base, all_tensors=True)
+    assert result.ok, result.lines()
+    head = next(c for c in result.checks if c.name == "language_model.lm_head.weight")
+    assert head.kind == "replaced" and head.ulp == 0
+    assert sum(1 for c in result.checks if c.kind == "replaced") == len(trained) + 1 + 4  # + lm_head, projector
 
 
 def test_llava_hf_from_a_converted_folder(llava_run, llm_base, vit_base, tmp_path):
@@ -107,6 +118,8 @@ def test_llava_hf_from_a_converted_folder(llava_run, llm_base, vit_base, tmp_pat
     assert (cfg["patch_size"], cfg["vision_feature_select_strategy"], cfg["num_additional_image_tokens"]) == \
         (8, "default", 1)
     run_processor(outs[1])
+    result = verify(outs[1], tmp_path / "converted", llm_base, visual_encoder=vit_base)
+    assert result.ok, result.lines()
 
 
 def test_llava_hf_refuses_an_llm_llava_cannot_hold(llm_base, vit_base, tmp_path):
