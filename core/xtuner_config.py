@@ -363,7 +363,16 @@ def parse_config(text: str, path: Optional[Path] = None, label: Optional[str] = 
             f"{label} defines no `model = dict(...)`; it is not an XTuner "
             "training config. Point at the config .py the training used.", path=path)
     cfg = XTunerConfig(path=path, notes=notes)
-    read = _Reader(cfg, label)
+    try:
+        _read_model(_Reader(cfg, label), env, model)
+    except RecursionError:  # a dict that holds itself: `lora['target_modules'] = [lora]`
+        raise SourceError(f"{label}: `model` holds itself (a dict inside itself), which no training config "
+                          "does; point at the config .py the training used.", path=path) from None
+    return cfg
+
+
+def _read_model(read: "_Reader", env: dict, model: CDict) -> None:
+    cfg = read.cfg
     read.set("model_type", _get(model, "type"), _class_name)
     if cfg.model_type == INTERNVL:
         _read_internvl(read, model)
@@ -390,7 +399,6 @@ def parse_config(text: str, path: Optional[Path] = None, label: Optional[str] = 
     read.set("visual_select_layer", _get(model, "visual_select_layer", -2), _int)
     read.set("freeze_llm", _get(model, "freeze_llm"), _bool)
     read.set("freeze_visual_encoder", _get(model, "freeze_visual_encoder"), _bool)
-    return cfg
 
 
 def _read_internvl(read: _Reader, model: CDict) -> None:

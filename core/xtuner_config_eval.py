@@ -137,6 +137,9 @@ def _too_big(left, right, op) -> bool:
     if isinstance(op, ast.Mult) and sizes and counts:
         return sizes[0] * max(counts[0], 0) > MAX_LENGTH
     if isinstance(op, ast.Pow):
+        base, exp = left, right
+        if isinstance(base, (int, float)) and isinstance(exp, (int, float)) and abs(exp) <= MAX_INT_BITS:
+            return isinstance(base, int) and isinstance(exp, int) and abs(base).bit_length() * exp > MAX_INT_BITS
         return True
     if len(sizes) == 2:
         return sum(sizes) > MAX_LENGTH
@@ -148,7 +151,7 @@ def _too_big(left, right, op) -> bool:
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b, ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b,
-    ast.BitOr: lambda a, b: a | b,
+    ast.BitOr: lambda a, b: a | b, ast.Pow: lambda a, b: a ** b,
 }
 _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
     ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b, ast.Lt: lambda a, b: a < b,
@@ -316,7 +319,9 @@ class Evaluator:
             if taint_of(side):
                 return taint_of(side)
         fn = _BINOPS.get(type(op))
-        if fn is None or not (_plain_known(left) and _plain_known(right)):
+        if fn is None:
+            return self.unknown(node, "uses an operator Mergesmith does not evaluate")
+        if not (_plain_known(left) and _plain_known(right)):
             return self.unknown(node, "is computed from values Mergesmith does not know")
         if isinstance(left, str) and isinstance(op, ast.Mod):
             return self.unknown(node, "is built by %-formatting, which Mergesmith does not evaluate")

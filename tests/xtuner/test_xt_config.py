@@ -356,3 +356,22 @@ def test_the_specimens_dumped_configs(folder, expected):
     if cfg.is_llava:
         assert cfg.visual_encoder_path == "openai/clip-vit-large-patch14-336" == cfg.image_processor_path
         assert cfg.freeze_llm is True and cfg.freeze_visual_encoder is True and cfg.llm_lora is None
+
+
+@pytest.mark.parametrize("text,match", [
+    # hand-made hostile configs: refused with a sentence naming the file, never a traceback
+    ("lora = dict(r=8)\nlora['target_modules'] = [lora]\nmodel = dict(type='S', lora=lora)\n", "holds itself"),
+    ("import os\nif os.environ.get('A'):\n    model = dict(type='S')\n", r"`model` is not known \(line 2: `if os"),
+    ("a = [1]\na.append(a)\nsame = a == a\nmodel = dict(type='S')\n", "nests its expressions too deeply"),
+])
+def test_hostile_config_is_refused_with_a_sentence(tmp_path, text, match):
+    (tmp_path / "cfg.py").write_text(text)
+    with pytest.raises(SourceError, match=match) as err:
+        read_config(tmp_path / "cfg.py")
+    assert "cfg.py" in str(err.value)
+
+
+def test_a_huge_value_is_unknown_not_built():
+    cfg = parse_config("x = 'a' * 10**9\nmodel = dict(type='S', llm=dict(pretrained_model_name_or_path=x))\n",
+                       label="cfg.py")
+    assert cfg.llm_path is None and "line 1: `'a' * 10**9` would build a value far too large" in cfg.unknown["llm_path"]
