@@ -91,7 +91,7 @@ def evaluate(text: str, path: Optional[Path] = None, _depth: int = 0,
         notes.extend(base_notes)
         return base_env
 
-    ev = Evaluator(text, path)
+    ev = Evaluator(text)
 
     def star_import(node: ast.ImportFrom) -> None:  # `with read_base(): from ._base_.x import *`
         if config_dir is not None and node.level:

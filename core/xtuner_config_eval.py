@@ -29,13 +29,15 @@ import copy
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 MAX_LENGTH = 1_000_000  # characters or items a config value may reach ('a' * 10**10 is not data)
 MAX_INT_BITS = 256
 BUILTINS = frozenset({"dict", "list", "tuple", "set", "str", "int", "float", "bool", "len", "min",
                       "max", "sorted", "abs", "round"})
+# builtins that change none of their arguments (their value is still unknown, but print's is None)
+HARMLESS = frozenset({"print", "isinstance", "issubclass", "repr", "hasattr", "getattr", "type", "id",
+                      "hash", "callable", "format"})
 PURE_CALLS = frozenset({"os.path.join", "posixpath.join", "copy.copy", "copy.deepcopy"})
 _ENV_VAR = re.compile(r"\{\{\s*\$(\w+)[^}]*\}\}")
 _PREDEFINED = re.compile(r"\{\{\s*(fileDirname|fileBasename|fileBasenameNoExtension|fileExtname)\s*\}\}")
@@ -198,10 +200,8 @@ def join(a: Any, b: Any, why: Unknown, memo: Optional[dict] = None) -> Any:
 class Evaluator:
     """Runs a config's top level over an environment of values, as data."""
 
-    def __init__(self, text: str, path: Optional[Path] = None,
-                 env: Optional[dict[str, Any]] = None) -> None:
+    def __init__(self, text: str, env: Optional[dict[str, Any]] = None) -> None:
         self.text = text
-        self.path = path
         self.env: dict[str, Any] = env if env is not None else {}
         self._lines: Optional[list[str]] = None
         self.on_star_import: Callable[[ast.ImportFrom], None] = lambda node: None
@@ -241,18 +241,16 @@ class Evaluator:
         return value
 
     def substitute(self, node: ast.AST, value: str) -> Any:
-        """mmengine's ``{{$ENV:default}}`` and ``{{ fileDirname }}`` placeholders."""
+        """mmengine's ``{{$ENV:default}}`` and ``{{ fileDirname }}`` placeholders: mmengine fills them
+        in only when it loads the config in its classic mode, not in its lazy-import mode (which it
+        picks from the config's imports and where Python is installed), so they stay unknown."""
         env_var = _ENV_VAR.search(value)
         if env_var:
             return self.unknown(node, f"takes the environment variable {env_var.group(1)} when mmengine "
                                       "loads the config, which Mergesmith cannot know")
         if _PREDEFINED.search(value):
-            if self.path is None:
-                return self.unknown(node, "names the config's own folder, which is not known here")
-            p = self.path.resolve()
-            names = {"fileDirname": str(p.parent), "fileBasename": p.name,
-                     "fileBasenameNoExtension": p.stem, "fileExtname": p.suffix}
-            return _PREDEFINED.sub(lambda m: names[m.group(1)], value)
+            return self.unknown(node, "holds an mmengine placeholder that mmengine fills in only in one of "
+                                      "its two ways of loading a config")
         return value
 
     def _e_Name(self, node: ast.Name) -> Any:
@@ -447,6 +445,8 @@ class Evaluator:
             result = self.known_call(node, func, args, kwargs)
             if result is not None:
                 return result
+        if isinstance(func, Symbol) and func.path in HARMLESS and func.path not in self.env:
+            return None if func.path == "print" else self.unknown(node, "is a call Mergesmith does not evaluate")
         self.call_effects(node, func, given)
         if isinstance(args, Unknown) or isinstance(kwargs, Unknown):
             return args if isinstance(args, Unknown) else kwargs

@@ -298,10 +298,16 @@ def test_an_unknown_if_on_the_base_names_the_if():
     assert cfg.llm_lora["lora_alpha"] == 16  # the branches agree on the rest
 
 
-def test_attribute_assignment_into_a_config_dict():
-    # mmengine's ConfigDict (pure-Python configs, `with read_base():`) takes `model.lora.r = 8`
-    cfg = parse_config(HEAD + MODEL + "model.lora.r = 8\nmodel.llm.torch_dtype = torch.bfloat16\n")
-    assert _values(cfg) == {**DEFAULT, "r": 8, "dtype": "bfloat16"}
+def test_attribute_assignment_into_an_inherited_config_dict(tmp_path):
+    # mmengine's pure-Python configs: what `with read_base():` imports are ConfigDicts, which take
+    # `model.lora.r = 8` (a plain dict(...) made in the file itself would not)
+    (tmp_path / "base_cfg.py").write_text(HEAD + MODEL)
+    child = tmp_path / "cfg.py"
+    child.write_text("import torch\nfrom mmengine.config import read_base\nwith read_base():\n"
+                     "    from .base_cfg import *\nmodel.lora.r = 8\nmodel.llm.torch_dtype = torch.bfloat16\n")
+    truth = _mmengine(child, tmp_path / "dumped.py")
+    assert _values(read_config(child)) == {**DEFAULT, "r": 8, "dtype": "bfloat16"} == truth
+    assert _values(read_config(tmp_path / "dumped.py")) == truth
 
 
 def test_mutation_reaches_every_name_of_the_same_dict():
@@ -375,3 +381,17 @@ def test_a_huge_value_is_unknown_not_built():
     cfg = parse_config("x = 'a' * 10**9\nmodel = dict(type='S', llm=dict(pretrained_model_name_or_path=x))\n",
                        label="cfg.py")
     assert cfg.llm_path is None and "line 1: `'a' * 10**9` would build a value far too large" in cfg.unknown["llm_path"]
+
+
+def test_names_of_one_dict_stay_together_across_an_unknown_if_and_print_changes_nothing():
+    text = HEAD + MODEL + ("lora = model['lora']\nif os.environ.get('FAST'):\n    batch_size = 8\n"
+                           "print(model)\nlora['lora_alpha'] = 32\n")
+    cfg = parse_config(text)
+    assert _values(cfg) == {**DEFAULT, "lora_alpha": 32} and cfg.notes == []
+
+
+def test_mmengine_placeholders_are_unknown(tmp_path):
+    # filled in by mmengine's classic loader only, not in its lazy-import mode (what XTuner's configs get)
+    path = _config(tmp_path, "pretrained_model_name_or_path = '{{ fileDirname }}/base'\n", "")
+    cfg = read_config(path)
+    assert cfg.llm_path is None and "line 12: `'{{ fileDirname }}/base'`" in cfg.unknown["llm_path"]
