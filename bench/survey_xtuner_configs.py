@@ -18,11 +18,18 @@ which mmengine can evaluate XTuner's configs. Steps:
    the evaluated values (model type, base path, LoRA r / lora_alpha / use_rslora /
    target_modules, torch_dtype, quantization, freeze flags, visual encoder LoRA), and
    ``cfg.dump(...)`` writes the config as mmengine's Runner writes it into a work_dir.
-4. Here: Mergesmith's ``parse_config`` reads (a) each config as written and (b) its dump; every
-   value is compared with mmengine's. A value we do not give is counted "unknown" only if the
-   reader gave a sentence for it; else it is wrong.
+4. Here: Mergesmith's ``parse_config`` reads each config as written and its dump; every value is
+   compared with mmengine's. A value we do not give is counted "unknown" only if the reader gave a
+   sentence for it; else it is wrong.
 
-Prints the counts and writes WORK/results.json (every config, every value) and WORK/results.md.
+Besides the configs as shipped, two edited copies of each go through the same steps: "edited"
+appends what users do to a shipped config (augmented, subscript and ``.update`` assignment into
+the LoRA, ``{**a, ...}``, ``if/elif/else`` on known values, ``+=``, ``del``), which mmengine's lazy
+mode runs; "unknown-if" appends an ``if`` on ``len(repr(model)) > 0`` (true for mmengine, not
+evaluated by Mergesmith) that sets the LoRA's alpha, and one that sets a value no merge uses.
+
+Prints the counts and writes WORK/results.json (every config, every value, every note) and
+WORK/results.md. ``--reuse-truth`` keeps mmengine's side from the last run (to re-check the reader).
 """
 
 from __future__ import annotations
@@ -37,10 +44,56 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Appended to every config for the "edited" forms: what users do to a shipped config, in the Python
+# that mmengine's lazy-import mode (XTuner's configs get it) runs: plain dicts, no calls of imports.
+EDITS = """
+
+# --- edits, as a user makes them (Mergesmith's config survey) ---
+_scale = 2
+if _scale > 1 and not use_varlen_attn_edit:
+    _scale *= 2
+elif _scale == 0:
+    _scale = 100
+else:
+    _scale = 1
+_lora = model.get('lora') if 'lora' in model else model.get('llm_lora')
+if _lora is not None:
+    _lora['lora_alpha'] = _lora['lora_alpha'] * _scale
+    _lora.update(r=_lora['r'] // 2, use_rslora=True)
+    _lora['target_modules'] = ['q_proj'] + ['v_proj']
+_llm = model.get('llm')
+if _llm is not None:
+    model['llm'] = {**_llm, 'pretrained_model_name_or_path': _llm['pretrained_model_name_or_path'] + '-edited'}
+if 'model_path' in model:
+    model['model_path'] += '-edited'
+model['freeze_llm'] = not model.get('freeze_llm', False)
+del _lora, _llm
+"""
+# An `if` Mergesmith cannot decide (mmengine takes its first branch): the LoRA's alpha must come out
+# unknown with a sentence, and the `if` on a value no merge uses must make no note.
+EDITS_UNKNOWN_IF = """
+
+# --- an if on something Mergesmith does not evaluate (Mergesmith's config survey) ---
+_big = len(repr(model)) > 0
+if _big:
+    _alpha = 64
+else:
+    _alpha = 8
+_lora = model.get('lora') if 'lora' in model else model.get('llm_lora')
+if _lora is not None:
+    _lora['lora_alpha'] = _alpha
+if _big:
+    _batch = 4
+else:
+    _batch = 1
+del _lora
+"""
+EDIT_SETS = {"edited": EDITS, "unknown-if": EDITS_UNKNOWN_IF}
 XTUNER = "xtuner==0.2.0"
 VENV_PACKAGES = ["torch==2.13.0", "transformers==4.48.0", "peft==0.14.0", "mmengine-lite==0.10.6",
                  "datasets", "einops", "loguru", "scipy", "sentencepiece", "tiktoken", "pillow",
                  "opencv-python-headless", "matplotlib", "scikit-image", "openpyxl"]
+FORMS = ("written", "written, dumped", "edited", "edited, dumped", "unknown-if", "unknown-if, dumped")
 FIELDS = ("model_type", "base", "r", "lora_alpha", "use_rslora", "target_modules", "torch_dtype",
           "quantization", "freeze_llm", "freeze_visual_encoder", "vit_r", "vit_lora_alpha", "tokenizer",
           "visual_encoder")
@@ -153,6 +206,13 @@ def config_files(src: Path) -> list[Path]:
     return out
 
 
+def write_edited(src: Path, edited: Path, edits: str) -> None:
+    for path in config_files(src):
+        out = edited / path.relative_to(src)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("use_varlen_attn_edit = False\n" + path.read_text(encoding="utf-8") + edits)
+
+
 def fetch_configs(work: Path) -> Path:
     wheel_dir = work / "wheel"
     wheels = sorted(wheel_dir.glob("xtuner-0.2.0-*.whl"))
@@ -205,10 +265,10 @@ def compare(path: Path, truth: dict, label: str) -> dict:
     got = ours(cfg)
     verdicts = {}
     for name in FIELDS:
-        if got[name] == truth[name]:
-            verdicts[name] = "right"
-        elif got[name] is None and UNKNOWN_KEY[name] in cfg.unknown:
+        if got[name] is None and UNKNOWN_KEY[name] in cfg.unknown:
             verdicts[name] = "unknown"
+        elif got[name] == truth[name]:
+            verdicts[name] = "right"
         else:
             verdicts[name] = f"wrong: ours {got[name]!r}, mmengine {truth[name]!r}"
     return {"verdicts": verdicts, "notes": cfg.notes, "set": sum(truth[n] is not None for n in FIELDS)}
@@ -217,21 +277,30 @@ def compare(path: Path, truth: dict, label: str) -> dict:
 def survey(work: Path, show: int, reuse_truth: bool = False) -> dict:
     sys.path.insert(0, str(ROOT))
     wheel = fetch_configs(work)
-    src, dumps, truth_file = work / "src", work / "dumps", work / "truth.json"
+    src = work / "src"
+    sources = {"written": src}
+    for name, edits in EDIT_SETS.items():
+        sources[name] = work / name
+        write_edited(src, sources[name], edits)
     started = time.time()
-    if not (reuse_truth and truth_file.exists()):
-        python = build_venv(work, wheel)
-        subprocess.run([str(python), __file__, "--truth", str(src), str(truth_file), str(dumps)], check=True,
-                       cwd=str(work))
+    truths = {}
+    for name, configs in sources.items():
+        truth_file, dumps = work / f"truth-{name}.json", work / f"dumps-{name}"
+        if not (reuse_truth and truth_file.exists()):
+            python = build_venv(work, wheel)
+            subprocess.run([str(python), __file__, "--truth", str(configs), str(truth_file), str(dumps)],
+                           check=True, cwd=str(work))
+        truths[name] = json.loads(truth_file.read_text())
     truth_seconds = time.time() - started
-    truths = json.loads(truth_file.read_text())
-    results, started = {}, time.time()
-    for rel, entry in truths.items():
-        if "error" in entry:
-            results[rel] = {"mmengine_error": entry["error"]}
-            continue
-        results[rel] = {form: compare(base / rel, entry["truth"], form)
-                        for form, base in (("written", src), ("dumped", dumps))}
+    results: dict = {rel: {} for rel in truths["written"]}
+    started = time.time()
+    for name, configs in sources.items():
+        for rel, entry in truths[name].items():
+            if "error" in entry:
+                results[rel][f"{name}: mmengine error"] = entry["error"]
+                continue
+            results[rel][name] = compare(configs / rel, entry["truth"], name)
+            results[rel][f"{name}, dumped"] = compare(work / f"dumps-{name}" / rel, entry["truth"], name)
     reader_seconds = time.time() - started
     summary = summarize(results)
     summary["seconds"] = {"mmengine": round(truth_seconds, 1), "mergesmith": round(reader_seconds, 1)}
@@ -244,8 +313,8 @@ def survey(work: Path, show: int, reuse_truth: bool = False) -> dict:
 
 def summarize(results: dict) -> dict:
     summary: dict = {"configs": len(results),
-                     "mmengine_errors": sum("mmengine_error" in r for r in results.values())}
-    for form in ("written", "dumped"):
+                     "mmengine_errors": sum(k.endswith("mmengine error") for r in results.values() for k in r)}
+    for form in FORMS:
         per_field = {name: Counter() for name in FIELDS}
         refused, noted, nonempty = Counter(), 0, 0
         for r in results.values():
@@ -272,8 +341,8 @@ def summarize(results: dict) -> dict:
 
 def markdown(summary: dict) -> str:
     lines = [f"XTuner 0.2.0 configs: {summary['configs']} (mmengine could not load "
-             f"{summary['mmengine_errors']}); seconds: {summary.get('seconds')}", ""]
-    for form in ("written", "dumped"):
+             f"{summary['mmengine_errors']} of all forms); seconds: {summary.get('seconds')}", ""]
+    for form in FORMS:
         s = summary[form]
         lines.append(f"**{form}**: parsed {s['parsed']}, refused {sum(s['refused'].values())} "
                      f"{s['refused'] or ''}, configs with a note {s['with_notes']}; values checked "
@@ -293,7 +362,7 @@ def print_examples(results: dict, show: int) -> None:
     """A few wrong values, refusals and notes, to read."""
     seen = Counter()
     for rel, r in results.items():
-        for form in ("written", "dumped"):
+        for form in FORMS:
             entry = r.get(form) or {}
             items = [("refused", entry["refused"])] if "refused" in entry else \
                 [(n, v) for n, v in entry.get("verdicts", {}).items() if v.startswith("wrong")] + \
@@ -312,7 +381,7 @@ def main(argv=None) -> None:
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work" / "xtuner_survey")
     ap.add_argument("--show", type=int, default=5, help="examples of each wrong value, refusal and note")
     ap.add_argument("--reuse-truth", action="store_true",
-                    help="keep WORK/truth.json and WORK/dumps from the last run (after changing only the reader)")
+                    help="keep mmengine's values and dumps from the last run (WORK/truth-*.json, WORK/dumps-*)")
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     survey(args.work.resolve(), args.show, args.reuse_truth)

@@ -406,6 +406,8 @@ def _read_internvl(read: _Reader, model: CDict) -> None:
     loads it in bfloat16, and quantizes to 4 bits when ``quantization_llm``/``quantization_vit``."""
     read.set("llm_path", _get(model, "model_path"), _path)
     read.cfg.tokenizer_path = read.cfg.llm_path
+    if "llm_path" in read.cfg.unknown:
+        read.cfg.unknown["tokenizer_path"] = read.cfg.unknown["llm_path"]
     read.cfg.llm_dtype = "bfloat16"
     flags = [_get(model, k, False) for k in ("quantization_llm", "quantization_vit")]
     unknown = next((taint_of(f) for f in flags if taint_of(f)), None)

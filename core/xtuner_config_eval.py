@@ -35,6 +35,9 @@ MAX_LENGTH = 1_000_000  # characters or items a config value may reach ('a' * 10
 MAX_INT_BITS = 256
 BUILTINS = frozenset({"dict", "list", "tuple", "set", "str", "int", "float", "bool", "len", "min",
                       "max", "sorted", "abs", "round"})
+READ_ONLY_METHODS = frozenset({"get", "copy", "keys", "values", "items", "index", "count", "format",
+                               "startswith", "endswith", "lower", "upper", "strip", "split", "join",
+                               "replace"})
 # builtins that change none of their arguments (their value is still unknown, but print's is None)
 HARMLESS = frozenset({"print", "isinstance", "issubclass", "repr", "hasattr", "getattr", "type", "id",
                       "hash", "callable", "format"})
@@ -103,8 +106,17 @@ def taint_of(value: Any) -> Optional[Unknown]:
 
 
 def _taint(value: Any, why: Unknown) -> None:
-    if isinstance(value, (CDict, CList)) and value.taint is None:
-        value.taint = why
+    """Mark a dict or list, and every one inside it, as possibly changed by something unknown."""
+    stack, seen = [value], set()
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        if isinstance(v, (CDict, CList)) and v.taint is None:
+            v.taint = why
+        if isinstance(v, (CDict, CList, tuple)):
+            stack.extend(v.values() if isinstance(v, CDict) else v)
 
 
 def _hashable(value: Any) -> bool:
@@ -121,6 +133,18 @@ def _plain_known(value: Any) -> bool:
     if isinstance(value, CDict):
         return value.taint is None and all(_plain_known(v) for v in value.values())
     return False
+
+
+def _identity(left: Any, right: Any) -> Optional[bool]:
+    """``left is right`` when we know it: None, True and False are single objects, and a dict, list,
+    string or number we hold is none of them (even a dict whose contents are unknown)."""
+    singles = (type(None), bool)
+    known = (str, int, float, tuple, CDict, CList)
+    if isinstance(left, singles) and isinstance(right, singles):
+        return left is right
+    if isinstance(left, singles) and isinstance(right, known) or isinstance(right, singles) and isinstance(left, known):
+        return False
+    return None
 
 
 def truth(value: Any) -> Optional[bool]:
@@ -171,28 +195,102 @@ def wrap(value: Any) -> Any:
     return value
 
 
-def join(a: Any, b: Any, why: Unknown, memo: Optional[dict] = None) -> Any:
-    """The value after an ``if`` whose branch is unknown: what both branches agree on, else unknown."""
-    memo = {} if memo is None else memo
-    key = (id(a), id(b))
-    if key in memo:
-        return memo[key]
-    if isinstance(a, Unknown) or isinstance(b, Unknown):
-        return a if isinstance(a, Unknown) else b
-    if type(a) is CDict and type(b) is CDict:
-        out = memo[key] = CDict()
-        out.taint = a.taint or b.taint
-        for k in list(a) + [k for k in b if k not in a]:
-            out[k] = join(a[k], b[k], why, memo) if k in a and k in b else why
-        return out
-    if type(a) is type(b) and isinstance(a, (CList, tuple)) and len(a) == len(b):
-        items = [join(x, y, why, memo) for x, y in zip(a, b)]
-        out = tuple(items) if isinstance(a, tuple) else CList(items)
-        if isinstance(out, CList):
+_CONTAINERS = (CDict, CList)
+
+
+def _reachable(values) -> dict[int, Any]:
+    """Every dict and list reachable from ``values``, by id."""
+    out: dict[int, Any] = {}
+    stack = list(values)
+    while stack:
+        v = stack.pop()
+        if isinstance(v, _CONTAINERS) and id(v) not in out:
+            out[id(v)] = v
+            stack.extend(v.values() if isinstance(v, CDict) else v)
+        elif isinstance(v, tuple):
+            stack.extend(v)
+    return out
+
+
+class Join:
+    """The environment after an ``if`` whose branch is unknown: what both branches agree on, and
+    :class:`Unknown` for the rest.
+
+    ``taken`` ran on a deep copy of the environment (``original`` maps a copy's id to the object it
+    copies), ``other`` on the environment itself. A dict that is ``a`` after one branch and ``b``
+    after the other becomes one merged dict, so that every name of it stays one name of the merged
+    dict; when ``a`` is paired with two different objects (``x = model['lora']`` in one branch,
+    ``x = other`` in the other) that is impossible, and the pairing that is not the copy of the
+    same object becomes unknown.
+    """
+
+    def __init__(self, why: Unknown, original: dict[int, Any]) -> None:
+        self.why = why
+        self.original = original
+        self.partners: dict[tuple[str, int], set[int]] = {}
+        self.memo: dict[tuple[int, int], Any] = {}
+
+    def envs(self, taken: dict, other: dict) -> dict:
+        seen: set = set()
+        for k in taken:
+            if k in other:
+                self._pair(taken[k], other[k], seen)
+        return {k: self.join(taken[k], other[k]) if k in taken and k in other else self.why
+                for k in list(taken) + [k for k in other if k not in taken]}
+
+    def _pair(self, a: Any, b: Any, seen: set) -> None:
+        stack = [(a, b)]
+        while stack:
+            a, b = stack.pop()
+            if isinstance(a, _CONTAINERS) and type(a) is type(b):
+                self.partners.setdefault(("a", id(a)), set()).add(id(b))
+                self.partners.setdefault(("b", id(b)), set()).add(id(a))
+                if (id(a), id(b)) in seen:
+                    continue
+                seen.add((id(a), id(b)))
+                if isinstance(a, CDict):
+                    stack.extend((a[k], b[k]) for k in a if k in b)
+                elif len(a) == len(b):
+                    stack.extend(zip(a, b))
+            elif isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+                stack.extend(zip(a, b))
+
+    def _conflicted(self, a: Any, b: Any) -> bool:
+        shared = len(self.partners.get(("a", id(a)), ())) > 1 or len(self.partners.get(("b", id(b)), ())) > 1
+        return shared and self.original.get(id(a)) is not b
+
+    def join(self, a: Any, b: Any) -> Any:
+        key = (id(a), id(b))
+        if key in self.memo:
+            return self.memo[key]
+        if isinstance(a, Unknown) or isinstance(b, Unknown):
+            return a if isinstance(a, Unknown) else b
+        if isinstance(a, _CONTAINERS) and type(a) is type(b) and not self._conflicted(a, b):
+            if isinstance(a, CDict):
+                out = self.memo[key] = CDict()
+                for k in list(a) + [k for k in b if k not in a]:
+                    out[k] = self.join(a[k], b[k]) if k in a and k in b else self.why
+            elif len(a) == len(b):
+                out = self.memo[key] = CList()
+                out.extend(self.join(x, y) for x, y in zip(a, b))
+            else:
+                return self.why
             out.taint = a.taint or b.taint
-        memo[key] = out
-        return out
-    if type(a) is type(b) and a == b:
+            return out
+        if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+            return tuple(self.join(x, y) for x, y in zip(a, b))
+        if not isinstance(a, _CONTAINERS) and type(a) is type(b) and a == b:
+            return a
+        return self.why
+
+
+def pick(a: Any, b: Any, why: Unknown) -> Any:
+    """``a if c else b`` with ``c`` unknown: the value when both are the same, else unknown."""
+    if a is b or isinstance(a, Unknown):
+        return a
+    if isinstance(b, Unknown):
+        return b
+    if not isinstance(a, _CONTAINERS) and type(a) is type(b) and _plain_known(a) and a == b:
         return a
     return why
 
@@ -372,10 +470,12 @@ class Evaluator:
 
     def compare(self, node: ast.AST, op: ast.cmpop, left: Any, right: Any) -> Any:
         if isinstance(op, (ast.Is, ast.IsNot)):
-            singles = (type(None), bool)
-            if isinstance(left, singles) and isinstance(right, singles) or \
-                    (_plain_known(left) and right is None) or (left is None and _plain_known(right)):
-                return (left is right) == isinstance(op, ast.Is)
+            same = _identity(left, right)
+            if same is not None:
+                return same == isinstance(op, ast.Is)
+        elif isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, CDict) and not right.taint \
+                and (_plain_known(left) or isinstance(left, Symbol)) and _hashable(left):
+            return (left in right) == isinstance(op, ast.In)  # a dict's keys are known even when values are not
         elif _plain_known(left) and _plain_known(right):
             try:
                 return bool(_COMPARE[type(op)](left, right))
@@ -391,7 +491,7 @@ class Evaluator:
             return self.eval(node.body if t else node.orelse)
         why = self.unknown(node, f"depends on `{self.src(node.test)}`, which Mergesmith cannot work out, "
                                  "and its two values differ")
-        return join(self.eval(node.body), self.eval(node.orelse), why)
+        return pick(self.eval(node.body), self.eval(node.orelse), why)
 
     def _e_JoinedStr(self, node: ast.JoinedStr) -> Any:
         parts = []
@@ -439,6 +539,9 @@ class Evaluator:
             owner = self.eval(node.func.value)
             if isinstance(owner, (CDict, CList, str)):
                 return self.method(node, owner, node.func.attr)
+            if isinstance(owner, Unknown) and node.func.attr not in READ_ONLY_METHODS:
+                self.changed(node.func, owner, self.unknown(node, "may change something Mergesmith cannot "
+                                                                  "tell apart (a method of an unknown value)"))
         func = self.eval(node.func)
         args, kwargs, given = self.arguments(node)
         if isinstance(func, Symbol) and not isinstance(args, Unknown) and not isinstance(kwargs, Unknown):
@@ -547,7 +650,28 @@ class Evaluator:
         for value in given:
             _taint(value, why)
         if isinstance(func, Unknown) and func.code is not None:
-            self.poison(func.code.body, why, only_globals=True)
+            a = func.code.args
+            params = frozenset(x.arg for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if x)
+            self.poison(func.code.body, why, only_globals=True, params=params)
+
+    def changed(self, target: ast.AST, container: Any, why: Unknown, params: frozenset = frozenset()) -> None:
+        """``container`` (what ``target.value`` gave) may have been changed in a way we cannot follow.
+        ``params``: the parameters of the function whose body this is (bound to its arguments, which
+        the call has marked already)."""
+        if isinstance(container, _CONTAINERS):
+            _taint(container, why)
+            return
+        root = target
+        while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call)):
+            root = root.func if isinstance(root, ast.Call) else root.value
+        if isinstance(root, ast.Name) and root.id in params:
+            return
+        if isinstance(root, ast.Name) and isinstance(self.env.get(root.id), Symbol):
+            return  # something imported (os.environ, PROMPT_TEMPLATE): not the config's own data
+        if isinstance(container, (Symbol, Unknown)) or container is None:
+            # we cannot tell which dict this is: it may be any of them
+            for value in list(self.env.values()):
+                _taint(value, why)
 
     # --- statements -------------------------------------------------------------------------
 
@@ -604,7 +728,8 @@ class Evaluator:
             if isinstance(container, CDict) and _hashable(key) and not container.taint:
                 container.pop(key, None)
             else:
-                _taint(container, self.unknown(target, "deletes an item Mergesmith cannot work out"))
+                self.changed(target, container, self.unknown(target, "deletes an item Mergesmith cannot "
+                                                                     "work out"))
 
     def _s_If(self, node: ast.If) -> None:
         t = truth(self.eval(node.test))
@@ -615,15 +740,15 @@ class Evaluator:
                       "decides between branches that set it differently, and Mergesmith cannot work out "
                       "the condition")
         before = self.env
-        self.env = copy.deepcopy(before)
+        reachable = _reachable(before.values())
+        copies: dict = {}
+        self.env = copy.deepcopy(before, copies)
+        original = {id(c): reachable[i] for i, c in copies.items() if i in reachable}
         self.run(node.body)
         taken = self.env
         self.env = before
         self.run(node.orelse)
-        other = self.env
-        memo: dict = {}
-        self.env = {k: join(taken[k], other[k], why, memo) if k in taken and k in other else why
-                    for k in list(taken) + [k for k in other if k not in taken]}
+        self.env = Join(why, original).envs(taken, self.env)
 
     def _s_For(self, node: ast.For) -> None:
         iterable = self.eval(node.iter)
@@ -694,10 +819,13 @@ class Evaluator:
             elif isinstance(container, CList) and type(key) is int and -len(container) <= key < len(container):
                 container[key] = value
             else:
-                _taint(container, self.unknown(target, "sets an item Mergesmith cannot work out"))
+                self.changed(target, container, self.unknown(target, "sets an item of something Mergesmith "
+                                                                      "cannot work out"))
 
-    def poison(self, stmts: list[ast.stmt], why: Unknown, only_globals: bool = False) -> None:
-        """Everything ``stmts`` may assign or change becomes unknown (``why``)."""
+    def poison(self, stmts: list[ast.stmt], why: Unknown, only_globals: bool = False,
+               params: frozenset = frozenset()) -> None:
+        """Everything ``stmts`` may assign or change becomes unknown (``why``); for a function's body
+        (``only_globals``), the names it declares ``global``."""
         globals_: set[str] = set()
         stores: list[str] = []
         for node in (n for s in stmts for n in ast.walk(s)):
@@ -710,11 +838,11 @@ class Evaluator:
             elif isinstance(node, ast.alias):
                 stores.append(node.asname or node.name.split(".")[0])
             elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                _taint(self._quiet_eval(node.value), why)
+                self.changed(node, self._quiet_eval(node.value), why, params)
             elif isinstance(node, ast.Call):
-                if isinstance(node.func, ast.Attribute):
-                    _taint(self._quiet_eval(node.func.value), why)
-                for arg in node.args:
+                if isinstance(node.func, ast.Attribute) and node.func.attr not in READ_ONLY_METHODS:
+                    self.changed(node.func, self._quiet_eval(node.func.value), why, params)
+                for arg in list(node.args) + [kw.value for kw in node.keywords]:
                     _taint(self._quiet_eval(arg), why)
         for name in stores:
             if not only_globals or name in globals_:

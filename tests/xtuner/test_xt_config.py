@@ -260,6 +260,9 @@ UNKNOWN = {
         "llm_lora", "if os.environ"),
     "for loop changing the LoRA": ("", "for key in ['lora_alpha']:\n    model['lora'][key] = 16\n",
                                    "llm_lora", "for key"),
+    "function that changes a dict inside its argument": (
+        "", "def tweak(w):\n    w['inner']['lora_alpha'] = 16\n\nwrapper = dict(inner=model['lora'])\n"
+            "tweak(wrapper)\n", "llm_lora", "tweak(wrapper)"),
     "function that changes the LoRA": (
         "", "def double(cfg):\n    cfg['lora_alpha'] = 16\n\ndouble(model['lora'])\n", "llm_lora", "double(model"),
 }
@@ -281,6 +284,35 @@ def test_unknown_value_is_none_with_a_sentence_naming_the_line(tmp_path, name):
     others = {k: v for k, v in _values(ours).items() if v is not None}
     assert others.items() <= DEFAULT.items()  # nothing else is lost or guessed
     # the work_dir's dump holds what mmengine evaluated: read exactly
+    assert _values(read_config(tmp_path / "dumped.py")) == truth == DEFAULT
+
+
+# A change made through a name that may be any of several dicts may reach any of them: the whole
+# config is then unknown, and refused with the line (never the value from before the change).
+ALIASED = {
+    "change through an unknown if-expression": (
+        "", "other = dict(r=1)\nx = model['lora'] if os.environ.get('MS_NO_SUCH_VAR') is None else other\n"
+            "x['lora_alpha'] = 16\n", "llm_lora", "x['lora_alpha']"),
+    "change through a name an unknown if binds to different dicts": (
+        "", "other = dict(r=1)\nif os.environ.get('MS_NO_SUCH_VAR') is None:\n    x = model['lora']\nelse:\n"
+            "    x = other\nx['lora_alpha'] = 16\n", "llm_lora", "x['lora_alpha']"),
+    "change through a loop variable": (
+        "", "for d in [model['lora']]:\n    d['lora_alpha'] = 16\n", "llm_lora", "for d in"),
+    "change through what a function returns": (
+        "", "def lora_of(cfg):\n    return cfg['lora']\n\nlora_of(model)['lora_alpha'] = 16\n", "llm_lora",
+        "lora_of(model)"),
+}
+
+
+@pytest.mark.parametrize("name", ALIASED)
+def test_change_through_a_name_that_may_be_any_dict_refuses_naming_the_line(tmp_path, name):
+    pre, post, _, marker = ALIASED[name]
+    written = _config(tmp_path, pre, post, classic=True)
+    truth = _mmengine(written, tmp_path / "dumped.py", classic=True)
+    line = next(i for i, text in enumerate(written.read_text().splitlines(), 1) if marker in text)
+    with pytest.raises(SourceError, match=rf"cfg.py: `model` is not known \(line {line}: ") as err:
+        read_config(written)
+    assert "Traceback" not in str(err.value) and len(str(err.value)) < 400
     assert _values(read_config(tmp_path / "dumped.py")) == truth == DEFAULT
 
 
