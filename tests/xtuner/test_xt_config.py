@@ -226,6 +226,9 @@ KNOWN = {
     "8-bit quantization": (
         "", "model['llm']['quantization_config'] = dict(type=BitsAndBytesConfig, load_in_8bit=True)\n",
         {"quantization": "8-bit"}),
+    "'in' and 'is not None' on dicts that hold imported classes": (
+        "", "lora = model.get('lora') if 'lora' in model else model.get('llm_lora')\n"
+            "if lora is not None and 'llm_lora' not in model:\n    lora['r'] = 8\n", {"r": 8}),
     "while with a false condition, for over nothing": (
         "while False:\n    lora_alpha = 1\nfor x in []:\n    lora_alpha = 2\n", "", {}),
 }
@@ -427,3 +430,10 @@ def test_mmengine_placeholders_are_unknown(tmp_path):
     path = _config(tmp_path, "pretrained_model_name_or_path = '{{ fileDirname }}/base'\n", "")
     cfg = read_config(path)
     assert cfg.llm_path is None and "line 12: `'{{ fileDirname }}/base'`" in cfg.unknown["llm_path"]
+
+
+def test_internvl_with_an_unknown_model_path_leaves_base_and_tokenizer_unknown():
+    cfg = parse_config("import os\nmodel = dict(type='xtuner.model.InternVL_V1_5', "
+                       "model_path=os.environ['INTERNVL'])\n", label="cfg.py")
+    assert cfg.llm_path is None and cfg.tokenizer_path is None
+    assert "line 2: `os.environ['INTERNVL']`" in cfg.unknown["llm_path"] == cfg.unknown["tokenizer_path"]
