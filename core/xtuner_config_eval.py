@@ -16,6 +16,10 @@ condition is known; when it is not, a value both branches agree on is kept and a
 and so does every call the config makes when loaded (``os.environ.get``, ``pathlib.Path``,
 ``str.format``, ...). An :class:`Unknown` carries the line and the reason, for a sentence.
 
+A change made through a name that may stand for any of several dicts (chosen by an unknown ``if``,
+a loop variable, what a function returns) may reach any of them: every dict becomes unknown. What
+a call we do not run is given, and every dict inside it, becomes unknown too.
+
 Imported names become :class:`Symbol` (their dotted path). Calling an imported ``...Config``
 class or a ``from_pretrained`` keeps the call as ``dict(type=..., ...)``, which is what XTuner
 does with it.
@@ -614,15 +618,15 @@ class Evaluator:
         return None
 
     def builtin(self, node: ast.Call, name: str, args: list) -> Any:
-        if name in ("list", "tuple", "set", "sorted") and len(args) == 1 and \
-                isinstance(args[0], (CList, tuple, str, CDict)):
-            items = list(args[0])
-            return tuple(items) if name == "tuple" else CList(sorted(items) if name == "sorted" else items)
-        if name in ("str", "int", "float", "bool", "len", "abs", "round", "min", "max") and args:
-            try:
+        try:
+            if name in ("list", "tuple", "set", "sorted") and len(args) == 1 and \
+                    isinstance(args[0], (CList, tuple, str, CDict)):
+                items = list(args[0])
+                return tuple(items) if name == "tuple" else CList(sorted(items) if name == "sorted" else items)
+            if name in ("str", "int", "float", "bool", "len", "abs", "round", "min", "max") and args:
                 return wrap(getattr(builtins, name)(*args))
-            except Exception:
-                return self.unknown(node, "fails when evaluated (it would stop mmengine too)")
+        except Exception:
+            return self.unknown(node, "fails when evaluated (it would stop mmengine too)")
         return self.unknown(node, "is a call Mergesmith does not evaluate")
 
     def method(self, node: ast.Call, owner: Any, name: str) -> Any:

@@ -437,3 +437,9 @@ def test_internvl_with_an_unknown_model_path_leaves_base_and_tokenizer_unknown()
                        "model_path=os.environ['INTERNVL'])\n", label="cfg.py")
     assert cfg.llm_path is None and cfg.tokenizer_path is None
     assert "line 2: `os.environ['INTERNVL']`" in cfg.unknown["llm_path"] == cfg.unknown["tokenizer_path"]
+
+
+@pytest.mark.parametrize("expr", ["sorted([1, 'a'])", "max([])", "1 / 0", "[1][5]", "2.0 ** 5000", "int('9' * 5000)"])
+def test_an_expression_that_fails_is_unknown_not_a_crash(expr):
+    cfg = parse_config(f"alpha = {expr}\nmodel = dict(type='S', lora=dict(r=8, lora_alpha=alpha))\n", label="cfg.py")
+    assert cfg.llm_lora is None and "line 1:" in cfg.unknown["llm_lora"]
