@@ -56,7 +56,7 @@ def training_problems(plan: Plan, source: Source) -> None:
         plan.problem("config-mismatch", WARNING, ckpt, conflict)
     if plan.base is None:
         return
-    quant = source.extras.get("quantization")
+    quant = source.extras.get("quantization") if source.component(LLM_ADAPTER) else None  # QLoRA: a LoRA run
     base_dtypes = [formats.dtype_name(d) for d in plan.base.float_dtypes]
     if quant:
         kept = "/".join(base_dtypes) or "16-bit"
