@@ -274,8 +274,7 @@ def test_projector_code_from_mergesmith(model_cache, tmp_path):
     from inspecthelpers import make_llava
     from mergesmith.core.fix_planners import _shipped_projector_file
 
-    if _shipped_projector_file("modeling_projector.py") is None:
-        pytest.skip("resources/projector is not installed")
+    assert _shipped_projector_file("modeling_projector.py") is not None, "resources/projector is not installed"
     llava = make_llava(tmp_path / "llava", model_cache("llama"))
     (llava / "projector" / "modeling_projector.py").unlink()
     result = fix(llava)

@@ -137,7 +137,6 @@ def test_converted_xtuner_source(base, tmp_path):
 
 def test_xtuner_checkpoint_source_with_logits(tmp_path):
     """A raw XTuner work_dir (issue 3's reader): tensors recomputed, logits via a PEFT model built from them."""
-    pytest.importorskip("mergesmith.core.xtuner")
     from mergesmith.core.demo import make_demo
     from mergesmith.core.merge import merge
 

@@ -19,10 +19,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mergesmith.core.checkpoint import load_checkpoint, state_dict_of  # noqa: E402
 from mergesmith.core.errors import MergesmithError  # noqa: E402

@@ -60,7 +60,7 @@ def test_legacy_non_zip_format_is_read(tmp_path):
 
 
 def test_tensors_are_memory_mapped_not_read(tmp_path):
-    psutil = pytest.importorskip("psutil")
+    import psutil
     big = torch.ones(48 * 1024 * 1024 // 4)  # 48 MB
     torch.save({"state_dict": {"llm.big": big}}, tmp_path / "big.pth")
     del big
@@ -138,7 +138,7 @@ def test_checkpoint_without_tensors(tmp_path):
 
 
 def test_checkpoint_store_drops_pages_once_consumed(tmp_path):
-    psutil = pytest.importorskip("psutil")
+    import psutil
     from mergesmith.core.checkpoint import CheckpointStore, open_checkpoint
 
     torch.save({"state_dict": {"llm.big": torch.ones(48 * 1024 * 1024 // 4)}}, tmp_path / "big.pth")
