@@ -45,14 +45,12 @@ def no_dangling_job_threads():
     import threading
 
     yield
-    deadline = time.monotonic() + 5
-    alive = []
-    while time.monotonic() < deadline:
-        alive = [t.name for t in threading.enumerate() if t.name.startswith("mergesmith-")]
-        if not alive:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"threads left running after the test: {alive}")
+    deadline = time.monotonic() + 5  # a hang guard, not a timing promise
+    for t in [t for t in threading.enumerate() if t.name.startswith("mergesmith-")]:
+        t.join(max(0.0, deadline - time.monotonic()))
+    alive = [t.name for t in threading.enumerate() if t.name.startswith("mergesmith-")]
+    if alive:
+        pytest.fail(f"threads left running after the test: {alive}")
 
 
 @pytest.fixture
@@ -68,8 +66,8 @@ def window(qloop, qtbot, qapp, settings):
     qtbot.waitUntil(lambda: w.controller.is_idle, timeout=10_000)
     w.shutdown()
     w.close()
-    w.deleteLater()
-    qtbot.wait(1)
+    with qtbot.waitSignal(w.destroyed, timeout=5_000):
+        w.deleteLater()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Helpers for the GUI tests (imported by name, not via conftest)."""
 
-import time
+import threading
 
 
 def wait_plan(qtbot, window, ok: bool = True, timeout: int = 15_000):
@@ -10,13 +10,25 @@ def wait_plan(qtbot, window, ok: bool = True, timeout: int = 15_000):
     return c.plan
 
 
-def slow_down(window, seconds: float):
-    """Make each progress report of the running merge take ``seconds`` (so a test can act)."""
+def hold_until_cancel(window, timeout: float = 30.0) -> threading.Event:
+    """Hold the next merge at its first progress report with work done, until a cancel is asked.
+
+    The merge is then surely running when the test acts (no race with a fast machine), and it
+    resumes the moment ``job.cancel()`` is called, to meet its next cancel checkpoint. Returns
+    the event that releases it (set by the cancel; a test may set it itself)."""
     job = window.controller.job
-    store = job._store
+    store, cancel = job._store, job.cancel
+    released = threading.Event()
 
-    def slow(progress):
+    def held(progress):
         store(progress)
-        time.sleep(seconds)
+        if progress.done > 0 and not released.is_set():
+            assert released.wait(timeout), "the held merge was never cancelled"
 
-    job._store = slow
+    def cancel_and_release():
+        cancel()
+        released.set()
+
+    job._store = held
+    job.cancel = cancel_and_release
+    return released

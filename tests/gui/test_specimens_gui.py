@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from guihelpers import wait_plan
 
@@ -45,7 +46,7 @@ def test_preview_of_a_real_specimen(window, qtbot, tmp_path, shots, key):
     page.options.out.commit(str(out))
     window.open_paths(str(spec.work_dir), str(spec.base), str(spec.vit or ""))
     plan = wait_plan(qtbot, window)
-    qtbot.wait(50)  # let the views lay out what just arrived
+    QApplication.processEvents()  # deliver the layout requests of what just arrived (before the shot)
 
     assert plan.ok and plan.out == out
     assert window.banner.severity != "error", window.banner.text.text()
@@ -97,7 +98,7 @@ def test_merge_and_verify_a_real_specimen_from_the_window(window, qtbot, tmp_pat
     assert root.find("model.safetensors").status == "ok"
     if spec.vit is not None:
         assert root.find("projector") is not None or root.find("projector/") is not None
-    qtbot.wait(50)
+    QApplication.processEvents()  # as above
     assert window.grab().save(str(shots / f"{key}-result.png"), "PNG")
     assert page.result.verify_button.isVisibleTo(page) and page.result.verify_button.isEnabled()
     with qtbot.waitSignal(window.controller.verified, timeout=60_000) as blocker:

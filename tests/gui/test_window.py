@@ -10,7 +10,9 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QMessageBox
 
-from guihelpers import slow_down, wait_plan
+from guihelpers import hold_until_cancel, wait_plan
+
+CANCEL_PROMISE_S = 1.0  # README: Cancel, or closing and answering Stop, ends the merge within a second
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -75,16 +77,19 @@ def test_cancel_stops_within_a_second_and_leaves_nothing(window, qtbot, demo, tm
     page.options.out.commit(str(out))
     window.open_paths(str(source), str(base))
     wait_plan(qtbot, window)
-    slow_down(window, 0.15)
+    released = hold_until_cancel(window)
     seen = []
     window.controller.progressed.connect(seen.append)
     qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: any(p.done > 0 for p in seen), timeout=10_000)
     assert page.cancel_button.isEnabled() and not page.source_picker.isEnabled()
+    assert not released.is_set()  # still held mid-merge
     t0 = time.monotonic()
     with qtbot.waitSignal(window.controller.cancelled, timeout=3_000):
         qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
-    assert time.monotonic() - t0 < 1.0
+    # The promise itself is about time (README: Cancel stops "within a second"); the merge was held,
+    # not slowed, so this measures only the way from the click to the cancelled signal.
+    assert time.monotonic() - t0 < CANCEL_PROMISE_S
     assert not out.exists()
     assert leftovers(tmp_path) == []
     assert "Cancelled" in page.progress.overall_label.text()
@@ -155,19 +160,24 @@ def test_closing_while_busy_asks_then_cancels(window, qtbot, demo, tmp_path):
     page.options.out.commit(str(out))
     window.open_paths(str(source), str(base))
     wait_plan(qtbot, window)
-    slow_down(window, 0.15)
+    released = hold_until_cancel(window)
+    seen = []
+    window.controller.progressed.connect(seen.append)
     qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.controller.busy)
+    qtbot.waitUntil(lambda: any(p.done > 0 for p in seen), timeout=10_000)  # held mid-merge
     window.close()
     box = window._close_box
     assert isinstance(box, QMessageBox)
     qtbot.waitUntil(box.isVisible)
     assert window.isVisible() and window.controller.busy  # asked, nothing stopped yet
+    assert not released.is_set()
     stop = next(b for b in box.buttons() if "close" in b.text().lower())
     t0 = time.monotonic()
     qtbot.mouseClick(stop, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=3_000)
-    assert time.monotonic() - t0 < 1.5
+    # About time, as promised (README: closing and answering Stop, "under a second"); half a
+    # second more than the promise for the window's own closing.
+    assert time.monotonic() - t0 < CANCEL_PROMISE_S + 0.5
     assert not out.exists() and leftovers(tmp_path) == []
 
 
