@@ -63,7 +63,7 @@ LIBRARY_ONLY = {code: getattr(torch, name) for code, name in
 DOCUMENTED = {
     "dtype-we-do-not-read":
         "Mergesmith merges and checks LLM weights in the dtypes above; a tensor in another dtype the "
-        "library knows (U16/U32/U64, C64, FNUZ and E8M0 floats, ...) is refused with a sentence "
+        "library knows (U16/U32/U64, C64, the FNUZ float8s, ...) is refused with a sentence "
         "naming the dtype, by read_header (an unknown code) or by SafetensorsFile.tensor (a code "
         "we parse but do not convert: U16/U32/U64).",
     "lenient-json":
