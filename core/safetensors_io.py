@@ -113,6 +113,11 @@ def read_header(path: str | os.PathLike, *, check_size: bool = True) -> Safetens
         raise CorruptFileError(
             f"{path.name} is truncated: its header promises {header.expected_size} bytes but the "
             f"file has {size}. Copy or write it again.", path=path, reason="truncated")
+    if check_size and size > header.expected_size:  # a damaged length prefix would shift every tensor
+        raise CorruptFileError(
+            f"{path.name} is {size - header.expected_size} bytes longer than its header says, which loaders "
+            "refuse (a damaged length or an interrupted rewrite); copy or write it again.",
+            path=path, reason="longer")
     return header
 
 
@@ -135,6 +140,10 @@ def _tensor_info(path: Path, name: str, entry) -> TensorInfo:
         raise CorruptFileError(
             f"{path.name} stores {name[:100]!r} as {dtype[:20]}, a dtype Mergesmith does not know.",
             path=path, reason="bad-dtype")
+    if not _fits_in_memory_index(shape):
+        raise CorruptFileError(
+            f"In {path.name}, {name[:100]!r} has a shape {list(shape)[:8]} too large for any tensor "
+            "(its sizes overflow 64 bits); the file is damaged.", path=path, reason="bad-header")
     info = TensorInfo(name, dtype, tuple(shape), offsets[0], offsets[1])
     if not 0 <= info.start <= info.end or info.end - info.start != info.nbytes:
         raise CorruptFileError(
@@ -142,6 +151,19 @@ def _tensor_info(path: Path, name: str, entry) -> TensorInfo:
             f"shape {list(shape)[:8]} and dtype {dtype}; the file is damaged.",
             path=path, reason="bad-offsets")
     return info
+
+
+def _fits_in_memory_index(shape: list) -> bool:
+    """Every size, and the product of the non-zero ones, below 2**63 (as the library and torch need),
+    even for an empty tensor whose zero would hide the others."""
+    total = 1
+    for d in shape:
+        if d >= 1 << 63:
+            return False
+        total *= max(d, 1)
+        if total >= 1 << 63:
+            return False
+    return True
 
 
 def _check_tiling(path: Path, tensors: dict[str, TensorInfo]) -> None:

@@ -14,8 +14,9 @@
 Bounded for CI like ``test_fuzz_readers.py`` (derandomized, fixed example counts, a few
 seconds); ``MERGESMITH_FUZZ_EXAMPLES=N`` runs every target N times.
 
-Known disagreements that are bugs (not choices) are pinned by ``xfail(strict=True)`` tests at
-the end: when the reader is fixed they XPASS and fail, so that the mark is removed.
+The disagreements this test found that were bugs (a file longer than its header, read with shifted
+bytes; an empty tensor whose other sizes overflow escaping as torch's error) are fixed and have
+tests at the end.
 """
 
 from __future__ import annotations
@@ -71,11 +72,6 @@ DOCUMENTED = {
         "NaN/Infinity and -0, lone UTF-16 surrogate escapes, duplicate fields (last wins), a UTF-8 "
         "BOM or a UTF-16/32 encoded header. Every entry is still checked by our own rules (types, "
         "dtype sizes, offsets tiling the data), so what we read is self-consistent.",
-    "longer-than-header":
-        "read_header refuses a file shorter than its header says but accepts a longer one (inspect "
-        "reports it as corrupt-shard: 'bytes longer than its header says, which loaders refuse'). "
-        "The library refuses it. NOT harmless: a damaged length prefix that still parses moves "
-        "the data start and we read shifted bytes -- see the xfail test at the end.",
 }
 
 
@@ -175,8 +171,6 @@ def _why_the_library_refuses(path: Path) -> str | None:
     """The documented reason (a DOCUMENTED key) why the library refuses a file we read."""
     data = path.read_bytes()
     header = read_header(path)
-    if header.file_size > header.expected_size:
-        return "longer-than-header"
     if _serde_would_refuse(data[8:header.data_start]):
         return "lenient-json"
     return None
@@ -433,18 +427,14 @@ def test_hand_made_headers(header, outcome):
     assert compare(_file(header, DATA)) == outcome
 
 
-def test_a_file_longer_than_its_header_is_a_documented_difference():
-    # Once read_header refuses these (the fix for the first xfail below) this is "both refuse":
-    # then drop DOCUMENTED["longer-than-header"] and this test.
+def test_a_file_longer_than_its_header_is_refused_by_both():
     path = _file(b'{"a":{' + F32_4 + b'}}', DATA + b"appended")
-    assert compare(path) == "only the library refuses: longer-than-header"
+    assert compare(path) == "both refuse"
 
 
-# --- known bugs: the library refuses, we must too (strict xfail: remove the mark once fixed) -------
+# --- bugs this test found (fixed): the library refuses, we must too ---------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: read_header accepts a file longer than its header; a length "
-                   "prefix one short still parses (the padding space) and every tensor is read one byte early")
 def test_a_length_prefix_that_moves_the_data_start_is_refused():
     body = b'{"a":{' + F32_4 + b'}} '
     path = _file(body, DATA, length=len(body) - 1)
@@ -454,9 +444,6 @@ def test_a_length_prefix_that_moves_the_data_start_is_refused():
             assert f.tensor("a").tolist() != [0.0, 1.0, 2.0, 3.0]  # what we read today: shifted bytes
 
 
-@pytest.mark.xfail(strict=True, raises=(TypeError, RuntimeError),
-                   reason="BUG: an empty tensor whose other dims overflow torch (>= 2**63, or a product over "
-                   "2**63) escapes as torch's TypeError/RuntimeError from SafetensorsFile.tensor")
 @pytest.mark.parametrize("shape", [[2 ** 64, 0], [2 ** 63, 0], [2 ** 62, 2 ** 62, 0]])
 def test_an_empty_tensor_with_huge_dims_is_refused_with_our_error(shape):
     path = _file({"a": {"dtype": "F32", "shape": shape, "data_offsets": [0, 0]}})
