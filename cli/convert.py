@@ -1,8 +1,8 @@
-"""The ``mergesmith convert`` subcommand (registered into :data:`mergesmith.core.cli.EXTRA_COMMANDS`).
+"""The ``mergesmith convert`` subcommand (listed in :data:`mergesmith.cli.main.COMMANDS`).
 
 ``mergesmith convert SOURCE --out DIR [--dtype keep|float16|bfloat16|float32] [--iter N]
 [--base DIR] [--visual-encoder DIR] [--overwrite] [--dry-run] [--json]`` writes what
-``xtuner convert pth_to_hf --safe-serialization`` writes (see :mod:`mergesmith.core.convert`).
+``xtuner convert pth_to_hf --safe-serialization`` writes (see :mod:`mergesmith.core.plan.convert`).
 ``--base`` is only needed for a fully fine-tuned LLM (its config.json and tokenizer) when the
 path named by the training config is not on this machine.
 """
@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import cli, formats
+from mergesmith.core import formats
+from .output import run_with_progress, show_plan
 
 
 def cmd_convert(args) -> int:
-    from .convert import plan_convert
-    from .plan import PlanOptions
-    from .sources import detect
+    from mergesmith.core.plan.convert import plan_convert
+    from mergesmith.core.plan.base import PlanOptions
+    from mergesmith.core.sources.detect import detect
 
     source = detect(args.source)
     options = PlanOptions(out=Path(args.out), dtype=args.dtype, overwrite=args.overwrite,
@@ -26,8 +27,8 @@ def cmd_convert(args) -> int:
                           visual_encoder=Path(args.visual_encoder) if args.visual_encoder else None)
     plan = plan_convert(source, options, base=args.base)
     if args.dry_run or not plan.ok:
-        return cli.show_plan(plan, args.json)
-    result = cli.run_with_progress(plan, args.json, check=False)
+        return show_plan(plan, args.json)
+    result = run_with_progress(plan, args.json, check=False)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -55,7 +56,3 @@ def add_convert(sub) -> None:
     c.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
     c.add_argument("--json", action="store_true", help="print the result (or plan) as JSON")
     c.set_defaults(func=cmd_convert)
-
-
-if add_convert not in cli.EXTRA_COMMANDS:
-    cli.EXTRA_COMMANDS.append(add_convert)

@@ -1,6 +1,6 @@
 """``mergesmith inspect | verify | fix``: the command-line faces of Report, verify and fix.
 
-Registered through :data:`mergesmith.core.cli.EXTRA_COMMANDS`: ``inspect``, ``verify`` and ``fix``.
+Listed in :data:`mergesmith.cli.main.COMMANDS`: ``inspect``, ``verify`` and ``fix``.
 left after a fix), 2 the path or an input is unusable.
 """
 
@@ -10,9 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-from . import formats
-from .cli import EXTRA_COMMANDS, TerminalProgress, _fail
-from .problems import ERROR, INFO, WARNING
+from mergesmith.core import formats
+from .output import TerminalProgress, fail
+from mergesmith.core.problems import ERROR, INFO, WARNING
 
 
 def _print_report(report, stream=None) -> None:
@@ -63,20 +63,20 @@ def _print_summary(s: dict, prefix: str, stream) -> None:
 def _folder_or_fail(text: str, checkpoint_file_ok: bool = False):
     path = Path(text).expanduser()
     if not path.exists():
-        from .atomic import OLD_TAG, REPLACED_TAG, leftovers
+        from mergesmith.core.io.atomic import OLD_TAG, REPLACED_TAG, leftovers
 
         aside = [p.name for p in leftovers(path) if OLD_TAG in p.name or REPLACED_TAG in p.name]
         if aside:  # a run killed between the two renames of its swap
-            return None, _fail(f"{path} does not exist: an interrupted run moved it aside to {aside[0]}; "
+            return None, fail(f"{path} does not exist: an interrupted run moved it aside to {aside[0]}; "
                                f"`mergesmith fix {path} --dry-run` puts it back (and changes nothing else).")
-        return None, _fail(f"{path} does not exist; check the path.")
+        return None, fail(f"{path} does not exist; check the path.")
     if checkpoint_file_ok and path.is_file():
-        from .inspect_layouts import is_checkpoint_file
+        from mergesmith.core.inspect.layouts import is_checkpoint_file
 
         if is_checkpoint_file(path):  # one training checkpoint (iter_N.pth)
             return path, None
     if not path.is_dir():
-        return None, _fail(f"{path} is a file; point at a model, adapter or training output folder"
+        return None, fail(f"{path} is a file; point at a model, adapter or training output folder"
                            + (" (or a training checkpoint .pth)." if checkpoint_file_ok else "."))
     return path, None
 
@@ -85,7 +85,7 @@ def _folder_or_fail(text: str, checkpoint_file_ok: bool = False):
 
 
 def cmd_inspect(args) -> int:
-    from .inspect import UNKNOWN, inspect_folder
+    from mergesmith.core.inspect.folder import UNKNOWN, inspect_folder
 
     path, code = _folder_or_fail(args.path, checkpoint_file_ok=True)
     if path is None:
@@ -107,7 +107,7 @@ def cmd_inspect(args) -> int:
     return 0 if report.ok else 1
 
 
-def _setup_inspect(sub) -> None:
+def add_inspect(sub) -> None:
     parser = sub.add_parser("inspect", help="check a model folder for missing or broken pieces")
     parser.add_argument("path")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -124,7 +124,7 @@ def _setup_inspect(sub) -> None:
 
 
 def cmd_verify(args) -> int:
-    from .verify import verify
+    from mergesmith.core.verify.compare import verify
 
     path, code = _folder_or_fail(args.out)
     if path is None:
@@ -145,7 +145,7 @@ def cmd_verify(args) -> int:
     return 0 if result.ok else 1
 
 
-def _setup_verify(sub) -> None:
+def add_verify(sub) -> None:
     v = sub.add_parser("verify", help="recompute a merge from its inputs and compare",
                        description="Recompute every tensor the adapter changes from SOURCE and BASE, streaming, "
                                    "with the LoRA settings that trained it (the config stored in an XTuner "
@@ -172,8 +172,8 @@ def _setup_verify(sub) -> None:
 
 
 def cmd_fix(args) -> int:
-    from .atomic import recover
-    from .fix import plan_fix, run_fix
+    from mergesmith.core.io.atomic import recover
+    from mergesmith.core.fix.folder import plan_fix, run_fix
 
     for line in recover(Path(args.dir).expanduser(), remove=False):  # a killed in-place fix: put DIR back
         print(f"mergesmith: {line}", file=sys.stderr)
@@ -181,7 +181,7 @@ def cmd_fix(args) -> int:
     if path is None:
         return code
     if args.in_place and args.out:
-        return _fail("--in-place changes DIR itself; it cannot be combined with --out.")
+        return fail("--in-place changes DIR itself; it cannot be combined with --out.")
     max_size = formats.parse_size(args.max_shard_size) if args.max_shard_size else None
     plan = plan_fix(path, base=args.from_base, max_shard_size=max_size)
     errors_left = [p for p, _ in plan.unfixed if p.is_error]
@@ -221,7 +221,7 @@ def _print_fix_plan(plan, *, dry_run: bool) -> None:
             print(f"  [{p.code}] {p.file}: {why}.")
 
 
-def _setup_fix(sub) -> None:
+def add_fix(sub) -> None:
     f = sub.add_parser("fix", help="repair what inspect found, into a new folder (or in place, with a backup)",
                        description="Copy missing tokenizer / generation-config / remote-code files from the base, "
                                    "rebuild a missing or wrong index, convert pickle weights to safetensors, "
@@ -235,13 +235,3 @@ def _setup_fix(sub) -> None:
     f.add_argument("--dry-run", action="store_true", help="say what would be done, change nothing")
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=cmd_fix)
-
-
-def register(sub) -> None:
-    _setup_inspect(sub)
-    _setup_verify(sub)
-    _setup_fix(sub)
-
-
-if register not in EXTRA_COMMANDS:
-    EXTRA_COMMANDS.append(register)

@@ -3,7 +3,7 @@
 ``make_llava_demo(folder)`` writes, with no download and in a few seconds:
 
 ``base-model/``
-    the same tiny Llama-shaped LLM as the plain demo (:mod:`.demo`).
+    the same tiny Llama-shaped LLM as the plain demo (:mod:`.lora`).
 ``clip-vit/``
     a tiny ``CLIPVisionModel`` (hidden 32, 2 layers, 32-pixel images in 8-pixel patches),
     float32, with a ``preprocessor_config.json``.
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import torch
 
-from . import formats
-from .demo import DEMO_BASE, LORA_ALPHA, LORA_R, TARGETS, _lora_state, _make_base, _module_shapes
+from .. import formats
+from .lora import DEMO_BASE, LORA_ALPHA, LORA_R, TARGETS, lora_state, make_base, module_shapes
 
 DEMO_VIT = "clip-vit"
 DEMO_LLAVA_WORK_DIR = "llava_work_dir"
@@ -46,7 +46,7 @@ def make_llava_demo(folder) -> tuple[Path, Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     base, vit, work_dir = folder / DEMO_BASE, folder / DEMO_VIT, folder / DEMO_LLAVA_WORK_DIR
     if not (base / formats.SAFE_WEIGHTS).is_file():
-        _make_base(base)
+        make_base(base)
     if not (vit / formats.SAFE_WEIGHTS).is_file():
         _make_vit(vit)
     if not (work_dir / f"iter_{DEMO_LLAVA_ITER}.pth").is_file():
@@ -82,8 +82,8 @@ def _make_work_dir(base: Path, vit: Path, work_dir: Path) -> None:
     work_dir.mkdir(parents=True, exist_ok=True)
     text = _config_text(base, vit, work_dir)
     (work_dir / DEMO_LLAVA_CONFIG).write_text(text, encoding="utf-8")
-    state = _lora_state(_module_shapes(vit, VIT_TARGETS), wrapper="visual_encoder.")
-    state.update(_lora_state(_module_shapes(base, TARGETS)))
+    state = lora_state(module_shapes(vit, VIT_TARGETS), wrapper="visual_encoder.")
+    state.update(lora_state(module_shapes(base, TARGETS)))
     gen = torch.Generator().manual_seed(4321)
     llm_hidden = json.loads((base / formats.CONFIG).read_text())["hidden_size"]
     sizes = [VIT_HIDDEN, llm_hidden, llm_hidden]

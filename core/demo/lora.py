@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from . import formats
+from .. import formats
 
 DEMO_BASE = "base-model"
 DEMO_WORK_DIR = "work_dir"
@@ -57,7 +57,7 @@ def make_demo(folder) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     base = folder / DEMO_BASE
     if not (base / formats.SAFE_WEIGHTS).is_file():
-        _make_base(base)
+        make_base(base)
     work_dir = folder / DEMO_WORK_DIR
     converted = folder / DEMO_CONVERTED
     if not (work_dir / f"iter_{DEMO_ITERATIONS[-1]}.pth").is_file() or not converted.is_dir():
@@ -68,7 +68,7 @@ def make_demo(folder) -> tuple[Path, Path]:
 # --- the base model -------------------------------------------------------------------------------
 
 
-def _make_base(base: Path) -> None:
+def make_base(base: Path) -> None:
     from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, GenerationConfig, LlamaConfig
 
@@ -116,9 +116,9 @@ def _make_tokenizer(folder: Path, vocab_size: int) -> None:
 # --- the training output --------------------------------------------------------------------------
 
 
-def _module_shapes(base: Path, targets: tuple[str, ...] = TARGETS) -> dict[str, tuple[int, int]]:
+def module_shapes(base: Path, targets: tuple[str, ...] = TARGETS) -> dict[str, tuple[int, int]]:
     """(out, in) of every LoRA target, read from the base's safetensors header."""
-    from .safetensors_io import read_header
+    from ..io.safetensors import read_header
 
     header = read_header(base / formats.SAFE_WEIGHTS)
     shapes = {}
@@ -128,7 +128,7 @@ def _module_shapes(base: Path, targets: tuple[str, ...] = TARGETS) -> dict[str, 
     return shapes
 
 
-def _lora_state(shapes: dict[str, tuple[int, int]], step: int = DEMO_ITERATIONS[-1],
+def lora_state(shapes: dict[str, tuple[int, int]], step: int = DEMO_ITERATIONS[-1],
                 wrapper: str = "llm.") -> dict[str, torch.Tensor]:
     """XTuner's state_dict for a LoRA run: fp32 A and B, B non-zero (as after training)."""
     gen = torch.Generator().manual_seed(1234)
@@ -272,10 +272,10 @@ def _make_training_output(base: Path, work_dir: Path, converted: Path) -> None:
     work_dir.mkdir(parents=True, exist_ok=True)
     config_text = _config_text(base, work_dir)
     (work_dir / DEMO_CONFIG).write_text(config_text, encoding="utf-8")
-    shapes = _module_shapes(base)
+    shapes = module_shapes(base)
     state = {}
     for step in DEMO_ITERATIONS:
-        state = _lora_state(shapes, step)
+        state = lora_state(shapes, step)
         meta = {"epoch": 1, "iter": step, "cfg": config_text, "seed": 0,
                 "experiment_name": Path(DEMO_CONFIG).stem, "time": "20250101_000000",
                 "mmengine_version": "0.10.6"}
@@ -304,8 +304,8 @@ def _make_training_output(base: Path, work_dir: Path, converted: Path) -> None:
 
 def _pick_training_output(work_dir: Path, converted: Path) -> Path:
     """The work_dir when this core can read one, else the converted folder."""
-    from .errors import MergesmithError
-    from .sources import detect
+    from ..errors import MergesmithError
+    from ..sources.detect import detect
 
     try:
         source = detect(work_dir)

@@ -6,7 +6,7 @@ dtype never enter Python: the kernel copies their bytes. Nothing is held beyond 
 hand and a few reusable float32 buffers, so memory does not grow with the model. On error or
 cancel the staging folder is removed; a disk that fills up is said in one sentence. Staging,
 fsync and the rename (replacing an existing output only once the new one is complete) are
-:mod:`mergesmith.core.atomic`'s, shared with convert and fix. Inputs are only ever opened read-only.
+:mod:`mergesmith.core.io.atomic`'s, shared with convert and fix. Inputs are only ever opened read-only.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from typing import Optional
 
 import torch
 
-from . import atomic
-from .errors import OverflowToInfError, PlanError
-from .lora import Workspace, apply_terms, apply_terms_rows, blockable
-from .pipeline import BackgroundWriter, BlockPool
-from .plan import Plan, PlannedFile, PlannedTensor
-from .problems import Problem
-from .progress import CancelToken, Progress, ProgressCallback, no_progress
-from .safetensors_io import ShardWriter, tensor_bytes, torch_dtype
+from ..io import atomic
+from ..errors import OverflowToInfError, PlanError
+from ..model.lora import Workspace, apply_terms, apply_terms_rows, blockable
+from ..io.pipeline import BackgroundWriter, BlockPool
+from ..plan.base import Plan, PlannedFile, PlannedTensor
+from ..problems import Problem
+from ..progress import CancelToken, Progress, ProgressCallback, no_progress
+from ..io.safetensors import ShardWriter, tensor_bytes, torch_dtype
 
 TMP_TAG = atomic.PARTIAL_TAG
 OLD_TAG = atomic.OLD_TAG
@@ -129,7 +129,7 @@ def run_plan(plan: Plan, progress: Optional[ProgressCallback] = None,
     if check != "none":
         t1 = time.perf_counter()
         progress(Progress("check", meter.total, meter.total, None, 0, 0, "Checking the written folder"))
-        from .inspect import inspect_folder
+        from ..inspect.folder import inspect_folder
 
         report = inspect_folder(out, deep=check == "full")
         result.problems = report.problems
@@ -320,7 +320,7 @@ def _warm_up_check(plan: Plan) -> None:
         try:
             import transformers
 
-            from . import inspect  # noqa: F401
+            from ..inspect import folder as inspect  # noqa: F401
 
             # transformers imports lazily: touching the names is what loads the modules
             for name in ("AutoConfig", "AutoTokenizer", "PreTrainedTokenizerFast", "AutoModelForCausalLM", *archs):
@@ -352,8 +352,9 @@ def _close_stores(plan: Plan) -> None:
 
 def merge(source, base, out, *, progress=None, cancel=None, check="quick", **options) -> Result:
     """Detect, plan and run in one call (what the CLI's ``merge`` does)."""
-    from .plan import PlanOptions, make_plan
-    from .sources import detect
+    from ..plan.base import PlanOptions
+    from ..plan.planners import make_plan
+    from ..sources.detect import detect
 
     src = detect(source)
     p = make_plan(src, base, PlanOptions(out=Path(out), **options))

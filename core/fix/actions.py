@@ -11,15 +11,30 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
-from . import formats
-from .errors import MergesmithError
-from .plan import PlannedTensor, index_file, shard
-from .progress import CancelToken, Progress, ProgressCallback
-from .safetensors_io import CorruptFileError, ShardWriter, read_header
-from .stores import MemoryStore, SafetensorsStore, load_torch_weights
+from .. import formats
+from ..errors import MergesmithError
+from ..plan.base import PlannedTensor, index_file, shard
+from ..problems import Problem
+from ..progress import CancelToken, Progress, ProgressCallback
+from ..io.safetensors import CorruptFileError, ShardWriter, read_header
+from ..io.stores import MemoryStore, SafetensorsStore, load_torch_weights
+
+
+@dataclass
+class FixAction:
+    title: str  # one sentence: what it does
+    problems: list[Problem]
+    writes: list[str] = field(default_factory=list)  # relative paths it produces
+    removes: list[str] = field(default_factory=list)  # relative paths it drops (kept in the backup)
+    apply: Optional[Callable] = None  # apply(src, stage, progress, cancel)
+
+    def to_dict(self) -> dict:
+        return {"title": self.title, "codes": sorted({p.code for p in self.problems}),
+                "writes": self.writes, "removes": self.removes}
 
 
 def current(src: Path, stage: Path, rel: str) -> Path:
@@ -147,7 +162,7 @@ class TensorSet:
             self._add_pickles(set(mapping), tie)
 
     def _add_pickles(self, have: set[str], tie: bool) -> None:
-        from .inspect_weights import is_pickle_weights
+        from ..inspect.weights import is_pickle_weights
 
         pickles = sorted(p.name for p in self.folder.iterdir() if p.is_file() and is_pickle_weights(p.name))
         for name in pickles:
@@ -172,7 +187,7 @@ class TensorSet:
 
 def drop_tied_copies(state: dict) -> dict:
     """Leave out an output embedding that shares its storage with the input embedding (tied)."""
-    from .basemodel import INPUT_EMBEDDING_SUFFIXES, OUTPUT_EMBEDDING_NAMES
+    from ..model.base import INPUT_EMBEDDING_SUFFIXES, OUTPUT_EMBEDDING_NAMES
 
     embed = next((k for k in state if k.endswith(INPUT_EMBEDDING_SUFFIXES)), None)
     if embed is None:

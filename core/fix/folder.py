@@ -10,7 +10,7 @@ performs them:
   place only when complete (removed on error or cancel);
 * with ``in_place=True``, the whole fixed folder is staged the same way (untouched files hard-
   linked), then the two folders are swapped by renames; every file replaced or dropped stays in
-  ``DIR.backup-YYYYmmdd-HHMMSS/``. Staging, fsync and renames are :mod:`.atomic`'s, as for a merge.
+  ``DIR.backup-YYYYmmdd-HHMMSS/``. Staging, fsync and renames are :mod:`mergesmith.core.io.atomic`'s, as for a merge.
 
 What it repairs: tokenizer, generation-config, chat-template, processor and remote-code files
 copied from ``--from-base``; a generation config written from config.json; config fields
@@ -28,32 +28,21 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
-from . import atomic
-from . import fix_actions as fa
-from .errors import MergesmithError, PlanError
-from .formats import format_size
-from .inspect import inspect_folder
-from .inspect_report import Report, fix_kind
-from .plan import DISK_MARGIN
-from .problems import Problem
-from .progress import CancelToken, Progress, ProgressCallback, no_progress
+from ..io import atomic
+from . import actions as fa
+from .actions import FixAction
+from .planners import plan_scope
+from ..errors import MergesmithError, PlanError
+from ..formats import format_size
+from ..inspect.folder import inspect_folder
+from ..inspect.report import Report, fix_kind
+from ..plan.base import DISK_MARGIN
+from ..problems import Problem
+from ..progress import CancelToken, Progress, ProgressCallback, no_progress
 
 PARTIAL_TAG = atomic.PARTIAL_TAG
-
-
-@dataclass
-class FixAction:
-    title: str  # one sentence: what it does
-    problems: list[Problem]
-    writes: list[str] = field(default_factory=list)  # relative paths it produces
-    removes: list[str] = field(default_factory=list)  # relative paths it drops (kept in the backup)
-    apply: Optional[Callable] = None  # apply(src, stage, progress, cancel)
-
-    def to_dict(self) -> dict:
-        return {"title": self.title, "codes": sorted({p.code for p in self.problems}),
-                "writes": self.writes, "removes": self.removes}
 
 
 @dataclass
@@ -110,8 +99,6 @@ def plan_fix(path, *, base=None, max_shard_size: Optional[int] = None,
     scopes: dict[str, list[Problem]] = {}
     for p in report.problems:
         scopes.setdefault(p.file.rsplit("/", 1)[0] if "/" in p.file else "", []).append(p)
-    from .fix_planners import plan_scope
-
     for rel, problems in sorted(scopes.items()):
         plan_scope(plan, rel, problems)
     return plan

@@ -7,18 +7,17 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from . import fix_actions as fa
-from . import formats
-from .inspect_report import fix_kind, join
-from .problems import Problem
+from . import actions as fa
+from .actions import FixAction
+from .. import formats
+from ..inspect.report import fix_kind, join
+from ..problems import Problem
 
 WEIGHT_CODES = ("pickle-weights", "index-mismatch", "orphan-shard", "shard-oversize")
 BLOCKING = ("corrupt-shard", "missing-shard")
 
 
 def plan_scope(plan, rel: str, problems: list[Problem]) -> None:
-    from .fix import FixAction
-
     folder = plan.path / rel if rel else plan.path
     by_code: dict[str, list[Problem]] = {}
     for p in problems:
@@ -35,10 +34,8 @@ def plan_scope(plan, rel: str, problems: list[Problem]) -> None:
             plan.unfixed.append((p, why))
             handled.add(id(p))
 
-    _plan_weights(plan, rel, folder, by_code, add, refuse)
-    _plan_config(plan, rel, folder, by_code, add, refuse)
-    _plan_generation(plan, rel, folder, by_code, add, refuse)
-    _plan_files(plan, rel, folder, by_code, add, refuse)
+    for plan_part in FIX_PLANNERS:
+        plan_part(plan, rel, folder, by_code, add, refuse)
     for p in problems:
         if id(p) in handled:
             continue
@@ -96,7 +93,7 @@ def _plan_weights(plan, rel, folder, by_code, add, refuse) -> None:
 
 
 def _plan_rewrite(plan, rel, folder, probs, add) -> None:
-    from .plan import DEFAULT_SHARD_SIZE, shard
+    from ..plan.base import DEFAULT_SHARD_SIZE, shard
 
     size = plan.max_shard_size or DEFAULT_SHARD_SIZE
     tie = _ties(folder)
@@ -180,7 +177,7 @@ def _stored_dtype(report, rel: str) -> Optional[str]:
 
 def _fit_config(folder: Path, config: dict) -> dict:
     """vocab_size and dtype of a base config made to match the weights in ``folder``."""
-    from .stores import open_model_weights
+    from ..io.stores import open_model_weights
 
     changes: dict = {}
     try:
@@ -224,7 +221,7 @@ def _plan_generation(plan, rel, folder, by_code, add, refuse) -> None:
         else:
             refuse(replace, "no config.json to derive it from and no --from-base to copy it from")
     if by_code.get("generation-config-flags"):
-        from .inspect_config import validate_generation_config
+        from ..inspect.config import validate_generation_config
 
         doc = _read(folder / formats.GENERATION_CONFIG) or {}
         _, flags = validate_generation_config(doc)
@@ -250,7 +247,7 @@ def _plan_files(plan, rel, folder, by_code, add, refuse) -> None:
         return apply
 
     if by_code.get("missing-tokenizer") and base is not None and not rel:
-        from .sources import has_tokenizer, tokenizer_files
+        from ..sources.source import has_tokenizer, tokenizer_files
 
         if has_tokenizer(base):
             names = [n for n in tokenizer_files(base) if n not in have]
@@ -293,12 +290,17 @@ def _plan_files(plan, rel, folder, by_code, add, refuse) -> None:
 
 def _shipped_projector_file(name: str) -> Optional[Path]:
     """XTuner's projector code as Mergesmith ships it (resources/projector/), if present."""
-    try:
-        import mergesmith.resources as res
-    except ImportError:  # pragma: no cover
-        return None
+    import mergesmith.resources as res
+
     for folder in list(getattr(res, "__path__", [])):  # a regular or (editable) namespace package
         path = Path(folder) / "projector" / name
         if path.is_file():
             return path
     return None
+
+
+# Each looks at the problems of one folder and adds the actions that repair some of them, or
+# refuses them with a reason. Their order is the order of the actions in the plan: the order they
+# are shown in (`mergesmith fix --dry-run`, the window) and applied in, so keep it: the weights
+# (shards, index, pickles), config.json, generation_config.json, then files copied from the base.
+FIX_PLANNERS = (_plan_weights, _plan_config, _plan_generation, _plan_files)

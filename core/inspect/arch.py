@@ -14,10 +14,10 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from . import formats
-from .inspect_report import Report, join
-from .quiet import quiet_transformers
-from .safetensors_io import TensorInfo
+from .. import formats
+from .report import Report, join
+from ..quiet import quiet_transformers
+from ..io.safetensors import TensorInfo
 
 INPUT_EMBEDDING_SUFFIXES = formats.INPUT_EMBEDDING_SUFFIXES
 # Buffers old checkpoints may hold that current models no longer persist (transformers ignores them).

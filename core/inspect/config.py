@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from . import formats
-from .basemodel import remote_code_files
-from .inspect_report import Report, join
-from .inspect_weights import WeightsView, major_float_dtype
-from .quiet import quiet_transformers
+from .. import formats
+from ..model.base import remote_code_files
+from .report import Report, join
+from .weights import WeightsView, major_float_dtype
+from ..quiet import quiet_transformers
 
 
 def read_json(path: Path):

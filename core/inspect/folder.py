@@ -8,14 +8,14 @@ returns a :class:`Report` whose problems each carry a stable code, a severity, t
 to the folder) and a sentence saying what to do.
 
 The codes, their severities and which of them ``mergesmith fix`` repairs are in
-:data:`mergesmith.core.inspect_report.CODES`. For front ends (the GUI's result tree):
+:data:`mergesmith.core.inspect.report.CODES`. For front ends (the GUI's result tree):
 
-* ``Problem.fixable`` is True when :mod:`mergesmith.core.fix` can repair it;
-  :func:`~mergesmith.core.inspect_report.fix_kind` says whether that needs a base model
+* ``Problem.fixable`` is True when :mod:`mergesmith.core.fix.folder` can repair it;
+  :func:`~mergesmith.core.inspect.report.fix_kind` says whether that needs a base model
   (``"base"``: files are copied from ``--from-base``) or not (``"self"``).
-* :func:`mergesmith.core.fix.plan_fix` (``report`` and an optional base) returns the exact
+* :func:`mergesmith.core.fix.folder.plan_fix` (``report`` and an optional base) returns the exact
   actions a fix would take, each naming the problems it resolves; ``FixPlan.action_for(problem)``
-  gives the sentence to show next to a Fix button, and :func:`mergesmith.core.fix.run_fix`
+  gives the sentence to show next to a Fix button, and :func:`mergesmith.core.fix.folder.run_fix`
   performs them (into a new folder, or in place with a backup).
 * ``Report.summary`` holds counts and sizes; ``summary["parts"][rel]`` the same for
   sub-folders (``projector``, ``visual_encoder``, ``llm_adapter``); ``Report.notes`` lists what
@@ -35,16 +35,16 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from . import formats
-from .inspect_config import (check_architecture_known, check_config, check_dtype, check_generation_config,
+from .. import formats
+from .config import (check_architecture_known, check_config, check_dtype, check_generation_config,
                              check_remote_code, read_json)
-from .inspect_layouts import (check_adapter, check_checkpoint, check_processor, check_projector, check_work_dir,
+from .layouts import (check_adapter, check_checkpoint, check_processor, check_projector, check_work_dir,
                               hidden_size, is_checkpoint_file, is_deepspeed_checkpoint, is_work_dir,
                               llava_expected, missing_projector, read_sub_config)
-from .inspect_report import CODES, Report, fix_kind
-from .inspect_tokenizer import check_tokenizer
-from .inspect_weights import WeightsView, check_weights
-from .progress import CancelToken, ProgressCallback
+from .report import CODES, Report, fix_kind
+from .tokenizer import check_tokenizer
+from .weights import WeightsView, check_weights
+from ..progress import CancelToken, ProgressCallback
 
 __all__ = ["Report", "CODES", "fix_kind", "inspect_folder", "detect_kind", "KIND_TITLES"]
 
@@ -93,7 +93,7 @@ def detect_kind(path: Path) -> str:
 
 
 def _weight_files(path: Path) -> bool:
-    from .inspect_weights import is_pickle_weights
+    from .weights import is_pickle_weights
 
     try:
         return any(p.is_file() and (p.name.endswith(".safetensors") or is_pickle_weights(p.name))
@@ -110,7 +110,7 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
     Raises :class:`~mergesmith.core.errors.SourceError` only when ``path`` is neither a folder nor a
     training checkpoint file.
     """
-    from .errors import SourceError
+    from ..errors import SourceError
 
     path = Path(path).expanduser()
     if not path.is_dir() and not is_checkpoint_file(path):
@@ -141,8 +141,8 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
         finally:
             _close(base_model)
     elif kind == UNKNOWN:
-        from .problems import ERROR, Problem
-        from .sources import outputs_inside
+        from ..problems import ERROR, Problem
+        from ..sources.source import outputs_inside
 
         inside = outputs_inside(path)
         where = (f" It holds {', '.join(f'{name} ({what})' for name, what in inside[:3])}: inspect that instead."
@@ -159,7 +159,7 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
             _check_llava_parts(ctx, path, llm_hidden=hidden_size(config))
     report.summary["bytes"] = _disk_size(path)
     if scan_values:
-        from .inspect_values import scan_values as scan
+        from .values import scan_values as scan
 
         shards = [(v.rel, v.folder / name, h) for v in ctx.views for name, h in v.headers.items()
                   if name not in v.broken]
@@ -171,8 +171,8 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
 
 def _adapter_weights(path: Path) -> list:
     """The adapter's safetensors file for --scan-values, when it is readable (else already reported)."""
-    from .safetensors_io import read_header
-    from .errors import SourceError
+    from ..io.safetensors import read_header
+    from ..errors import SourceError
 
     weights = path / formats.ADAPTER_SAFE
     try:
@@ -220,7 +220,7 @@ class _Context:
             report.note(f"{rel or 'The model'} is quantized ({(config.get('quantization_config') or {}).get('quant_method', '?')}); "
                         "its weight names were not compared with the architecture.")
         elif self.deep and known and weights.tensors:
-            from .inspect_arch import check_architecture
+            from .arch import check_architecture
 
             check_architecture(report, folder, rel, config, weights.tensors, read_rows=_sampler(weights))
         elif remote:
@@ -269,7 +269,7 @@ def _check_llava_parts(ctx: _Context, root: Path, *, llm_hidden: Optional[int]) 
 def _open_base(base):
     if base is None:
         return None
-    from .basemodel import BaseModel
+    from ..model.base import BaseModel
 
     return base if isinstance(base, BaseModel) else BaseModel.open(base)
 

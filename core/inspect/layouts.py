@@ -12,11 +12,11 @@ import zipfile
 from pathlib import Path
 from typing import Optional
 
-from . import formats
-from .errors import MergesmithError
-from .inspect_config import check_config, check_remote_code, read_json, text_config
-from .inspect_report import Report, join
-from .inspect_weights import check_weights
+from .. import formats
+from ..errors import MergesmithError
+from .config import check_config, check_remote_code, read_json, text_config
+from .report import Report, join
+from .weights import check_weights
 
 CHECKPOINT_RE = formats.CHECKPOINT_NAME_RE
 # what DeepSpeed writes into a checkpoint (tag) folder: model states (rank 0, or one per rank under
@@ -98,7 +98,7 @@ def missing_projector(report: Report, root: Path, why: str) -> None:
 
 def check_adapter(report: Report, folder: Path, rel: str = "", *, base=None):
     """adapter_config.json and weights sane; with ``base``, every target fits it. Returns the Adapter."""
-    from .adapters import find_adapter_weights, load_adapter_folder
+    from ..model.adapters import find_adapter_weights, load_adapter_folder
 
     cfg_file = join(rel, formats.ADAPTER_CONFIG)
     weights = find_adapter_weights(folder)
@@ -116,7 +116,7 @@ def check_adapter(report: Report, folder: Path, rel: str = "", *, base=None):
                        "adapter_config.json is here but the adapter weights (adapter_model.safetensors) are not.")
         return None
     if weights.suffix == ".safetensors":
-        from .safetensors_io import CorruptFileError, read_header
+        from ..io.safetensors import CorruptFileError, read_header
 
         try:
             header = read_header(weights)
@@ -146,8 +146,8 @@ def check_adapter(report: Report, folder: Path, rel: str = "", *, base=None):
 
 
 def _check_against_base(report: Report, adapter, base, file: str) -> None:
-    from .plan import Plan, PlanOptions
-    from .plan_lora import plan_lora_tensors
+    from ..plan.base import Plan, PlanOptions
+    from ..plan.lora import plan_lora_tensors
 
     plan = Plan(None, PlanOptions(), Path("."), base=base)  # type: ignore[arg-type]
     try:
@@ -204,7 +204,7 @@ def check_work_dir(report: Report, folder: Path) -> None:
     checkpoints = sorted((p for p in folder.iterdir() if CHECKPOINT_RE.match(p.name)),
                          key=lambda p: int(CHECKPOINT_RE.match(p.name).group(2)))
     rows = [_checkpoint_row(report, path) for path in checkpoints]
-    from .xtuner import latest_checkpoint
+    from ..sources.xtuner.workdir import latest_checkpoint
 
     report.summary.update({"configs": [p.name for p in configs], "checkpoints": rows,
                            "base_hint": _check_training_config(report, folder, latest_checkpoint(folder)),
@@ -230,7 +230,7 @@ def _is_flagged(report: Report, name: str) -> bool:
 def _check_training_config(report: Report, folder: Path, ckpt: Optional[Path]) -> Optional[str]:
     """The base the training of ``ckpt`` names (its stored config, else the work_dir's .py); a .py that
     disagrees with the checkpoint's own config, an unsupported model."""
-    from .xtuner import (TrainingConfig, config_conflict_message, find_config, read_config, stored_meta,
+    from ..sources.xtuner.workdir import (TrainingConfig, config_conflict_message, find_config, read_config, stored_meta,
                          training_config, unsupported_model)
 
     try:
@@ -303,8 +303,8 @@ def _unpickle_problem(path: Path) -> Optional[str]:
                 return None
     except OSError:
         return None
-    from .checkpoint import load_checkpoint
-    from .errors import MergesmithError
+    from ..io.checkpoint import load_checkpoint
+    from ..errors import MergesmithError
 
     try:
         load_checkpoint(path)

@@ -2,7 +2,7 @@
 
 Each code has one severity and says whether ``mergesmith fix`` can repair it, and whether that
 needs a base model (``--from-base``) to copy from. Front ends read :data:`CODES` to show the
-right icon and offer a Fix button; :func:`mergesmith.core.fix.plan_fix` says exactly what a fix
+right icon and offer a Fix button; :func:`mergesmith.core.fix.folder.plan_fix` says exactly what a fix
 would do for a given folder.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .problems import ERROR, INFO, WARNING, Problem, errors, sort_problems
+from ..problems import ERROR, INFO, WARNING, Problem, errors, sort_problems
 
 # fix: None (nothing automatic), "self" (from the folder itself), "base" (copies from --from-base)
 CODES: dict[str, tuple[str, Optional[str], str]] = {

@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from . import formats
-from .inspect_report import Report, join
-from .quiet import quiet_transformers
+from .. import formats
+from .report import Report, join
+from ..quiet import quiet_transformers
 
 # Special tokens that only make sense with a chat template.
 CHAT_MARKERS = ("<|im_start|>", "<|im_end|>", "<|start_header_id|>", "<|eot_id|>", "[INST]",

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import formats
-from .inspect_report import Report, join
-from .safetensors_io import CorruptFileError, SafetensorsHeader, TensorInfo, read_header
+from .. import formats
+from .report import Report, join
+from ..io.safetensors import CorruptFileError, SafetensorsHeader, TensorInfo, read_header
 
 # Pickles a trainer leaves behind that hold no weights; they are not "pickle weights".
 TRAINING_STATE_RE = (

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
-from .errors import MergesmithError
+from ..errors import MergesmithError
 
 PARTIAL_TAG = ".mergesmith-partial-"
 OLD_TAG = ".mergesmith-old-"  # the previous output during --overwrite: removed once the new one is in place
@@ -389,7 +389,7 @@ def disk_full_error(exc: OSError, out: Path) -> DiskFullError:
     parent = out.parent
     try:
         free = shutil.disk_usage(parent).free
-        from .formats import format_size
+        from ..formats import format_size
 
         left = f" ({format_size(free)} free now)"
     except OSError:

@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from .errors import SourceError, UnsafePickleError
+from ..errors import SourceError, UnsafePickleError
 from .stores import MemoryStore
 
 # --- inert stand-ins for foreign classes -------------------------------------------------------

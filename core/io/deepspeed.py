@@ -23,14 +23,14 @@ from typing import Optional
 
 import torch
 
-from . import formats
+from .. import formats
 from .checkpoint import advise, as_int, load_checkpoint, open_checkpoint
-from .errors import SourceError
-from .safetensors_io import TensorInfo
+from ..errors import SourceError
+from .safetensors import TensorInfo
 
-_RANK_FILE = re.compile(
+RANK_FILE = re.compile(
     r"^(?P<bf16>bf16_)?zero_pp_rank_(?P<rank>\d+)_mp_rank_(?P<mp>\d+)_(?P<what>optim|model)_states\.pt$")
-_MP_MODEL = re.compile(r"^mp_rank_(?P<mp>\d+)_model_states\.pt$")
+MP_MODEL = re.compile(r"^mp_rank_(?P<mp>\d+)_model_states\.pt$")
 
 
 def is_deepspeed_folder(path: Path) -> bool:
@@ -157,8 +157,8 @@ def _rank_files(folder: Path) -> tuple[dict[int, Path], dict[int, Path], Optiona
     model: dict[int, Path] = {}
     mp_model = None
     for p in sorted(folder.iterdir()):
-        m = _RANK_FILE.match(p.name)
-        mm = _MP_MODEL.match(p.name)
+        m = RANK_FILE.match(p.name)
+        mm = MP_MODEL.match(p.name)
         mp = int(m.group("mp")) if m else int(mm.group("mp")) if mm else None
         if mp is not None and mp != 0:
             raise SourceError(

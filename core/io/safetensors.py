@@ -21,8 +21,8 @@ from typing import Iterable
 
 import torch
 
-from .errors import SourceError
-from .formats import ST_ITEMSIZE, ST_TO_TORCH, TORCH_TO_ST
+from ..errors import SourceError
+from ..formats import ST_ITEMSIZE, ST_TO_TORCH, TORCH_TO_ST
 
 MAX_HEADER = 100 * 1024 * 1024  # the limit the safetensors library enforces
 PAGE = mmap.PAGESIZE

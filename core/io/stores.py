@@ -17,9 +17,9 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
-from . import formats
-from .errors import SourceError
-from .safetensors_io import SafetensorsFile, TensorInfo, read_header
+from .. import formats
+from ..errors import SourceError
+from .safetensors import SafetensorsFile, TensorInfo, read_header
 
 
 @runtime_checkable

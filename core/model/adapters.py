@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import formats
-from .errors import SourceError
+from .. import formats
+from ..errors import SourceError
 from .lora import lora_scale
-from .stores import MemoryStore, SafetensorsStore, TensorStore, load_torch_weights
+from ..io.stores import MemoryStore, SafetensorsStore, TensorStore, load_torch_weights
 
 PEFT_PREFIX = "base_model.model."
 

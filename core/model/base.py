@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Optional
 
-from . import formats
-from .errors import PlanError, SourceError
-from .safetensors_io import TensorInfo
-from .stores import SafetensorsStore, TensorStore, open_model_weights
+from .. import formats
+from ..errors import PlanError, SourceError
+from ..io.safetensors import TensorInfo
+from ..io.stores import SafetensorsStore, TensorStore, open_model_weights
 
 INPUT_EMBEDDING_SUFFIXES = formats.INPUT_EMBEDDING_SUFFIXES
 OUTPUT_EMBEDDING_NAMES = formats.OUTPUT_EMBEDDING_NAMES

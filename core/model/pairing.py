@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from .problems import ERROR, WARNING
+from ..problems import ERROR, WARNING
 
 KEYS = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size", "intermediate_size")
 # model families whose name in a Hub id is unambiguous (a "llama" name may be any of them)

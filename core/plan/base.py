@@ -1,10 +1,12 @@
 """Plan: decide, from headers and configs alone, everything a merge will write.
 
+This module holds the plan's dataclasses and the steps every planner shares (shards, index,
+carried files, output checks); :func:`mergesmith.core.plan.planners.make_plan` chooses the planner.
 ``make_plan(source, base, options)`` returns a :class:`Plan`: every output file with its size,
 every output tensor with the recipe that produces it (a byte copy, a cast, or the base tensor
 plus LoRA terms), the output dtype, which files travel from where, the disk space needed, and
 the problems found. Problems are collected rather than raised one at a time, so a person sees
-everything wrong with a wrong base at once; :func:`mergesmith.core.merge.run_plan` refuses a
+everything wrong with a wrong base at once; :func:`mergesmith.core.engine.merge.run_plan` refuses a
 plan with errors.
 """
 
@@ -17,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import atomic, formats
-from .basemodel import BaseModel, remote_code_files
-from .errors import PlanError
-from .problems import ERROR, INFO, WARNING, Problem, errors
-from .safetensors_io import build_header
-from .sources import Source, has_tokenizer
-from .stores import TensorStore
+from .. import formats
+from ..io import atomic
+from ..model.base import BaseModel, remote_code_files
+from ..errors import PlanError
+from ..problems import ERROR, INFO, WARNING, Problem, errors
+from ..io.safetensors import build_header
+from ..sources.source import Source, has_tokenizer
+from ..io.stores import TensorStore
 
 DEFAULT_SHARD_SIZE = 5 * 10**9
 DISK_MARGIN = 1.02  # keep 2% spare on top of what we write
@@ -174,28 +177,6 @@ def _join(rel: str, name: str) -> str:
     return f"{rel}/{name}" if rel else name
 
 
-# --- entry point ---------------------------------------------------------------------------------
-
-
-def make_plan(source: Source, base=None, options: Optional[PlanOptions] = None) -> Plan:
-    """Plan the merge of ``source`` into ``base`` (a folder path or :class:`BaseModel`)."""
-    from .sources import load_plugins
-
-    load_plugins()
-    options = options or PlanOptions()
-    planners = [p for p in PLANNERS if p.accepts(source)]
-    if not planners:
-        raise PlanError(f"Mergesmith does not know how to merge a {source.title} ({source.path}).",
-                        path=source.path)
-    planner = planners[0]
-    result = planner.plan(source, base, options)
-    if options.format not in planner.formats:
-        result.problem("format-not-applicable", ERROR, str(source.path),
-                       f"--format {options.format} applies to LLaVA training outputs only, and "
-                       f"{source.path.name} is a {source.title}; leave the format at xtuner.")
-    return result
-
-
 class Planner:
     """One way of turning a kind of source into a plan; issue-specific planners subclass it."""
 
@@ -207,8 +188,6 @@ class Planner:
     def plan(self, source: Source, base, options: PlanOptions) -> Plan:  # pragma: no cover
         raise NotImplementedError
 
-
-PLANNERS: list[Planner] = []
 
 
 def open_base(base) -> BaseModel:
@@ -393,7 +372,3 @@ def carry_files(plan: Plan, folder: PlannedFolder, base: BaseModel, config: dict
 
 
 # --- the LoRA planner -----------------------------------------------------------------------------
-
-
-# The LoRA planner lives in its own module; importing it registers it.
-from . import plan_lora  # noqa: E402,F401

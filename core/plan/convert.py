@@ -21,17 +21,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from . import formats
-from .basemodel import BaseModel
-from .errors import PlanError
+from .. import formats
+from ..model.base import BaseModel
+from ..errors import PlanError
 from .llava import (is_llava, projector_folder, training_config_file, visual_encoder_dir,
                     visual_encoder_folder, vit_needed_problem)
-from .plan import (Plan, PlannedFile, PlannedFolder, PlannedTensor, PlanOptions, carry_files, check_output,
+from .base import (Plan, PlannedFile, PlannedFolder, PlannedTensor, PlanOptions, carry_files, check_output,
                    index_file, json_file, shard)
-from .sources import (LLM_ADAPTER, LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL,
+from ..sources.source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL,
                       Component, Source)
-from .xtuner import KINDS, for_iteration
-from .xtuner_plan import plan_full_tensors, training_dirs, training_problems
+from ..sources.xtuner.workdir import KINDS, for_iteration
+from .xtuner import plan_full_tensors, training_dirs, training_problems
 
 ONE_FILE = 10**18
 
@@ -135,16 +135,3 @@ def plan_convert(source: Source, options: PlanOptions, base=None) -> Plan:
     plan.stats["layout"] = "llava" if llava else "sft"
     check_output(plan, inputs)
     return plan
-
-
-def convert(source, out, *, progress=None, cancel=None, base=None, **options):
-    """Detect, plan and run a conversion in one call (what the CLI's ``convert`` does)."""
-    from .merge import run_plan
-    from .sources import detect
-
-    src = detect(source)
-    plan = plan_convert(src, PlanOptions(out=Path(out), **options), base=base)
-    if not plan.ok:
-        src.close()
-        raise PlanError("; ".join(p.message for p in plan.problems if p.is_error))
-    return run_plan(plan, progress, cancel, check=False)

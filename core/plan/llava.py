@@ -23,22 +23,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Optional
 
-from . import formats
-from .basemodel import BaseModel, remote_code_files
-from .plan import (Plan, PlannedFile, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files,
-                   check_output, copy_file, default_out, index_file, json_file, open_base, shard)
-from .plan_lora import plan_lora_tensors
-from .problems import ERROR, INFO, WARNING
-from .sources import LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, XTUNER_CONVERTED, Source
-from .xtuner_plan import (_kinds, _prepare, _roles, base_dtype_rule, plan_full_tensors, register,
-                          training_dirs, training_problems)
+from .. import formats
+from ..model.base import BaseModel, remote_code_files
+from .base import Plan, PlannedFile, PlannedFolder, PlannedTensor, PlanOptions, copy_file, index_file, json_file, shard
+from .lora import plan_lora_tensors
+from ..problems import ERROR, WARNING
+from ..sources.source import LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, Source
+from .xtuner import base_dtype_rule, plan_full_tensors, trained_roles
 
 PROJECTOR_CODE = ("configuration_projector.py", "modeling_projector.py")
 ONE_FILE = 10**18  # the projector is always one model.safetensors, as save_pretrained writes it
 
 
 def is_llava(source: Source) -> bool:
-    roles = _roles(source)
+    roles = trained_roles(source)
     return bool(roles & {PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL}) \
         or source.extras.get("model_type") == "LLaVAModel"
 
@@ -235,62 +233,3 @@ def vit_needed_problem(plan: Plan, source: Source, what: str) -> None:
     plan.problem("missing-visual-encoder", ERROR, formats.VISUAL_ENCODER_DIR,
                  f"The visual encoder was {what}, so its base model is needed to write it; choose its "
                  f"folder (--visual-encoder DIR).{named}")
-
-
-class LlavaPlanner(Planner):
-    """An XTuner LLaVA run into XTuner's LLaVA layout, with every adapter merged."""
-
-    formats = ("xtuner", "llava-hf")
-
-    def accepts(self, source: Source) -> bool:
-        return source.kind in (*_kinds(), XTUNER_CONVERTED) and is_llava(source)
-
-    def plan(self, source: Source, base, options: PlanOptions) -> Plan:
-        source = _prepare(source, options)
-        base = open_base(base)
-        plan = Plan(source, options, options.out or default_out(source), base=base)
-        if options.format == "llava-hf":
-            from .llava_hf import plan_llava_hf
-
-            plan_llava_hf(plan, source, base, options)
-            return plan
-        root = PlannedFolder("", title="merged LLM")
-        tensors, config = plan_llm_tensors(plan, source, base, options)
-        root.shards = shard(tensors, options.max_shard_size)
-        idx = index_file(root.shards)
-        if idx:
-            root.files.append(idx)
-        carry_files(plan, root, base, config, training_dirs(source))
-        cfg_file = training_config_file(source)
-        if cfg_file is not None:
-            root.files.append(cfg_file)
-        plan.folders.append(root)
-
-        inputs = [source.path, base.folder]
-        if check_projector(plan, source, base):
-            plan.folders.append(projector_folder(source))
-
-        vit_trained = source.component(VISUAL_ENCODER_ADAPTER) or source.component(VISUAL_ENCODER_FULL)
-        if vit_trained is not None:
-            what = "LoRA-tuned" if vit_trained.role == VISUAL_ENCODER_ADAPTER else "fully trained"
-            vit_dir = visual_encoder_dir(source, options)
-            if vit_dir is None:
-                vit_needed_problem(plan, source, what)
-            else:
-                plan.folders.append(visual_encoder_folder(plan, source, vit_dir, lambda b, c: b))
-                inputs.append(vit_dir)
-        else:
-            # the folder the user chose is the one to name (the training may name a Hub id)
-            vit_dir = visual_encoder_dir(source, options)
-            hint = str(vit_dir) if vit_dir is not None else (source.visual_encoder_hint
-                                                             or "the original visual encoder")
-            plan.problem("frozen-visual-encoder", INFO, formats.VISUAL_ENCODER_DIR,
-                         f"The visual encoder was frozen, so it is not written; use {hint} with this "
-                         f"output (e.g. xtuner chat OUT --llava OUT --visual-encoder {vit_dir or 'DIR'}).")
-        training_problems(plan, source)
-        plan.stats["shards"] = len(root.shards)
-        check_output(plan, inputs)
-        return plan
-
-
-register(LlavaPlanner())

@@ -27,14 +27,16 @@ from typing import Optional
 
 import torch
 
-from . import formats
-from .basemodel import BaseModel
-from .errors import PlanError
-from .plan import Plan, PlannedFile, PlannedFolder, PlanOptions, check_output, copy_file, index_file, json_file, shard
-from .problems import ERROR, INFO
-from .safetensors_io import TensorInfo
-from .sources import PROJECTOR, Source
-from .stores import TensorStore
+from .. import formats
+from ..model.base import BaseModel
+from ..errors import PlanError
+from .base import Plan, PlannedFile, PlannedFolder, PlanOptions, check_output, copy_file, index_file, json_file, shard
+from ..problems import ERROR, INFO
+from ..io.safetensors import TensorInfo
+from ..sources.source import PROJECTOR, Source
+from ..io.stores import TensorStore
+from .llava import check_projector, plan_llm_tensors, plan_vit_tensors, preprocessor_file, visual_encoder_dir
+from .xtuner import training_dirs, training_problems
 
 PAD_TO = 64
 IMAGE_TOKEN = "<image>"
@@ -134,10 +136,6 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
     """Fill ``plan`` with one llava-hf folder (see the module docstring)."""
     from transformers import CONFIG_MAPPING
 
-    from .llava import (check_projector, plan_llm_tensors, plan_vit_tensors, preprocessor_file,
-                        visual_encoder_dir)
-    from .xtuner_plan import training_dirs, training_problems
-
     text_type = base.config.get("model_type")
     if text_type not in CONFIG_MAPPING:
         raise PlanError(f"--format llava-hf needs an LLM that transformers knows without remote code; "
@@ -194,7 +192,7 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
     explicit = explicit or llm_dtype
     proj_store = source.component(PROJECTOR).store
     pinfos = proj_store.infos()
-    from .plan import PlannedTensor
+    from .base import PlannedTensor
 
     proj_tensors = []
     for n in sorted(pinfos):

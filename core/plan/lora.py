@@ -12,16 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from . import formats
-from .adapters import Adapter, LoraModule
-from .pairing import check_pairing, trained_on
-from .basemodel import BaseModel
-from .lora import DoraTerm, LowRankTerm, RowsTerm, VectorTerm
-from .plan import (PLANNERS, Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files, check_output,
+from .. import formats
+from ..model.adapters import Adapter, LoraModule
+from ..model.pairing import check_pairing, trained_on
+from ..model.base import BaseModel
+from ..model.lora import DoraTerm, LowRankTerm, RowsTerm, VectorTerm
+from .base import (Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files, check_output,
                    default_out, index_file, open_base, shard)
-from .problems import ERROR, INFO, WARNING
-from .sources import LLM_ADAPTER, Source
-from .stores import TensorStore
+from ..problems import ERROR, INFO, WARNING
+from ..sources.source import LLM_ADAPTER, Source
+from ..io.stores import TensorStore
 
 
 class LoraMergePlanner(Planner):
@@ -52,8 +52,6 @@ class LoraMergePlanner(Planner):
         check_output(plan, [source.path, base.folder])
         return plan
 
-
-PLANNERS.append(LoraMergePlanner())
 
 
 def output_dtype(options: PlanOptions, source_dtype: str) -> str:
@@ -253,7 +251,7 @@ def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
 
 def _check_values(plan: Plan, adapter: Adapter) -> None:
     """NaN/Inf in the adapter would spread to the whole merged layer: an error, before writing."""
-    from .inspect_values import adapter_non_finite
+    from ..model.values import adapter_non_finite
 
     found, complete = adapter_non_finite(adapter)
     if not complete:

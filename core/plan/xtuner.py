@@ -1,6 +1,6 @@
 """Planners for XTuner checkpoints: LoRA merge and full fine-tune (LLaVA is in :mod:`.llava`).
 
-The LoRA planner reuses :class:`~mergesmith.core.plan_lora.LoraMergePlanner`: the checkpoint's
+The LoRA planner reuses :class:`~mergesmith.core.plan.lora.LoraMergePlanner`: the checkpoint's
 ``llm.*`` LoRA keys were already turned into a PEFT-style :class:`Adapter` over the fp32
 trained tensors by the detector, so the merge is the same streaming plan as for a PEFT folder.
 Both planners first honour ``--iter`` (a work_dir may hold many checkpoints).
@@ -11,31 +11,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import formats
-from .basemodel import BaseModel
-from .errors import MergesmithError
-from .plan import (PLANNERS, Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files, check_output,
+from .. import formats
+from ..model.base import BaseModel
+from ..errors import MergesmithError
+from .base import (Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files, check_output,
                    default_out, index_file, open_base, shard)
-from .pairing import check_pairing, describe
-from .plan_lora import LoraMergePlanner, output_dtype, set_dtype
-from .problems import ERROR, INFO, WARNING
-from .sources import LLM_ADAPTER, LLM_FULL, TRAINING_CONFIG, Source
-from .stores import TensorStore
+from ..model.pairing import check_pairing, describe
+from .lora import LoraMergePlanner, output_dtype, set_dtype
+from ..problems import ERROR, INFO, WARNING
+from ..sources.source import LLM_ADAPTER, LLM_FULL, TRAINING_CONFIG, Source
+from ..io.stores import TensorStore
+from ..sources.xtuner.workdir import KINDS, for_iteration
 
 # Buffers a checkpoint may carry that a saved Hugging Face model does not.
 IGNORABLE_SUFFIXES = ("rotary_emb.inv_freq", ".inv_freq", ".attn.masked_bias", ".attn.bias")
-
-
-def _kinds():
-    from .xtuner import KINDS
-
-    return KINDS
-
-
-def _prepare(source: Source, options: PlanOptions) -> Source:
-    from .xtuner import for_iteration
-
-    return for_iteration(source, options.iteration)
 
 
 def training_dirs(source: Source) -> list[Path]:
@@ -80,7 +69,7 @@ def _dtype_named(value: Optional[str]) -> Optional[str]:
         return None
 
 
-def _roles(source: Source) -> set[str]:
+def trained_roles(source: Source) -> set[str]:
     return {c.role for c in source.components} - {TRAINING_CONFIG}
 
 
@@ -88,22 +77,13 @@ class XTunerLoraPlanner(LoraMergePlanner):
     """An XTuner LoRA run (``SupervisedFinetune``): merge its fp32 LoRA into the base."""
 
     def accepts(self, source: Source) -> bool:
-        return source.kind in _kinds() and _roles(source) == {LLM_ADAPTER}
+        return source.kind in KINDS and trained_roles(source) == {LLM_ADAPTER}
 
     def plan(self, source: Source, base, options: PlanOptions) -> Plan:
-        source = _prepare(source, options)
-        if _roles(source) != {LLM_ADAPTER}:
-            return make_plan_again(source, base, options)
+        source = for_iteration(source, options.iteration)  # make_plan has chosen it: a no-op
         plan = super().plan(source, base, options)
         training_problems(plan, source)
         return plan
-
-
-def make_plan_again(source: Source, base, options: PlanOptions) -> Plan:
-    """Another iteration may hold other parts (e.g. a full fine-tune): dispatch afresh."""
-    from .plan import make_plan
-
-    return make_plan(source, base, options)
 
 
 DtypeRule = Callable[[str, Optional[str]], str]  # (base dtype, checkpoint dtype) -> output dtype
@@ -208,12 +188,10 @@ class XTunerFullPlanner(Planner):
     """A full fine-tune (``llm.*`` keys): the trained weights in the base's dtype and layout."""
 
     def accepts(self, source: Source) -> bool:
-        return source.kind in _kinds() and _roles(source) == {LLM_FULL}
+        return source.kind in KINDS and trained_roles(source) == {LLM_FULL}
 
     def plan(self, source: Source, base, options: PlanOptions) -> Plan:
-        source = _prepare(source, options)
-        if _roles(source) != {LLM_FULL}:
-            return make_plan_again(source, base, options)
+        source = for_iteration(source, options.iteration)  # make_plan has chosen it: a no-op
         base = open_base(base)
         plan = Plan(source, options, options.out or default_out(source), base=base)
         comp = source.component(LLM_FULL)
@@ -230,14 +208,3 @@ class XTunerFullPlanner(Planner):
         training_problems(plan, source)
         check_output(plan, [source.path, base.folder])
         return plan
-
-
-def register(*planners: Planner) -> None:
-    for p in reversed(planners):
-        if not any(type(q) is type(p) for q in PLANNERS):
-            PLANNERS.insert(0, p)
-
-
-register(XTunerLoraPlanner(), XTunerFullPlanner())
-
-from . import llava  # noqa: E402,F401  (registers the LLaVA planner ahead of these)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
-from . import formats
-from .adapters import Adapter, find_adapter_weights, load_adapter_folder
-from .errors import SourceError
-from .stores import TensorStore, open_model_weights
+from .. import formats
+from ..model.adapters import Adapter, find_adapter_weights, load_adapter_folder
+from ..errors import SourceError
+from ..io.stores import TensorStore, open_model_weights
 
 # kinds
 PEFT_ADAPTER = "peft-adapter"
@@ -131,37 +131,6 @@ def _jsonable(v) -> bool:
         return False
 
 
-# A detector looks at a path and returns a Source, or None when the path is not its kind.
-Detector = Callable[[Path], Optional[Source]]
-DETECTORS: list[Detector] = []
-
-
-def detector(fn: Detector) -> Detector:
-    DETECTORS.append(fn)
-    return fn
-
-
-# Modules that add detectors and planners for further kinds of source (imported on first use,
-# so that this module stays importable on its own).
-PLUGIN_MODULES = ("xtuner",)
-_plugins_loaded = False
-
-
-def load_plugins() -> None:
-    global _plugins_loaded
-    if _plugins_loaded:
-        return
-    _plugins_loaded = True
-    import importlib
-
-    for mod in PLUGIN_MODULES:
-        try:
-            importlib.import_module(f"{__package__}.{mod}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{mod}":
-                raise
-
-
 def outputs_inside(folder: Path, limit: int = 50) -> list[tuple[str, str]]:
     """Sub-folders that look like training output, by file names only: [(name, what it looks like)].
 
@@ -185,33 +154,6 @@ def outputs_inside(folder: Path, limit: int = 50) -> list[tuple[str, str]]:
         elif formats.ADAPTER_CONFIG in names:
             found.append((sub.name, "a PEFT adapter"))
     return found
-
-
-def detect(path) -> Source:
-    """Say what ``path`` is; raise :class:`SourceError` with a sentence when we cannot tell."""
-    load_plugins()
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise SourceError(f"{path} does not exist; check the path.", path=path)
-    for fn in DETECTORS:
-        source = fn(path)
-        if source is not None:
-            return source
-    if path.is_dir():
-        inside = outputs_inside(path)
-        if inside:
-            names = ", ".join(f"{name} ({what})" for name, what in inside[:3])
-            raise SourceError(
-                f"{path} is not itself a training output, but it holds {names}: point at "
-                f"{'that folder' if len(inside) == 1 else 'one of those folders'} instead.", path=path)
-        raise SourceError(
-            f"{path} is not a training output Mergesmith knows: expected a PEFT adapter "
-            f"({formats.ADAPTER_CONFIG} + {formats.ADAPTER_SAFE}), an XTuner work_dir or "
-            f"converted folder, a .pth checkpoint, or a model folder with {formats.CONFIG}.",
-            path=path)
-    raise SourceError(
-        f"{path} is not a file Mergesmith can read; point at a training output folder, an XTuner "
-        ".pth checkpoint or a DeepSpeed iter_N.pth folder.", path=path)
 
 
 # --- helpers shared by detectors ---------------------------------------------------------------
@@ -249,7 +191,6 @@ def _is_adapter_folder(folder: Path) -> bool:
 # --- detectors -------------------------------------------------------------------------------
 
 
-@detector
 def detect_converted_or_adapter(path: Path) -> Optional[Source]:
     """A PEFT adapter folder, or XTuner's converted folder (adapter at root or llm_adapter/)."""
     if not path.is_dir():
@@ -300,7 +241,6 @@ def detect_converted_or_adapter(path: Path) -> Optional[Source]:
     return source
 
 
-@detector
 def detect_model(path: Path) -> Optional[Source]:
     """A full Hugging Face model folder (config.json + weights)."""
     if not path.is_dir() or not (path / formats.CONFIG).is_file():

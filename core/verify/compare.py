@@ -1,7 +1,7 @@
 """Verify a merge: recompute, from the inputs alone, what the folder should hold, and compare.
 
 ``verify(out, source, base)`` does not replay the merge. It reads the inputs itself
-(:mod:`.verify_inputs`): the settings that trained the adapter (for an XTuner checkpoint the
+(:mod:`.inputs`): the settings that trained the adapter (for an XTuner checkpoint the
 config stored inside it, ``meta['cfg']``; for a PEFT adapter or XTuner's converted folder its
 ``adapter_config.json``), the ranks from the tensor shapes, the adapted modules and the variants
 from the tensor names. Then, one tensor at a time, it computes each adapted weight with its own
@@ -36,15 +36,15 @@ from typing import Optional
 
 import torch
 
-from . import formats
-from .errors import SourceError
-from .inspect_report import severity_of
-from .problems import Problem, errors
-from .progress import CancelToken, Progress, ProgressCallback, no_progress
-from .safetensors_io import torch_dtype
-from .stores import TensorStore, open_model_weights
-from .verify_inputs import Folder, Inputs, LowRank, Part, describe_settings, read_inputs
-from .verify_llava_hf import check_model_type, config_notes, llava_hf_config, llava_hf_folders
+from .. import formats
+from ..errors import SourceError
+from ..inspect.report import severity_of
+from ..problems import Problem, errors
+from ..progress import CancelToken, Progress, ProgressCallback, no_progress
+from ..io.safetensors import torch_dtype
+from ..io.stores import TensorStore, open_model_weights
+from .inputs import Folder, Inputs, LowRank, Part, describe_settings, read_inputs
+from .llava_hf import check_model_type, config_notes, llava_hf_config, llava_hf_folders
 
 SLICE = 1 << 22
 MAX_REPORTED = 20  # problems listed one by one; the rest are counted
@@ -191,7 +191,7 @@ def verify(out, source, base, *, logits: bool = False, all_tensors: bool = False
             result.notes.append("--logits runs the merged LLM on its own; a llava-hf folder is one LLaVA model, "
                                 "so only its tensors were checked.")
         elif logits:
-            from .verify_logits import compare_logits
+            from .logits import compare_logits
 
             progress(Progress("verify", 0, 0, None, 0, 0, "Running both models on a test prompt"))
             compare_logits(inputs.part(""), base_dir, out, result, trust_remote_code=trust_remote_code)

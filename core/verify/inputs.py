@@ -29,14 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import formats
-from .adapters import find_adapter_weights, open_adapter_store, read_adapter_config
-from .checkpoint import CheckpointStore, checkpoint_meta, open_checkpoint, state_dict_of
-from .deepspeed import is_deepspeed_folder, read_zero_checkpoint
-from .errors import SourceError
-from .stores import TensorStore, open_model_weights
-from .xtuner import _latest, find_config, list_iterations, resolve_hint
-from .xtuner_config import XTunerConfig, parse_config, read_config
+from .. import formats
+from ..model.adapters import find_adapter_weights, open_adapter_store, read_adapter_config
+from ..io.checkpoint import CheckpointStore, checkpoint_meta, open_checkpoint, state_dict_of
+from ..io.deepspeed import is_deepspeed_folder, read_zero_checkpoint
+from ..errors import SourceError
+from ..io.stores import TensorStore, open_model_weights
+from ..sources.xtuner.workdir import latest_iteration, find_config, list_iterations, resolve_hint
+from ..sources.xtuner.config import XTunerConfig, parse_config, read_config
 
 LLM_WRAP = "llm.base_model.model."
 VIT_WRAP = "visual_encoder.base_model.model."
@@ -306,7 +306,7 @@ def _checkpoint_of(path: Path, iteration: Optional[int]) -> Path:
         raise SourceError(f"{path} holds no XTuner checkpoint (iter_N.pth), adapter_config.json or converted "
                           "folders; point --source at what was merged.", path=path)
     if iteration is None:
-        return Path(_latest(path, its)["path"])
+        return Path(latest_iteration(path, its)["path"])
     found = [e for e in its if e["iter"] == iteration]
     if not found:
         have = ", ".join(str(e["iter"]) for e in its)

@@ -30,12 +30,12 @@ import re
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import formats
-from .errors import SourceError
-from .quiet import quiet_transformers
-from .stores import TensorStore
-from .verify_inputs import Folder, Inputs, Part
-from .xtuner_keys import RenamedStore
+from .. import formats
+from ..errors import SourceError
+from ..quiet import quiet_transformers
+from ..io.stores import TensorStore
+from .inputs import Folder, Inputs, Part
+from ..sources.xtuner.keys import RenamedStore
 
 LM_HEAD = "lm_head.weight"
 _COMPONENTS = ("language_model", "vision_tower", "multi_modal_projector")

@@ -27,8 +27,8 @@ from typing import Optional
 
 import torch
 
-from . import formats
-from .stores import open_model_weights
+from .. import formats
+from ..io.stores import open_model_weights
 
 PROMPT = "The quick brown fox jumps over the lazy dog. Merged models should say the same as their adapters."
 MAX_RATIO = 0.25  # merged-vs-peft distance as a fraction of the adapter's own effect

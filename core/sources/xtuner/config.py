@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from .errors import SourceError
-from .xtuner_config_eval import CDict, Evaluator, Symbol, Unknown, taint_of
+from ...errors import SourceError
+from .config_eval import CDict, Evaluator, Symbol, Unknown, taint_of
 
 __all__ = ["XTunerConfig", "parse_config", "read_config", "looks_like_config", "evaluate", "Symbol", "Unknown"]
 

@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .safetensors_io import TensorInfo
-from .stores import TensorStore
+from ...io.safetensors import TensorInfo
+from ...io.stores import TensorStore
 
 PEFT_WRAP = "base_model.model."
 LLM = "llm."

@@ -1,10 +1,11 @@
 """The XTuner plugin: detect work_dirs, ``.pth`` checkpoints and DeepSpeed folders; plan merges.
 
-Imported by :func:`mergesmith.core.sources.load_plugins`. It puts its detector at the front of
-``sources.DETECTORS`` and its planners at the front of ``plan.PLANNERS``, so that XTuner's raw
-training output is read directly: the safe unpickler (:mod:`.checkpoint`) or the ZeRO rebuild
-(:mod:`.deepspeed`) gives the trained tensors, the AST reader (:mod:`.xtuner_config`) gives the
-LoRA settings and base paths, and :mod:`.xtuner_keys` sorts the keys into components.
+Its detectors are listed in :data:`mergesmith.core.sources.detect.DETECTORS` and its planners
+(:mod:`mergesmith.core.plan.xtuner`) in :data:`mergesmith.core.plan.planners.PLANNERS`, ahead of
+the generic ones, so that XTuner's raw training output is read directly: the safe unpickler
+(:mod:`mergesmith.core.io.checkpoint`) or the ZeRO rebuild (:mod:`mergesmith.core.io.deepspeed`)
+gives the trained tensors, the AST reader (:mod:`.config`) gives the LoRA settings and base
+paths, and :mod:`.keys` sorts the keys into components.
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import formats
-from .adapters import Adapter, parse_adapter
-from .checkpoint import CheckpointStore, checkpoint_meta, open_checkpoint, state_dict_of
-from .deepspeed import _RANK_FILE, _MP_MODEL, is_deepspeed_folder, read_zero_checkpoint
-from .errors import PlanError, SourceError
-from .sources import (DETECTORS, KIND_TITLES, LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG,
+from ... import formats
+from ...model.adapters import Adapter, parse_adapter
+from ...io.checkpoint import CheckpointStore, checkpoint_meta, open_checkpoint, state_dict_of
+from ...io.deepspeed import RANK_FILE, MP_MODEL, is_deepspeed_folder, read_zero_checkpoint
+from ...errors import PlanError, SourceError
+from ..source import (KIND_TITLES, LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG,
                       VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, XTUNER_CONVERTED, Component, Source,
                       detect_converted_or_adapter, has_tokenizer)
-from .stores import TensorStore
-from .xtuner_config import XTunerConfig, looks_like_config, parse_config, read_config
-from .xtuner_keys import (LLM, VIT, classify, lora_rank, lora_targets, peft_view,
+from ...io.stores import TensorStore
+from .config import XTunerConfig, looks_like_config, parse_config, read_config
+from .keys import (LLM, VIT, classify, lora_rank, lora_targets, peft_view,
                           projector_layout, strip_view)
 
 WORK_DIR = "xtuner-work-dir"
@@ -65,7 +66,7 @@ def list_iterations(work_dir: Path) -> list[dict]:
     return sorted(out, key=lambda e: (e["unit"] == "iter", e["iter"]))
 
 
-def _latest(work_dir: Path, its: list[dict]) -> dict:
+def latest_iteration(work_dir: Path, its: list[dict]) -> dict:
     marker = work_dir / "last_checkpoint"
     if marker.is_file():
         try:
@@ -242,11 +243,11 @@ def unsupported_model(cfg: Optional[XTunerConfig], where: Path, keys=()) -> Opti
 
 def stored_meta(ckpt: Path) -> dict:
     """The mmengine ``meta`` of a ``.pth`` file or of a DeepSpeed folder's model-state file ({} if none)."""
-    from .checkpoint import load_checkpoint
+    from ...io.checkpoint import load_checkpoint
 
     if ckpt.is_dir():
-        files = sorted(p for p in ckpt.iterdir() if _MP_MODEL.match(p.name)
-                       or (_RANK_FILE.match(p.name) and _RANK_FILE.match(p.name).group("what") == "model"))
+        files = sorted(p for p in ckpt.iterdir() if MP_MODEL.match(p.name)
+                       or (RANK_FILE.match(p.name) and RANK_FILE.match(p.name).group("what") == "model"))
         if not files:
             return {}
         ckpt = files[0]
@@ -256,7 +257,7 @@ def stored_meta(ckpt: Path) -> dict:
 def latest_checkpoint(work_dir: Path) -> Optional[Path]:
     """The checkpoint a merge of ``work_dir`` uses by default (``last_checkpoint``'s, else the newest)."""
     its = list_iterations(work_dir)
-    return Path(_latest(work_dir, its)["path"]) if its else None
+    return Path(latest_iteration(work_dir, its)["path"]) if its else None
 
 
 def _ckpt_iter(meta: dict) -> Optional[int]:
@@ -266,7 +267,7 @@ def _ckpt_iter(meta: dict) -> Optional[int]:
 
 def _ds_root(path: Path) -> Path:
     """A file inside a DeepSpeed folder stands for the folder."""
-    if path.is_file() and (_RANK_FILE.match(path.name) or _MP_MODEL.match(path.name)):
+    if path.is_file() and (RANK_FILE.match(path.name) or MP_MODEL.match(path.name)):
         return path.parent
     return path
 
@@ -460,7 +461,7 @@ def detect_work_dir(path: Path, iteration: Optional[int] = None) -> Optional[Sou
     if not its:
         return None
     if iteration is None:
-        chosen = _latest(path, its)
+        chosen = latest_iteration(path, its)
     else:
         found = [e for e in its if e["iter"] == iteration]
         if not found:
@@ -545,11 +546,3 @@ def detect_converted(path: Path) -> Optional[Source]:
                               f"(model.0/2/...): {', '.join(sorted(infos)[:4])}.", path=proj.path)
         proj.details.update(layout)
     return source
-
-
-if detect_xtuner not in DETECTORS:
-    DETECTORS.insert(0, detect_xtuner)
-if detect_converted_or_adapter in DETECTORS:
-    DETECTORS[DETECTORS.index(detect_converted_or_adapter)] = detect_converted
-
-from . import xtuner_plan  # noqa: E402,F401  (registers the planners)
