@@ -66,7 +66,7 @@ def build(folder: Path, shard_bytes: int) -> dict:
     from builders import make_tokenizer
     from transformers import GenerationConfig, LlamaConfig
 
-    from mergesmith.core.safetensors_io import build_header
+    from mergesmith.core.io.safetensors import build_header
 
     folder.mkdir(parents=True)
     groups, current, size = [], [], 0
@@ -133,13 +133,13 @@ def main() -> None:
     headers = sum(int.from_bytes(open(p, "rb").read(8), "little") + 8 for p in folder.glob("*.safetensors"))
     small = sum(p.stat().st_size for p in folder.iterdir() if not p.name.endswith(".safetensors"))
     try:
-        from mergesmith.core.inspect import inspect_folder
+        from mergesmith.core.inspect.folder import inspect_folder
 
         rows = {}
         rows["headers (deep=False)"] = timed(lambda: inspect_folder(folder, deep=False), args.runs)
         rows["full, first call"] = timed(lambda: inspect_folder(folder), 1)
         rows["full, warm"] = timed(lambda: inspect_folder(folder), args.runs)
-        from mergesmith.core import inspect_arch
+        from mergesmith.core.inspect import arch as inspect_arch
 
         def uncached():
             inspect_arch._cache.clear()  # as after a merge of another model: the meta model is rebuilt
@@ -147,7 +147,7 @@ def main() -> None:
 
         rows["full, meta rebuilt"] = timed(uncached, args.runs)
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "mergesmith.core.cli", "inspect", str(folder)],
+        proc = subprocess.run([sys.executable, "-m", "mergesmith.cli", "inspect", str(folder)],
                               capture_output=True, text=True)
         cold = time.perf_counter() - t0
         report = inspect_folder(folder)

@@ -65,11 +65,14 @@ def _console_target() -> tuple[str, str]:
     for ep in entry_points(group="console_scripts"):
         if ep.name == "mergesmith":
             return ep.module, ep.attr
-    return "mergesmith.core.cli", "main"
+    return "mergesmith.cli.main", "main"
 
 
 _MOD, _ATTR = _console_target()
-MERGESMITH = [PY, "-c", f"import sys, importlib; {NO_EDITABLE}; m = importlib.import_module({_MOD!r}); "
+# a snapshot from before issue 12 has its command line at mergesmith.core.cli
+MERGESMITH = [PY, "-c", f"import sys, importlib, importlib.util; {NO_EDITABLE}; "
+              f"m = importlib.import_module({_MOD!r} if importlib.util.find_spec('mergesmith.cli') "
+              "else 'mergesmith.core.cli'); "
               f"sys.exit(getattr(m, {_ATTR!r}, m.main)())"]
 TIME = "/usr/bin/time"
 TOOLS = ("mergesmith", "peft", "cp")
@@ -123,7 +126,7 @@ def _random(shape, dtype, gen, std, mean=0.0, chunk=1 << 24) -> torch.Tensor:
 def write_safetensors(folder: Path, tensors, make, max_shard: int, stem: str) -> list[str]:
     """Stream ``tensors`` [(name, shape)] into shards of at most ``max_shard`` bytes, as
     transformers splits them; ``make(name, shape)`` produces each tensor just in time."""
-    from mergesmith.core.safetensors_io import ShardWriter
+    from mergesmith.core.io.safetensors import ShardWriter
 
     shards: list[list] = [[]]
     size = 0
@@ -228,14 +231,14 @@ def du(path: Path) -> int:
 
 
 def snapshot(rev: str, work: Path) -> tuple[Path, str]:
-    """A frozen copy of core/ as the package ``mergesmith.core``: the committed ``rev``, or
+    """A frozen copy of core/ and cli/ as ``mergesmith.core`` and ``mergesmith.cli``: the committed ``rev``, or
     ``worktree`` (the files as they are now). Colleagues edit the working tree while this runs;
     every timed run must execute the same code. Returns (folder for PYTHONPATH, label)."""
     if (Path(rev) / "mergesmith" / "core").is_dir():  # a prepared copy, e.g. with a patch to try
         return Path(rev).resolve(), f"folder {Path(rev).resolve().name}"
     if rev == "worktree":
         digest = subprocess.run(
-            f"cat {ROOT}/core/*.py | sha1sum", shell=True, capture_output=True, text=True).stdout[:10]
+            f"cat $(find {ROOT}/core {ROOT}/cli -name '*.py' | sort) | sha1sum", shell=True, capture_output=True, text=True).stdout[:10]
         label, dest = f"working tree ({digest})", work / "src" / f"worktree-{digest}"
     else:
         sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], check=True,
@@ -247,9 +250,12 @@ def snapshot(rev: str, work: Path) -> tuple[Path, str]:
         pkg.mkdir(parents=True)
         (pkg / "__init__.py").write_text("")
         if rev == "worktree":
-            shutil.copytree(ROOT / "core", pkg / "core", ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            subprocess.run(f"git -C {ROOT} archive {rev} core | tar -x -C {pkg}", shell=True, check=True)
+            for part in ("core", "cli"):
+                shutil.copytree(ROOT / part, pkg / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:  # before issue 12 the command line was core/cli.py: no cli/ to take
+            parts = "core cli" if subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{rev}:cli"],
+                                                 capture_output=True).returncode == 0 else "core"
+            subprocess.run(f"git -C {ROOT} archive {rev} {parts} | tar -x -C {pkg}", shell=True, check=True)
     return dest, label
 
 

@@ -256,7 +256,7 @@ def ours(cfg) -> dict:
 
 def compare(path: Path, truth: dict, label: str) -> dict:
     from mergesmith.core.errors import SourceError
-    from mergesmith.core.xtuner_config import read_config
+    from mergesmith.core.sources.xtuner.config import read_config
 
     try:
         cfg = read_config(path)

@@ -1,7 +1,7 @@
 """Mergesmith's core: Source -> Plan -> Run -> Report, with no Qt anywhere below here.
 
 The public calls are re-exported here; the modules behind them are small and private to the
-package in spirit (import from ``mergesmith.core``, not from ``mergesmith.core.merge``).
+package in spirit (import from ``mergesmith.core``, not from ``mergesmith.core.engine.merge``).
 """
 
 from .errors import Cancelled, MergesmithError, PlanError, SourceError
@@ -26,21 +26,21 @@ __all__ = [
 
 
 def detect(path, **kwargs):
-    """Say what ``path`` is (see :func:`mergesmith.core.sources.detect`)."""
-    from .sources import detect as _detect
+    """Say what ``path`` is (see :func:`mergesmith.core.sources.detect.detect`)."""
+    from .sources.detect import detect as _detect
 
     return _detect(path, **kwargs)
 
 
 def plan(source, base=None, options=None):
-    """Decide everything a merge will write (see :func:`mergesmith.core.plan.make_plan`)."""
-    from .plan import make_plan
+    """Decide everything a merge will write (see :func:`mergesmith.core.plan.planners.make_plan`)."""
+    from .plan.planners import make_plan
 
     return make_plan(source, base, options)
 
 
 def run(plan, progress=None, cancel=None):
-    """Execute a plan, streaming (see :func:`mergesmith.core.merge.run_plan`)."""
-    from .merge import run_plan
+    """Execute a plan, streaming (see :func:`mergesmith.core.engine.merge.run_plan`)."""
+    from .engine.merge import run_plan
 
     return run_plan(plan, progress=progress, cancel=cancel)

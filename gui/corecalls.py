@@ -2,14 +2,11 @@
 
 These functions run on the job thread (see :mod:`.job`). Keeping them together keeps the
 window honest (no merge logic in ``gui/``: each is a line or two over the core) and gives one
-place to follow the core's API as it grows (``fix`` is optional: the Fix button only appears
-when :mod:`mergesmith.core.fix` exists).
+place to follow the core's API as it grows.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from pathlib import Path
 from typing import Optional
 
@@ -17,20 +14,20 @@ from mergesmith.core.errors import MergesmithError
 
 
 def detect(path: str):
-    from mergesmith.core.sources import detect as _detect
+    from mergesmith.core.sources.detect import detect as _detect
 
     return _detect(path)
 
 
 def default_out(source) -> Path:
-    from mergesmith.core.plan import default_out as _default_out
+    from mergesmith.core.plan.base import default_out as _default_out
 
     return _default_out(source)
 
 
 def plan_options(options: dict, visual_encoder: str = ""):
     """PlanOptions from the window's option values (raises MergesmithError on a bad size)."""
-    from mergesmith.core.plan import PlanOptions
+    from mergesmith.core.plan.base import PlanOptions
 
     kw = {k: v for k, v in options.items() if v not in (None, "")}
     if "out" in kw:
@@ -41,20 +38,20 @@ def plan_options(options: dict, visual_encoder: str = ""):
 
 
 def make_plan(source, base: str, options):
-    from mergesmith.core.plan import make_plan as _make_plan
+    from mergesmith.core.plan.planners import make_plan as _make_plan
 
     return _make_plan(source, base, options)
 
 
 def run_plan(plan, progress=None, cancel=None):
     """Write the plan; the check is a separate step (:func:`inspect_folder`)."""
-    from mergesmith.core.merge import run_plan as _run_plan
+    from mergesmith.core.engine.merge import run_plan as _run_plan
 
     return _run_plan(plan, progress, cancel, check=False)
 
 
 def inspect_folder(path):
-    from mergesmith.core.inspect import inspect_folder as _inspect_folder
+    from mergesmith.core.inspect.folder import inspect_folder as _inspect_folder
 
     return _inspect_folder(Path(path))
 
@@ -86,11 +83,11 @@ def close_source(source) -> None:
 def make_demo(folder, kind: str = "lora"):
     """(training output, base) of the built-in demo; the LLaVA one names its visual encoder in its config."""
     if kind == "llava":
-        from mergesmith.core.demo_llava import make_llava_demo
+        from mergesmith.core.demo.llava import make_llava_demo
 
         source, base, _vit = make_llava_demo(folder)
         return source, base
-    from mergesmith.core.demo import make_demo as _make_demo
+    from mergesmith.core.demo.lora import make_demo as _make_demo
 
     return _make_demo(folder)
 
@@ -99,8 +96,9 @@ def make_demo(folder, kind: str = "lora"):
 
 
 def fix_available() -> bool:
-    """Whether this core can fix folders (mergesmith.core.fix)."""
-    return importlib.util.find_spec("mergesmith.core.fix") is not None
+    """Whether this core can fix folders: always, since core/fix/ ships with it (no look-up by
+    name, so that a renamed module fails loudly instead of hiding the Fix button)."""
+    return True
 
 
 def check_folder(path, base: Optional[str] = None):
@@ -111,7 +109,7 @@ def check_folder(path, base: Optional[str] = None):
     report = inspect_folder(path)
     if not report.problems or not fix_available():
         return report, None
-    from mergesmith.core.fix import plan_fix
+    from mergesmith.core.fix.folder import plan_fix
 
     try:
         return report, plan_fix(path, base=base or None, report=report)
@@ -130,7 +128,7 @@ def free_folder(folder: Path) -> Path:
 
 def run_fix(folder, base: Optional[str] = None, progress=None, cancel=None):
     """Fix ``folder`` into a new folder beside it (``DIR-fixed``); the original is never changed."""
-    from mergesmith.core.fix import fix_folder
+    from mergesmith.core.fix.folder import fix_folder
 
     folder = Path(folder)
     out = free_folder(folder.with_name(folder.name + "-fixed"))
@@ -148,12 +146,12 @@ def fix_reason(reason: str) -> str:
 
 
 def verify_available() -> bool:
-    return importlib.util.find_spec("mergesmith.core.verify") is not None
+    return True  # as fix_available
 
 
 def verify(out, source, base, iteration=None, visual_encoder="", progress=None, cancel=None):
     """Recompute every adapted tensor from the inputs and compare with ``out`` (core.verify)."""
-    from mergesmith.core.verify import verify as _verify
+    from mergesmith.core.verify.compare import verify as _verify
 
     return _verify(out, source, base or None, iteration=iteration, visual_encoder=visual_encoder or None,
                    progress=progress, cancel=cancel)
@@ -192,8 +190,8 @@ def warm_up(base: Optional[str] = None) -> None:
         if base:
             inspect_folder(base)
         else:
-            import mergesmith.core.inspect  # noqa: F401
-            import mergesmith.core.merge  # noqa: F401
+            import mergesmith.core.inspect.folder  # noqa: F401
+            import mergesmith.core.engine.merge  # noqa: F401
             import transformers
 
             transformers.AutoConfig, transformers.AutoTokenizer, transformers.GenerationConfig  # noqa: B018

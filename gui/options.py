@@ -1,6 +1,6 @@
 """Merge options: output folder, dtype, shard size, output format, iteration, overwrite.
 
-``values()`` returns keyword arguments for :class:`mergesmith.core.plan.PlanOptions` (sizes stay
+``values()`` returns keyword arguments for :class:`mergesmith.core.plan.base.PlanOptions` (sizes stay
 text: the core parses them and says what is wrong with a bad one).
 """
 

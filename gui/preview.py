@@ -1,7 +1,7 @@
 """The preview: what was detected and what the merge will write, as a Qt-free :class:`Node` tree.
 
-Built from :class:`mergesmith.core.sources.Source` (components with rank, alpha, targets, tensor
-counts, sizes, dtypes, the iteration chosen) and :class:`mergesmith.core.plan.Plan` (output
+Built from :class:`mergesmith.core.sources.source.Source` (components with rank, alpha, targets, tensor
+counts, sizes, dtypes, the iteration chosen) and :class:`mergesmith.core.plan.base.Plan` (output
 files and sizes, output dtype, config changes, disk space needed vs free). Nothing is computed
 here that the core did not already decide; this module only words it.
 """

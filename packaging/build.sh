@@ -20,7 +20,7 @@ SRC="$WORK/src/mergesmith"
 rm -rf "$WORK/src"
 mkdir -p "$SRC"
 : > "$SRC/__init__.py"
-for part in core gui resources; do ln -s "$ROOT/$part" "$SRC/$part"; done
+for part in core cli gui resources; do ln -s "$ROOT/$part" "$SRC/$part"; done
 
 cd "$ROOT"
 MERGESMITH_SRC="$WORK/src" PYTHONPATH="$WORK/src" "$PYTHON" -m PyInstaller --noconfirm --clean \
@@ -32,7 +32,7 @@ echo "Bundle: $BUNDLE ($(du -sh "$BUNDLE" | cut -f1), $(find "$BUNDLE" -type f |
 # Smoke test: the frozen CLI inspects a tiny model folder made on the spot (no download).
 TEST="$WORK/test"
 rm -rf "$TEST"
-"$PYTHON" -c "import sys; from mergesmith.core.demo import make_demo; make_demo(sys.argv[1])" "$TEST"
+"$PYTHON" -c "import sys; from mergesmith.core.demo.lora import make_demo; make_demo(sys.argv[1])" "$TEST"
 set +e
 "$BUNDLE/mergesmith" inspect "$TEST/base-model"
 status=$?

@@ -2,7 +2,7 @@
 
 import sys
 
-from mergesmith.core.cli import main
+from mergesmith.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

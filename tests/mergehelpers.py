@@ -11,14 +11,15 @@ from builders import read_weights, ulp_diff
 
 def ms_merge(source: Path, base: Path, out: Path, **options):
     """Detect, plan and run, as the CLI does; returns the Result."""
-    from mergesmith.core.merge import merge
+    from mergesmith.core.engine.merge import merge
 
     return merge(source, base, out, **options)
 
 
 def ms_plan(source: Path, base: Path, out: Path, **options):
-    from mergesmith.core.plan import PlanOptions, make_plan
-    from mergesmith.core.sources import detect
+    from mergesmith.core.plan.base import PlanOptions
+    from mergesmith.core.plan.planners import make_plan
+    from mergesmith.core.sources.detect import detect
 
     return make_plan(detect(source), base, PlanOptions(out=out, **options))
 

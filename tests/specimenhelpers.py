@@ -61,7 +61,7 @@ def resave(path: Path, *, cfg: Optional[str] = None, drop_cfg: bool = False, sta
 
 
 def stored_config(path: Path) -> str:
-    from mergesmith.core.checkpoint import checkpoint_meta, load_checkpoint
+    from mergesmith.core.io.checkpoint import checkpoint_meta, load_checkpoint
 
     return checkpoint_meta(load_checkpoint(path))["cfg"]
 

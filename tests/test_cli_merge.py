@@ -12,7 +12,7 @@ from builders import make_adapter
 
 
 def run_cli(*args, cwd=None):
-    proc = subprocess.run([sys.executable, "-m", "mergesmith.core.cli", *map(str, args)],
+    proc = subprocess.run([sys.executable, "-m", "mergesmith.cli", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, timeout=300)
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -99,7 +99,7 @@ def test_progress_bar_on_a_terminal(pair, tmp_path):
     base, adapter = pair
     pid, fd = pty.fork()
     if pid == 0:  # child: stderr is the pty
-        os.execv(sys.executable, [sys.executable, "-m", "mergesmith.core.cli", "merge", str(adapter),
+        os.execv(sys.executable, [sys.executable, "-m", "mergesmith.cli", "merge", str(adapter),
                                   "--base", str(base), "--out", str(tmp_path / "o")])
     chunks = []
     while True:

@@ -193,7 +193,7 @@ def test_base_that_is_not_a_model(model_cache, tmp_path):
 ])
 def test_unsupported_variants_refused_with_a_sentence(model_cache, tmp_path, change, message):
     from mergesmith.core.errors import SourceError
-    from mergesmith.core.sources import detect
+    from mergesmith.core.sources.detect import detect
 
     adapter = make_adapter(model_cache("llama"), tmp_path / "adapter")
     cfg = read_json(adapter / "adapter_config.json")
@@ -207,7 +207,7 @@ def test_unknown_lora_tensor_refused(model_cache, tmp_path):
     from safetensors.torch import load_file, save_file
 
     from mergesmith.core.errors import SourceError
-    from mergesmith.core.sources import detect
+    from mergesmith.core.sources.detect import detect
 
     adapter = make_adapter(model_cache("llama"), tmp_path / "adapter")
     tensors = load_file(str(adapter / "adapter_model.safetensors"))
@@ -240,7 +240,7 @@ def test_output_inside_an_input_refused(pair):
 def test_cancel_leaves_nothing_behind(pair, tmp_path):
     from mergesmith.core import CancelToken
     from mergesmith.core.errors import Cancelled
-    from mergesmith.core.merge import run_plan
+    from mergesmith.core.engine.merge import run_plan
 
     base, adapter = pair
     plan = ms_plan(adapter, base, tmp_path / "out", max_shard_size="30KB")
@@ -258,8 +258,8 @@ def test_cancel_leaves_nothing_behind(pair, tmp_path):
 
 
 def test_error_midway_leaves_nothing_behind(pair, tmp_path, monkeypatch):
-    from mergesmith.core import merge as merge_mod
-    from mergesmith.core.atomic import DiskFullError
+    from mergesmith.core.engine import merge as merge_mod
+    from mergesmith.core.io.atomic import DiskFullError
 
     base, adapter = pair
     plan = ms_plan(adapter, base, tmp_path / "out", max_shard_size="30KB")
@@ -279,7 +279,7 @@ def test_error_midway_leaves_nothing_behind(pair, tmp_path, monkeypatch):
 
 
 def test_progress_counts_every_byte(pair, tmp_path):
-    from mergesmith.core.merge import run_plan
+    from mergesmith.core.engine.merge import run_plan
 
     base, adapter = pair
     plan = ms_plan(adapter, base, tmp_path / "out")
@@ -294,7 +294,7 @@ def test_progress_counts_every_byte(pair, tmp_path):
 def test_cancel_from_another_thread(pair, tmp_path):
     from mergesmith.core import CancelToken
     from mergesmith.core.errors import Cancelled
-    from mergesmith.core.merge import run_plan
+    from mergesmith.core.engine.merge import run_plan
 
     base, adapter = pair
     plan = ms_plan(adapter, base, tmp_path / "out", max_shard_size="20KB")
@@ -309,7 +309,7 @@ def test_cancel_from_another_thread(pair, tmp_path):
 
 def test_plan_reads_headers_only(pair, tmp_path, monkeypatch):
     """Planning touches no base tensor data (of the adapter it reads the small tensors, for NaN/Inf)."""
-    from mergesmith.core import safetensors_io
+    from mergesmith.core.io import safetensors as safetensors_io
 
     base, adapter = pair
     read = safetensors_io.SafetensorsFile.tensor

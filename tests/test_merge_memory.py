@@ -15,7 +15,7 @@ import textwrap
 
 import torch
 
-from mergesmith.core.safetensors_io import ShardWriter
+from mergesmith.core.io.safetensors import ShardWriter
 
 HIDDEN, INTER, VOCAB, RANK = 512, 1376, 4096, 8
 PROJ = {"self_attn.q_proj": (HIDDEN, HIDDEN), "self_attn.k_proj": (HIDDEN, HIDDEN),
@@ -58,7 +58,10 @@ PROBE = textwrap.dedent("""
     import sys
     from pathlib import Path
     import torch
-    from mergesmith.core import inspect, merge, plan, sources  # everything the merge imports
+    from mergesmith.core.engine import merge  # everything the merge imports
+    from mergesmith.core.inspect import folder  # noqa: F401
+    from mergesmith.core.plan import planners  # noqa: F401
+    from mergesmith.core.sources import detect  # noqa: F401
 
     def status(key):
         for line in open("/proc/self/status"):

@@ -73,7 +73,7 @@ def window(qloop, qtbot, qapp, settings):
 @pytest.fixture(scope="session")
 def demo_inputs(tmp_path_factory):
     """(training output, base) of the built-in demo, built once per session."""
-    from mergesmith.core.demo import make_demo
+    from mergesmith.core.demo.lora import make_demo
 
     return make_demo(tmp_path_factory.mktemp("demo"))
 

@@ -8,10 +8,9 @@ import sys
 SCRIPT = r"""
 import importlib, pkgutil, sys
 import mergesmith.core as core
-names = sorted(m.name for m in pkgutil.iter_modules(core.__path__, core.__name__ + "."))
+names = sorted(m.name for m in pkgutil.walk_packages(core.__path__, core.__name__ + "."))
 for name in names:
     importlib.import_module(name)
-core.sources.load_plugins()
 bad = sorted(m for m in sys.modules
              if m.split(".")[0] in ("PySide6", "shiboken6", "qasync", "PyQt5", "PyQt6", "PySide2")
              or m.startswith("mergesmith.gui"))

@@ -7,7 +7,7 @@ import json
 
 import torch
 
-from mergesmith.core import demo as demo_mod
+from mergesmith.core.demo import lora as demo_mod
 
 
 def test_demo_layout(demo_inputs):
@@ -36,7 +36,7 @@ def test_demo_layout(demo_inputs):
 
 
 def test_demo_is_detected_and_reused(demo_inputs):
-    from mergesmith.core.sources import detect
+    from mergesmith.core.sources.detect import detect
 
     source, base = demo_inputs
     found = detect(source)
@@ -53,8 +53,8 @@ def test_demo_is_detected_and_reused(demo_inputs):
 def test_llava_demo_merges_in_both_layouts(tmp_path):
     """The LLaVA demo: an XTuner LLaVA work_dir (LLM LoRA, ViT LoRA, projector) with both bases."""
     from mergesmith.core import detect
-    from mergesmith.core.demo_llava import make_llava_demo
-    from mergesmith.core.merge import merge
+    from mergesmith.core.demo.llava import make_llava_demo
+    from mergesmith.core.engine.merge import merge
 
     source, base, vit = make_llava_demo(tmp_path / "demo")
     found = detect(source)

@@ -14,8 +14,9 @@ from mergesmith.gui.tree import ERROR, OK, Node, worst
 
 @pytest.fixture(scope="module")
 def demo_plan(tmp_path_factory, demo_inputs):
-    from mergesmith.core.plan import PlanOptions, make_plan
-    from mergesmith.core.sources import detect
+    from mergesmith.core.plan.base import PlanOptions
+    from mergesmith.core.plan.planners import make_plan
+    from mergesmith.core.sources.detect import detect
 
     source_path, base = demo_inputs
     source = detect(source_path)

@@ -132,7 +132,8 @@ def test_iteration_20_of_the_qwen_run_from_the_window(window, qtbot, tmp_path):
 def test_hub_base_is_an_error_only_until_a_base_is_chosen():
     """The specimens' configs name Hub ids: red while no base is chosen, a plain note once one is."""
     from mergesmith.core import detect
-    from mergesmith.core.plan import PlanOptions, make_plan
+    from mergesmith.core.plan.base import PlanOptions
+    from mergesmith.core.plan.planners import make_plan
     from mergesmith.gui.preview import preview_tree
     from mergesmith.gui.tree import ERROR, WARNING
 

@@ -22,13 +22,13 @@ def copy_model(src: Path, dest: Path) -> Path:
 
 
 def codes(folder: Path, **kwargs) -> set[str]:
-    from mergesmith.core.inspect import inspect_folder
+    from mergesmith.core.inspect.folder import inspect_folder
 
     return inspect_folder(folder, **kwargs).codes
 
 
 def report(folder: Path, **kwargs):
-    from mergesmith.core.inspect import inspect_folder
+    from mergesmith.core.inspect.folder import inspect_folder
 
     return inspect_folder(folder, **kwargs)
 

@@ -35,13 +35,13 @@ def snapshot(folder):
 
 
 def fix(folder, **kwargs):
-    from mergesmith.core.fix import fix_folder
+    from mergesmith.core.fix.folder import fix_folder
 
     return fix_folder(folder, **kwargs)
 
 
 def run_cli(*argv):
-    from mergesmith.core.cli import main
+    from mergesmith.cli.main import main
 
     return main([str(a) for a in argv])
 
@@ -50,7 +50,7 @@ def test_copies_tokenizer_and_generation_config_from_base(good, base):
     for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json"):
         (good / name).unlink()
     before = snapshot(good)
-    from mergesmith.core.fix import plan_fix
+    from mergesmith.core.fix.folder import plan_fix
 
     plan = plan_fix(good)  # without a base: the generation config can be written, the tokenizer cannot
     assert [p.code for p, _ in plan.unfixed] == ["missing-tokenizer"]
@@ -128,7 +128,7 @@ def test_reshards_streaming_bit_identical(good, base):
     assert result.report.problems == []
     shards = sorted(result.out.glob("*.safetensors"))
     assert len(shards) > 3
-    from mergesmith.core.safetensors_io import read_header
+    from mergesmith.core.io.safetensors import read_header
 
     for s in shards:
         h = read_header(s)
@@ -220,7 +220,7 @@ def test_nothing_to_fix(good):
 
 def test_cancel_leaves_nothing(good):
     from mergesmith.core.errors import Cancelled
-    from mergesmith.core.fix import plan_fix, run_fix
+    from mergesmith.core.fix.folder import plan_fix, run_fix
     from mergesmith.core.progress import CancelToken
 
     (good / INDEX).unlink()
@@ -233,7 +233,7 @@ def test_cancel_leaves_nothing(good):
 
 def test_action_for_each_fixable_problem(good):
     """What the GUI's Fix button shows: one action per fixable problem."""
-    from mergesmith.core.fix import plan_fix
+    from mergesmith.core.fix.folder import plan_fix
 
     (good / INDEX).unlink()
     (good / "generation_config.json").unlink()
@@ -262,7 +262,7 @@ def test_cli_fix(good, base, capsys):
 
 
 def test_refuses_to_guess_between_single_file_and_index(good, model_cache):
-    from mergesmith.core.fix import plan_fix
+    from mergesmith.core.fix.folder import plan_fix
 
     shutil.copy(model_cache("llama") / "model.safetensors", good / "model.safetensors")
     plan = plan_fix(good)
@@ -272,7 +272,7 @@ def test_refuses_to_guess_between_single_file_and_index(good, model_cache):
 def test_projector_code_from_mergesmith(model_cache, tmp_path):
     """XTuner's projector code, shipped with Mergesmith, is copied back without any base."""
     from inspecthelpers import make_llava
-    from mergesmith.core.fix_planners import _shipped_projector_file
+    from mergesmith.core.fix.planners import _shipped_projector_file
 
     assert _shipped_projector_file("modeling_projector.py") is not None, "resources/projector is not installed"
     llava = make_llava(tmp_path / "llava", model_cache("llama"))

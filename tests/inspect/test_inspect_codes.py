@@ -422,7 +422,7 @@ def test_every_code_has_a_test():
     """Each code of the table is exercised somewhere in these tests."""
     from pathlib import Path
 
-    from mergesmith.core.inspect_report import CODES
+    from mergesmith.core.inspect.report import CODES
 
     text = "".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
     assert not [c for c in CODES if f'"{c}"' not in text]

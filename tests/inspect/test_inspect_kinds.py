@@ -20,7 +20,7 @@ def test_transformers_saved_folders_are_clean(model_cache, arch, tie, sharded):
 
 @pytest.mark.parametrize("arch", ["llama", "gpt2"])
 def test_our_merge_output_is_clean(model_cache, tmp_path, arch):
-    from mergesmith.core.merge import merge
+    from mergesmith.core.engine.merge import merge
 
     base = model_cache(arch, tie=arch == "gpt2")
     adapter = make_adapter(base, tmp_path / "adapter", modules_to_save=["lm_head"] if arch == "llama" else None)
@@ -80,7 +80,7 @@ def test_inspect_stays_fast_and_reads_no_tensor_data(model_cache):
 
 
 def run_cli(*argv):
-    from mergesmith.core.cli import main
+    from mergesmith.cli.main import main
 
     return main([str(a) for a in argv])
 

@@ -23,20 +23,20 @@ def adapter(base, tmp_path):
 
 @pytest.fixture
 def merged(base, adapter, tmp_path):
-    from mergesmith.core.merge import merge
+    from mergesmith.core.engine.merge import merge
 
     merge(adapter, base, tmp_path / "merged")
     return tmp_path / "merged"
 
 
 def verify(out, source, base, **kwargs):
-    from mergesmith.core.verify import verify as _verify
+    from mergesmith.core.verify.compare import verify as _verify
 
     return _verify(out, source, base, **kwargs)
 
 
 def run_cli(*argv):
-    from mergesmith.core.cli import main
+    from mergesmith.cli.main import main
 
     return main([str(a) for a in argv])
 
@@ -89,7 +89,7 @@ def test_logits_of_a_right_merge_agree(merged, adapter, base):
 
 def test_other_dtype_and_replaced_tensors(base, tmp_path):
     """A merge written with --dtype float16 and an adapter that replaces lm_head (modules_to_save)."""
-    from mergesmith.core.merge import merge
+    from mergesmith.core.engine.merge import merge
 
     adapter = make_adapter(base, tmp_path / "adapter", modules_to_save=["lm_head"])
     merge(adapter, base, tmp_path / "out", dtype="float16")
@@ -124,7 +124,7 @@ def test_cli_verify(merged, adapter, base, tmp_path, capsys):
 
 def test_converted_xtuner_source(base, tmp_path):
     """verify works for any source make_plan accepts: here XTuner's converted folder (llm_adapter/)."""
-    from mergesmith.core.merge import merge
+    from mergesmith.core.engine.merge import merge
 
     from inspecthelpers import make_converted
 
@@ -137,8 +137,8 @@ def test_converted_xtuner_source(base, tmp_path):
 
 def test_xtuner_checkpoint_source_with_logits(tmp_path):
     """A raw XTuner work_dir (issue 3's reader): tensors recomputed, logits via a PEFT model built from them."""
-    from mergesmith.core.demo import make_demo
-    from mergesmith.core.merge import merge
+    from mergesmith.core.demo.lora import make_demo
+    from mergesmith.core.engine.merge import merge
 
     source, base = make_demo(tmp_path / "demo")
     merge(source, base, tmp_path / "out")

@@ -26,13 +26,13 @@ QWEN_BASE = QWEN / "models" / "Qwen1.5-0.5B-Chat-tiny"
 
 
 def verify(out, source, base, **kwargs):
-    from mergesmith.core.verify import verify as _verify
+    from mergesmith.core.verify.compare import verify as _verify
 
     return _verify(out, source, base, **kwargs)
 
 
 def merge(source, base, out, *extra):
-    from mergesmith.core.cli import main
+    from mergesmith.cli.main import main
 
     assert main(["merge", str(source), "--base", str(base), "--out", str(out), *map(str, extra)]) == 0
     return out
@@ -114,7 +114,7 @@ def test_checkpoint_without_a_stored_config_uses_the_py_and_says_so(alpha_case, 
 
 
 def test_cli_names_the_two_scales(alpha_case, capsys):
-    from mergesmith.core.cli import main
+    from mergesmith.cli.main import main
 
     edited, wrong, _ = alpha_case
     assert main(["verify", str(wrong), "--source", str(edited), "--base", str(QWEN_BASE), "--json"]) == 1
@@ -200,7 +200,7 @@ def test_fan_in_fan_out_and_embedding_lora(model_cache, tmp_path):
 
 
 def test_dora_is_said_to_be_unchecked(base, tmp_path):
-    from mergesmith.core.merge import merge as run_merge
+    from mergesmith.core.engine.merge import merge as run_merge
 
     adapter = make_adapter(base, tmp_path / "adapter", use_dora=True, target_modules=["q_proj", "v_proj"])
     run_merge(adapter, base, tmp_path / "out")

@@ -52,7 +52,7 @@ def remote_code_model(plain: Path, folder: Path, marker: Path) -> Path:
 
 @pytest.fixture
 def remote_case(model_cache, tmp_path):
-    from mergesmith.core.merge import merge
+    from mergesmith.core.engine.merge import merge
 
     plain = model_cache("llama")
     marker = tmp_path / "marker"
@@ -69,7 +69,7 @@ def remote_case(model_cache, tmp_path):
 def run_verify(tmp_path: Path, *argv) -> subprocess.CompletedProcess:
     """The CLI in a child process whose stdin stays open and unwritten: a prompt would hang until the timeout."""
     env = dict(os.environ, HF_MODULES_CACHE=str(tmp_path / "hf-modules"), HF_HUB_OFFLINE="1")
-    code = "import sys; from mergesmith.core.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from mergesmith.cli.main import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run([sys.executable, "-c", code, "verify", *map(str, argv)], stdin=subprocess.PIPE,
                           capture_output=True, text=True, timeout=120, env=env)
 
@@ -88,7 +88,7 @@ def test_logits_of_a_remote_code_model_are_skipped_without_a_prompt(remote_case,
 
 
 def test_api_passes_no_trust_and_reads_no_stdin(remote_case, monkeypatch):
-    from mergesmith.core.verify import verify
+    from mergesmith.core.verify.compare import verify
 
     out, adapter, base, marker = remote_case
 
@@ -110,7 +110,7 @@ def test_trust_remote_code_runs_the_check(remote_case, tmp_path):
 
 
 def test_inspect_runs_no_folder_code_and_reads_no_stdin(remote_case, monkeypatch):
-    from mergesmith.core.inspect import inspect_folder
+    from mergesmith.core.inspect.folder import inspect_folder
 
     out, _, _, marker = remote_case
 

@@ -86,7 +86,7 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 def cli(*args) -> list[str]:
-    return [sys.executable, "-m", "mergesmith.core.cli", *map(str, args)]
+    return [sys.executable, "-m", "mergesmith.cli", *map(str, args)]
 
 
 STARTED: list[subprocess.Popen] = []  # reaped after each test (conftest), even one that failed
@@ -190,7 +190,7 @@ def kill_now(pid: int) -> None:
 def run_here(capsys, *args) -> subprocess.CompletedProcess:
     """The CLI in this process (the next run after a kill needs no fresh interpreter: saves its
     imports), as a CompletedProcess."""
-    from mergesmith.core.cli import main
+    from mergesmith.cli.main import main
 
     capsys.readouterr()
     code = main([str(a) for a in args])

@@ -48,10 +48,11 @@ def fill(folder: Path, leave: int) -> Path:
 
 
 def test_disk_fills_after_planning_in_process(small_disk, wide):
-    from mergesmith.core.atomic import DiskFullError
-    from mergesmith.core.merge import run_plan
-    from mergesmith.core.plan import PlanOptions, make_plan
-    from mergesmith.core.sources import detect
+    from mergesmith.core.io.atomic import DiskFullError
+    from mergesmith.core.engine.merge import run_plan
+    from mergesmith.core.plan.base import PlanOptions
+    from mergesmith.core.plan.planners import make_plan
+    from mergesmith.core.sources.detect import detect
 
     base, adapter = wide
     out = small_disk / "merged"
@@ -87,10 +88,11 @@ def test_plan_time_check_refuses_what_does_not_fit_merge_overwrite_and_fix(small
     """200 MB disk: a 136 MB merge fits; replacing it (--overwrite keeps the old one until the new one
     is complete) does not; a fix into a new folder on the same disk does not either."""
     from mergesmith.core.errors import PlanError
-    from mergesmith.core.fix import plan_fix, run_fix
-    from mergesmith.core.merge import run_plan
-    from mergesmith.core.plan import PlanOptions, make_plan
-    from mergesmith.core.sources import detect
+    from mergesmith.core.fix.folder import plan_fix, run_fix
+    from mergesmith.core.engine.merge import run_plan
+    from mergesmith.core.plan.base import PlanOptions
+    from mergesmith.core.plan.planners import make_plan
+    from mergesmith.core.sources.detect import detect
 
     base, adapter = wide
     out = small_disk / "merged"

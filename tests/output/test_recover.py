@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mergesmith.core import atomic
+from mergesmith.core.io import atomic
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +78,9 @@ def test_in_place_fix_killed_after_the_swap_keeps_the_originals_as_backup(tmp_pa
 
 def test_plan_counts_dead_leftovers_as_free_space_and_says_so(tmp_path, dead_pid, model_cache):
     from builders import make_adapter
-    from mergesmith.core.plan import PlanOptions, make_plan
-    from mergesmith.core.sources import detect
+    from mergesmith.core.plan.base import PlanOptions
+    from mergesmith.core.plan.planners import make_plan
+    from mergesmith.core.sources.detect import detect
 
     base = model_cache("llama")
     adapter = make_adapter(base, tmp_path / "adapter")
@@ -131,7 +132,7 @@ def test_in_place_fix_backup_recovered_keeps_only_the_originals_of_what_changed(
 
 
 def test_reader_of_a_folder_set_aside_says_where_it_is_and_moves_nothing(tmp_path, dead_pid, capsys):
-    from mergesmith.core.cli import main
+    from mergesmith.cli.main import main
 
     src = tmp_path / "model"
     aside = _named(src, atomic.REPLACED_TAG, dead_pid)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
     """``mergesmith ARGV`` in this process: (exit code, stdout, stderr)."""
-    from mergesmith.core.cli import main
+    from mergesmith.cli.main import main
 
     capsys.readouterr()
     code = main([str(a) for a in argv])

@@ -22,9 +22,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mergesmith.core.checkpoint import load_checkpoint, state_dict_of  # noqa: E402
+from mergesmith.core.io.checkpoint import load_checkpoint, state_dict_of  # noqa: E402
 from mergesmith.core.errors import MergesmithError  # noqa: E402
-from mergesmith.core.safetensors_io import SafetensorsFile  # noqa: E402
+from mergesmith.core.io.safetensors import SafetensorsFile  # noqa: E402
 
 EXAMPLES = int(os.environ.get("MERGESMITH_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import evil_classes
-from mergesmith.core.checkpoint import Stub, load_checkpoint
+from mergesmith.core.io.checkpoint import Stub, load_checkpoint
 from mergesmith.core.errors import SourceError, UnsafePickleError
 from pickles import BOMBS, payloads, wrap, write_checkpoint
 from safetyhelpers import assert_clean_failure, run_cli
@@ -87,7 +87,7 @@ def test_bombs_are_refused_quickly(tmp_path):
     script = textwrap.dedent("""
         import sys, time, resource
         resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
-        from mergesmith.core.checkpoint import load_checkpoint
+        from mergesmith.core.io.checkpoint import load_checkpoint
         from mergesmith.core.errors import UnsafePickleError
         for path in sys.argv[1:]:
             t = time.monotonic()

@@ -6,7 +6,7 @@ import copy
 import pytest
 
 from lies import LIES
-from mergesmith.core.safetensors_io import CorruptFileError, SafetensorsFile, read_header
+from mergesmith.core.io.safetensors import CorruptFileError, SafetensorsFile, read_header
 from safetyhelpers import assert_clean_failure, copy_folder, run_cli, split_safetensors, write_safetensors
 
 

@@ -65,7 +65,7 @@ def test_the_fingerprint_sees_a_temporary_file_and_a_touch(inputs, tmp_path):
 RUNNER = textwrap.dedent("""
     import json, sys
     sys.path[:0] = json.loads(sys.argv[1])
-    from mergesmith.core.cli import main
+    from mergesmith.cli.main import main
     from inputs import commands
     p = {k: __import__("pathlib").Path(v) for k, v in json.loads(sys.argv[2]).items()}
     try:  # the inputs must refuse even root's writes when mounted read-only

@@ -34,8 +34,8 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from mergesmith.core.errors import MergesmithError
-from mergesmith.core.safetensors_io import CorruptFileError, SafetensorsFile, ShardWriter, read_header
-from mergesmith.core.stores import SafetensorsStore
+from mergesmith.core.io.safetensors import CorruptFileError, SafetensorsFile, ShardWriter, read_header
+from mergesmith.core.io.stores import SafetensorsStore
 
 EXAMPLES = int(os.environ.get("MERGESMITH_FUZZ_EXAMPLES", "0"))
 

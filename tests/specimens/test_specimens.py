@@ -26,7 +26,7 @@ from spechelpers import (LLM_LORA_PREFIX, LORA_SPECIMENS, ROOT, SPECIMENS, confi
                          expected_merge, lora_pairs, lora_r_alpha, read_folder, same_bytes, torch_load, trained_weights,
                          tree_digest)
 
-from mergesmith.core.cli import main  # noqa: E402
+from mergesmith.cli.main import main  # noqa: E402
 
 # files that are the weights themselves (sharding is ours to choose: XTuner's merge wrote 2GB shards)
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
@@ -422,7 +422,7 @@ def test_output_into_a_closed_pipe_is_not_an_internal_error():
     read_end, write_end = os.pipe()
     os.close(read_end)  # nobody will read: every write fails with EPIPE, deterministically
     try:
-        proc = subprocess.run([sys.executable, "-m", "mergesmith.core.cli", "inspect",
+        proc = subprocess.run([sys.executable, "-m", "mergesmith.cli", "inspect",
                                str(SPECIMENS["zero2"].work_dir), "--json"],
                               stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
     finally:

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 import torch
 
-from mergesmith.core.checkpoint import load_checkpoint, state_dict_of
+from mergesmith.core.io.checkpoint import load_checkpoint, state_dict_of
 from mergesmith.core.errors import SourceError, UnsafePickleError
 from xt_builders import save_pth
 
@@ -17,7 +17,7 @@ _LOAD_WITHOUT_MMENGINE = """
 import sys
 sys.modules["mmengine"] = sys.modules["deepspeed"] = None  # as on a machine without them: import fails
 import torch
-from mergesmith.core.checkpoint import Stub, load_checkpoint, state_dict_of
+from mergesmith.core.io.checkpoint import Stub, load_checkpoint, state_dict_of
 path = sys.argv[1]
 obj = load_checkpoint(path)
 buf = obj["message_hub"]["log_scalars"]["train/lr"]
@@ -101,7 +101,7 @@ def test_callables_in_the_pickle_are_refused_and_never_run(tmp_path, make):
 
 
 def test_unsafe_pickle_via_cli_exits_2_without_traceback(tmp_path, capsys):
-    from mergesmith.core.cli import main
+    from mergesmith.cli.main import main
 
     marker = tmp_path / "pwned"
     wd = tmp_path / "wd"
@@ -139,7 +139,7 @@ def test_checkpoint_without_tensors(tmp_path):
 
 def test_checkpoint_store_drops_pages_once_consumed(tmp_path):
     import psutil
-    from mergesmith.core.checkpoint import CheckpointStore, open_checkpoint
+    from mergesmith.core.io.checkpoint import CheckpointStore, open_checkpoint
 
     torch.save({"state_dict": {"llm.big": torch.ones(48 * 1024 * 1024 // 4)}}, tmp_path / "big.pth")
     obj, mapped = open_checkpoint(tmp_path / "big.pth")

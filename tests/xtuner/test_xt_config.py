@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from mergesmith.core.errors import SourceError
-from mergesmith.core.xtuner_config import parse_config, read_config
+from mergesmith.core.sources.xtuner.config import parse_config, read_config
 from xt_builders import llava_config, sft_config
 
 
@@ -106,7 +106,7 @@ def test_binary_file_is_not_a_config(tmp_path):
 import dataclasses  # noqa: E402
 import textwrap  # noqa: E402
 
-from mergesmith.core.xtuner_config import XTunerConfig  # noqa: E402
+from mergesmith.core.sources.xtuner.config import XTunerConfig  # noqa: E402
 
 HEAD = """\
 import os

@@ -8,10 +8,11 @@ import torch
 from builders import read_weights
 from xthelpers import LORA
 from mergesmith.core import detect
-from mergesmith.core.cli import main
-from mergesmith.core.convert import convert, plan_convert
+from mergesmith.cli.main import main
+from mergesmith.core.plan.convert import plan_convert
+from mergesmith.core.engine.convert import convert
 from mergesmith.core.errors import PlanError
-from mergesmith.core.plan import PlanOptions
+from mergesmith.core.plan.base import PlanOptions
 from xt_builders import full_state_dict, lora_state_dict, sft_config, work_dir
 
 PEFT_014_FIELDS = {"alpha_pattern", "auto_mapping", "base_model_name_or_path", "bias", "eva_config",

@@ -10,7 +10,7 @@ from collections import OrderedDict
 import pytest
 import torch
 
-from mergesmith.core.deepspeed import is_deepspeed_folder, read_zero_checkpoint
+from mergesmith.core.io.deepspeed import is_deepspeed_folder, read_zero_checkpoint
 from mergesmith.core.errors import SourceError
 from xt_builders import lora_state_dict, save_deepspeed
 

@@ -8,8 +8,9 @@ import torch
 from builders import read_weights
 from xthelpers import assert_same, reference_merge
 from mergesmith.core import detect
-from mergesmith.core.merge import merge, run_plan
-from mergesmith.core.plan import PlanOptions, make_plan
+from mergesmith.core.engine.merge import merge, run_plan
+from mergesmith.core.plan.base import PlanOptions
+from mergesmith.core.plan.planners import make_plan
 from xt_builders import full_state_dict, llava_config, projector_state_dict, work_dir
 
 
@@ -180,7 +181,7 @@ def _same_folders(a, b):
 
 def test_converted_llava_folder_merges_like_the_checkpoint(llava_run, llm_base, vit_base, tmp_path):
     """pth_to_hf's layout (llm_adapter/, visual_encoder_adapter/, projector/, xtuner_config.py) is a source too."""
-    from mergesmith.core.convert import convert
+    from mergesmith.core.engine.convert import convert
 
     wd, _ = llava_run
     convert(wd, tmp_path / "converted")

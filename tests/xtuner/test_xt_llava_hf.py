@@ -9,9 +9,10 @@ import torch
 from builders import read_weights
 from xthelpers import LORA, VIT_LORA, assert_same, reference_merge
 from mergesmith.core import detect
-from mergesmith.core.merge import run_plan
-from mergesmith.core.plan import PlanOptions, make_plan
-from mergesmith.core.verify import verify
+from mergesmith.core.engine.merge import run_plan
+from mergesmith.core.plan.base import PlanOptions
+from mergesmith.core.plan.planners import make_plan
+from mergesmith.core.verify.compare import verify
 from xt_builders import (base_linears, full_state_dict, llava_config, lora_state_dict, projector_state_dict,
                          work_dir)
 
@@ -100,7 +101,7 @@ def test_llava_hf_gpt2_full_llm(model_cache, vit_base, tmp_path):
 
 def test_llava_hf_from_a_converted_folder(llava_run, llm_base, vit_base, tmp_path):
     """pth_to_hf's LLaVA folder (llm_adapter/, visual_encoder_adapter/, projector/) gives the same llava-hf."""
-    from mergesmith.core.convert import convert
+    from mergesmith.core.engine.convert import convert
 
     wd, _ = llava_run
     convert(wd, tmp_path / "converted")

@@ -11,10 +11,11 @@ import torch
 from builders import make_tokenizer, read_weights
 from xthelpers import LORA, assert_same, reference_merge
 from mergesmith.core import detect
-from mergesmith.core.cli import main
+from mergesmith.cli.main import main
 from mergesmith.core.errors import SourceError
-from mergesmith.core.merge import merge
-from mergesmith.core.plan import PlanOptions, make_plan
+from mergesmith.core.engine.merge import merge
+from mergesmith.core.plan.base import PlanOptions
+from mergesmith.core.plan.planners import make_plan
 from xt_builders import full_state_dict, lora_state_dict, sft_config, work_dir
 
 
@@ -142,7 +143,7 @@ def test_full_finetune_deepspeed_without_frozen_params(real_zero, llm_base, tmp_
     assert run.expected and not any("layers.1." in k for k in run.expected)
     plan = make_plan(detect(run.work_dir), llm_base, PlanOptions(out=tmp_path / "out"))
     assert any(p.code == "frozen-tensors" for p in plan.problems)
-    from mergesmith.core.merge import run_plan
+    from mergesmith.core.engine.merge import run_plan
 
     run_plan(plan)
     base = read_weights(llm_base)

@@ -23,7 +23,7 @@ from specimenhelpers import (CONFIG, QWEN_BASE, QWEN_WD, SPECIMENS, copy_work_di
 def right(tmp_path_factory):
     """The specimen merged as it is: the reference for the edited variants."""
     out = tmp_path_factory.mktemp("right") / "out"
-    from mergesmith.core.cli import main
+    from mergesmith.cli.main import main
 
     assert main(["merge", str(QWEN_WD), "--base", str(QWEN_BASE), "--out", str(out)]) == 0
     return load_file(out / "model.safetensors")

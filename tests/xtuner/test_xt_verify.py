@@ -4,8 +4,8 @@ from collections import OrderedDict
 
 import torch
 
-from mergesmith.core.merge import merge
-from mergesmith.core.verify import verify
+from mergesmith.core.engine.merge import merge
+from mergesmith.core.verify.compare import verify
 from xt_builders import lora_state_dict, save_deepspeed, sft_config, work_dir
 from xthelpers import LORA
 

@@ -1,0 +1,1 @@
+"""The command line, ``mergesmith``: a front end over :mod:`mergesmith.core`, like the window."""

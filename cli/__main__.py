@@ -1,0 +1,5 @@
+"""``python -m mergesmith.cli``."""
+
+from .main import entry
+
+entry()

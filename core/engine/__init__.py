@@ -1,0 +1,3 @@
+"""Run: the engine that executes a plan (``merge.run_plan``: streaming, atomic output) and the
+one-call ``convert``.
+"""

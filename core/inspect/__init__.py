@@ -1,0 +1,1 @@
+"""Report: check a folder (``folder.inspect_folder``): config, tokenizer, weights, layouts, values."""

@@ -1,0 +1,100 @@
+"""Wrong pairings: is the chosen base the model the training names?
+
+A LoRA (or a full fine-tune) trained on one model and merged into another either fails on
+shapes -- which the planners catch tensor by tensor -- or, worse, fits: a Llama adapter has the
+same module names and shapes as a Qwen2 base of the same size, and would merge into garbage
+without a word. So, before the tensors are matched, the base the training names
+(``base_model_name_or_path`` in adapter_config.json, the LLM or visual encoder path in an XTuner
+config) is compared with the chosen one:
+
+* when it is a folder on this machine, their configs must agree on the architecture and sizes
+  (model type, hidden size, layers, vocabulary): otherwise an error naming both;
+* when it is only a name (a Hub id), a name that says another model family than the base's
+  ``model_type`` gives a warning (names are a hint, not proof).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Optional
+
+from ..problems import ERROR, WARNING
+
+KEYS = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size", "intermediate_size")
+# model families whose name in a Hub id is unambiguous (a "llama" name may be any of them)
+FAMILIES = ("qwen", "gemma", "phi", "gpt2", "internlm", "chatglm", "baichuan", "falcon", "bloom",
+            "mistral", "mixtral", "clip", "siglip", "llama")
+
+
+def _config(folder: Path) -> Optional[dict]:
+    try:
+        doc = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if isinstance(doc, dict) and isinstance(doc.get("text_config"), dict) and "hidden_size" not in doc:
+        doc = {**doc["text_config"], "model_type": doc.get("model_type")}
+    if isinstance(doc, dict) and isinstance(doc.get("vision_config"), dict) and "hidden_size" not in doc:
+        doc = {**doc["vision_config"], "model_type": doc.get("model_type")}
+    return doc if isinstance(doc, dict) else None
+
+
+def _facts(config: dict) -> dict:
+    return {k: config.get(k) for k in KEYS if config.get(k) is not None}
+
+
+def _family(text: str) -> Optional[str]:
+    text = text.lower()
+    return next((f for f in FAMILIES if f in text), None)
+
+
+def describe(config: Optional[dict]) -> str:
+    if not config:
+        return "an unknown model"
+    facts = _facts(config)
+    bits = [str(facts.get("model_type", "model"))]
+    if "hidden_size" in facts:
+        bits.append(f"hidden size {facts['hidden_size']}")
+    if "vocab_size" in facts:
+        bits.append(f"vocabulary {facts['vocab_size']}")
+    return ", ".join(bits)
+
+
+def check_pairing(plan, label: str, named: Optional[str], base, *, what: str = "base model",
+                  option: str = "--base") -> None:
+    """Add a ``wrong-base`` problem to ``plan`` when ``base`` is not the model ``named`` by the training."""
+    if not named or not isinstance(named, str):
+        return
+    theirs_path = Path(named).expanduser()
+    mine = base.config if isinstance(base.config, dict) else {}
+    try:
+        if theirs_path.is_dir() and os.path.samefile(theirs_path, base.folder):
+            return
+    except OSError:
+        pass
+    theirs = _config(theirs_path) if theirs_path.is_dir() else None
+    if theirs is not None:
+        a, b = _facts(theirs), _facts(mine)
+        differ = [k for k in KEYS if k in a and k in b and a[k] != b[k]]
+        if differ:
+            plan.problem("wrong-base", ERROR, label,
+                         f"{label} was trained on {named} ({describe(theirs)}), but the {what} chosen, "
+                         f"{base.folder}, is {describe(mine)}; choose the model it was trained on ({option}).")
+        return
+    family, base_family = _family(named), _family(str(mine.get("model_type") or ""))
+    if family and base_family and family != base_family and family not in str(base.folder.name).lower():
+        plan.problem("wrong-base", WARNING, label,
+                     f"{label} names {named} as its base, but the {what} chosen, {base.folder}, is "
+                     f"{describe(mine)}; if the merge fails or the model misbehaves, choose the model it "
+                     f"was trained on ({option}).")
+
+
+def trained_on(adapter, base) -> str:
+    """The end of a mismatch sentence naming both sides."""
+    named = adapter.config.get("base_model_name_or_path") if isinstance(adapter.config, dict) else None
+    mine = describe(base.config if isinstance(base.config, dict) else None)
+    if named:
+        return (f"this adapter was trained on {named}, not on the base {base.folder} ({mine}); "
+                "choose the base it was trained on.")
+    return f"this adapter was trained on another model than the base {base.folder} ({mine}); choose the base it was trained on."

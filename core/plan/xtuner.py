@@ -1,0 +1,210 @@
+"""Planners for XTuner checkpoints: LoRA merge and full fine-tune (LLaVA is in :mod:`.llava`).
+
+The LoRA planner reuses :class:`~mergesmith.core.plan.lora.LoraMergePlanner`: the checkpoint's
+``llm.*`` LoRA keys were already turned into a PEFT-style :class:`Adapter` over the fp32
+trained tensors by the detector, so the merge is the same streaming plan as for a PEFT folder.
+Both planners first honour ``--iter`` (a work_dir may hold many checkpoints).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Optional
+
+from .. import formats
+from ..model.base import BaseModel
+from ..errors import MergesmithError
+from .base import (Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files, check_output,
+                   default_out, index_file, open_base, shard)
+from ..model.pairing import check_pairing, describe
+from .lora import LoraMergePlanner, output_dtype, set_dtype
+from ..problems import ERROR, INFO, WARNING
+from ..sources.source import LLM_ADAPTER, LLM_FULL, TRAINING_CONFIG, Source
+from ..io.stores import TensorStore
+from ..sources.xtuner.workdir import KINDS, for_iteration
+
+# Buffers a checkpoint may carry that a saved Hugging Face model does not.
+IGNORABLE_SUFFIXES = ("rotary_emb.inv_freq", ".inv_freq", ".attn.masked_bias", ".attn.bias")
+
+
+def training_dirs(source: Source) -> list[Path]:
+    return [Path(d) for d in source.extras.get("tokenizer_dirs", [])]
+
+
+def training_problems(plan: Plan, source: Source) -> None:
+    """What the plan must say about the training output itself, whichever XTuner planner runs."""
+    ckpt = Path(source.extras.get("checkpoint", source.path)).name
+    unknown = source.extras.get("unknown_tensors") or []
+    if unknown:
+        shown = ", ".join(unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
+        plan.problem("unknown-tensors", ERROR, ckpt,
+                     f"The checkpoint holds {len(unknown)} tensor(s) that belong to no part Mergesmith "
+                     f"knows ({shown}); writing the output would lose them. This model type is not supported yet.")
+    conflict = source.extras.get("config_conflict")
+    if conflict:
+        plan.problem("config-mismatch", WARNING, ckpt, conflict)
+    if plan.base is None:
+        return
+    quant = source.extras.get("quantization") if source.component(LLM_ADAPTER) else None  # QLoRA: a LoRA run
+    base_dtypes = [formats.dtype_name(d) for d in plan.base.float_dtypes]
+    if quant:
+        kept = "/".join(base_dtypes) or "16-bit"
+        plan.problem("qlora", INFO, ckpt,
+                     f"QLoRA: the training loaded the base in {quant}; as XTuner and PEFT do, the adapter is merged "
+                     f"into the original {kept} weights of the base model, not into quantized ones, so the output "
+                     f"is an ordinary {kept} model.")
+    said = _dtype_named(source.extras.get("llm_dtype"))
+    if said and plan.options.dtype in ("auto", "keep") and len(base_dtypes) == 1 and said != base_dtypes[0]:
+        plan.problem("dtype-kept", INFO, ckpt,
+                     f"The training config loads the LLM as {said} (torch_dtype), but the base model is stored in "
+                     f"{base_dtypes[0]}; the output keeps {base_dtypes[0]}, as the base. Choose {said} as the output "
+                     "dtype to change that.")
+
+
+def _dtype_named(value: Optional[str]) -> Optional[str]:
+    """``"float16"`` for a config's ``torch.float16``/``'torch.float16'``/``'fp16'``; None for ``'auto'``."""
+    try:
+        return formats.dtype_name(formats.dtype_code(value)) if value else None
+    except MergesmithError:
+        return None
+
+
+def trained_roles(source: Source) -> set[str]:
+    return {c.role for c in source.components} - {TRAINING_CONFIG}
+
+
+class XTunerLoraPlanner(LoraMergePlanner):
+    """An XTuner LoRA run (``SupervisedFinetune``): merge its fp32 LoRA into the base."""
+
+    def accepts(self, source: Source) -> bool:
+        return source.kind in KINDS and trained_roles(source) == {LLM_ADAPTER}
+
+    def plan(self, source: Source, base, options: PlanOptions) -> Plan:
+        source = for_iteration(source, options.iteration)  # make_plan has chosen it: a no-op
+        plan = super().plan(source, base, options)
+        training_problems(plan, source)
+        return plan
+
+
+DtypeRule = Callable[[str, Optional[str]], str]  # (base dtype, checkpoint dtype) -> output dtype
+
+
+def base_dtype_rule(options: PlanOptions) -> DtypeRule:
+    """``--dtype auto``: each tensor in its base dtype (what a full fine-tune merge writes)."""
+    return lambda base_dtype, ckpt_dtype: output_dtype(options, base_dtype)
+
+
+def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore], dtype_rule: DtypeRule,
+                      label: str) -> tuple[list[PlannedTensor], dict]:
+    """Output tensors of a fully fine-tuned model: trained tensors from ``store``, the rest from ``base``.
+
+    Tensors the checkpoint lacks (frozen during training, or excluded by DeepSpeed) are copied
+    from the base. Returns the tensors (base order) and the config to write.
+    """
+    infos = base.infos
+    cinfos = store.infos() if store is not None else {}
+    named = plan.source.visual_encoder_hint if base.option == "--visual-encoder" else plan.source.base_hint
+    if store is not None:
+        check_pairing(plan, label, named, base, what=base.what, option=base.option)
+    other = (f"it was trained from {named}, not from {base.folder} ({describe(base.config)}); choose "
+             f"that model ({base.option})" if named else
+             f"it was trained from another model than {base.folder} ({describe(base.config)})")
+    to_base: dict[str, str] = {}
+    dropped, unknown = [], []
+    for cname in cinfos:
+        target = base.find(cname)
+        if target is not None:
+            to_base[target] = cname
+        elif cname.endswith(IGNORABLE_SUFFIXES):
+            dropped.append(cname)
+        elif base.tied and cname == base.output_embedding and base.input_embedding in infos:
+            dropped.append(cname)  # tied to the input embedding, stored once as transformers does
+        else:
+            unknown.append(cname)
+    if unknown:
+        shown = ", ".join(sorted(unknown)[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
+        plan.problem("missing-module", ERROR, label,
+                     f"The checkpoint has {len(unknown)} tensor(s) the base model does not have ({shown}); "
+                     f"{other}.")
+    if store is not None and not to_base:
+        plan.problem("missing-module", ERROR, label,
+                     f"None of the checkpoint's tensors is in the base model {base.folder.name}; {other}.")
+    in_embed, out_embed = base.input_embedding, base.output_embedding
+    vocab_rows = None
+    out: list[PlannedTensor] = []
+    frozen = 0
+    for name in base.order:
+        binfo = infos[name]
+        if name in to_base:
+            cname = to_base[name]
+            cinfo = cinfos[cname]
+            if cinfo.shape != binfo.shape:
+                if (len(cinfo.shape) == 2 and len(binfo.shape) == 2 and cinfo.shape[1] == binfo.shape[1]
+                        and name in (in_embed, out_embed)):
+                    vocab_rows = cinfo.shape[0]
+                else:
+                    plan.problem("shape-mismatch", ERROR, label,
+                                 f"The checkpoint's {cname} has shape {list(cinfo.shape)} but the base's "
+                                 f"{name} is {list(binfo.shape)}; {other}.")
+                    continue
+            out.append(PlannedTensor(name, dtype_rule(binfo.dtype, cinfo.dtype), cinfo.shape, store, cname))
+        else:
+            frozen += 1
+            out.append(PlannedTensor(name, dtype_rule(binfo.dtype, None), binfo.shape, base.store, name))
+    config = dict(base.config)
+    changes = {}
+    if vocab_rows is not None and config.get("vocab_size") != vocab_rows:
+        changes["vocab_size"] = {"from": config.get("vocab_size"), "to": vocab_rows}
+        config["vocab_size"] = vocab_rows
+        sizes = {t.shape[0] for t in out if t.name in (in_embed, out_embed)}
+        if len(sizes) > 1:
+            plan.problem("vocab-mismatch", ERROR, label,
+                         f"The checkpoint's embeddings disagree on the vocabulary size ({sorted(sizes)}); "
+                         "it is damaged or from another model.")
+    floats = sorted({t.dtype for t in out if t.dtype in formats.FLOAT_CODES})
+    if len(floats) == 1:
+        name = formats.dtype_name(floats[0])
+        for key, (a, b) in set_dtype(config, name).items():
+            changes[key] = {"from": a, "to": b}
+    if store is not None and frozen:
+        plan.problem("frozen-tensors", INFO, label,
+                     f"{frozen} tensor(s) are not in the checkpoint (they were frozen during training) "
+                     f"and are copied from the base model.")
+    if dropped:
+        plan.problem("dropped-tensors", INFO, label,
+                     f"{len(dropped)} tensor(s) of the checkpoint are not written: buffers transformers "
+                     f"rebuilds, or an output embedding tied to the input one ({', '.join(dropped[:3])}).")
+    plan.config_changes.update(changes)
+    plan.stats.update({
+        "dtype": "+".join(formats.dtype_name(d) for d in floats) or None,
+        "tensors": len(out),
+        "trained_tensors": len(to_base),
+        "frozen_tensors": frozen if store is not None else len(out),
+    })
+    return out, config
+
+
+class XTunerFullPlanner(Planner):
+    """A full fine-tune (``llm.*`` keys): the trained weights in the base's dtype and layout."""
+
+    def accepts(self, source: Source) -> bool:
+        return source.kind in KINDS and trained_roles(source) == {LLM_FULL}
+
+    def plan(self, source: Source, base, options: PlanOptions) -> Plan:
+        source = for_iteration(source, options.iteration)  # make_plan has chosen it: a no-op
+        base = open_base(base)
+        plan = Plan(source, options, options.out or default_out(source), base=base)
+        comp = source.component(LLM_FULL)
+        folder = PlannedFolder("", title="fine-tuned model")
+        tensors, config = plan_full_tensors(plan, base, comp.store, base_dtype_rule(options),
+                                            Path(source.extras.get("checkpoint", source.path)).name)
+        folder.shards = shard(tensors, options.max_shard_size)
+        idx = index_file(folder.shards)
+        if idx:
+            folder.files.append(idx)
+        carry_files(plan, folder, base, config, training_dirs(source))
+        plan.folders.append(folder)
+        plan.stats["shards"] = len(folder.shards)
+        training_problems(plan, source)
+        check_output(plan, [source.path, base.folder])
+        return plan

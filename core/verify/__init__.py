@@ -1,0 +1,1 @@
+"""Check a merge by recomputing it from its inputs (``compare.verify``)."""
