@@ -281,8 +281,6 @@ LONG_ALLOWED = {
     "core/io/deepspeed.py:read_zero_checkpoint": "(issue 12, this step)",
     "core/io/safetensors.py": "(issue 12, this step)",
     "core/model/adapters.py:parse_adapter": "(issue 12, this step)",
-    "core/sources/xtuner/config.py": "(issue 12, this step)",
-    "core/sources/xtuner/config_eval.py": "(issue 12, this step)",
     "core/verify/compare.py": "(issue 12, this step)",
     "core/verify/inputs.py": "(issue 12, this step)",
     # files of the other steps
