@@ -277,8 +277,6 @@ LONG_ALLOWED = {
     "core/inspect/tokenizer.py:check_tokenizer": "(issue 12, this step)",
     "core/inspect/weights.py:_check_index": "(issue 12, this step)",
     "core/io/atomic.py": "(issue 12, this step)",
-    "core/io/checkpoint.py": "(issue 12, this step)",
-    "core/io/deepspeed.py:read_zero_checkpoint": "(issue 12, this step)",
     "core/io/safetensors.py": "(issue 12, this step)",
     "core/model/adapters.py:parse_adapter": "(issue 12, this step)",
     "core/verify/compare.py": "(issue 12, this step)",
