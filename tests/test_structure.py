@@ -273,9 +273,6 @@ MODULE_LINES = 400
 # def line or among the module's top lines (before its first statement after the docstring).
 LONG_ALLOWED = {
     # this step's own (split below, one commit each)
-    "core/inspect/folder.py:inspect_folder": "(issue 12, this step)",
-    "core/inspect/tokenizer.py:check_tokenizer": "(issue 12, this step)",
-    "core/inspect/weights.py:_check_index": "(issue 12, this step)",
     "core/io/atomic.py": "(issue 12, this step)",
     "core/io/safetensors.py": "(issue 12, this step)",
     "core/model/adapters.py:parse_adapter": "(issue 12, this step)",
