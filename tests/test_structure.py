@@ -262,3 +262,70 @@ def test_no_import_by_string_and_no_swallowed_import_errors():
                 bad.append(f"{_short(name)}:{ours[0]} imports one of ours inside a try that catches "
                            f"{'/'.join(sorted(caught))}")
     assert not bad, "\n".join(bad)
+
+
+# --- size: no function over 60 lines, no module over 400, without a reason written beside it ---
+
+FUNCTION_LINES = 60  # end_lineno - lineno of a def, nested ones and methods included
+MODULE_LINES = 400
+# Long pieces in files whose split is still to come: "path" (the module) or "path:qualified.name".
+# A reason that belongs to the code itself is written there instead, as ``# long: <reason>`` on the
+# def line or among the module's top lines (before its first statement after the docstring).
+LONG_ALLOWED = {
+    # in files this step did not own (plan/, sources/xtuner/workdir.py: the other engineer's; demo/)
+    "core/demo/lora.py:_config_text": "(issue 12, next step)",
+    "core/plan/llava_hf.py:plan_llava_hf": "(issue 12, next step)",
+    "core/plan/xtuner.py:plan_full_tensors": "(issue 12, next step)",
+    "core/sources/xtuner/workdir.py": "(issue 12, next step)",
+    "core/sources/xtuner/workdir.py:describe": "(issue 12, next step)",
+}
+
+
+def _long_reason(line: str) -> bool:
+    return "# long:" in line and line.split("# long:", 1)[1].strip() != ""
+
+
+def _too_long() -> dict[str, str]:
+    """Every function over FUNCTION_LINES and module over MODULE_LINES in core/ and cli/ without a
+    ``# long:`` reason beside it: ``{"path" or "path:qualified.name": "where (N lines)"}``."""
+    found = {}
+    for folder in ("core", "cli"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            text = path.read_text(encoding="utf-8")
+            lines = text.splitlines()
+            tree = ast.parse(text)
+            body = tree.body[1:] if tree.body and isinstance(tree.body[0], ast.Expr) \
+                and isinstance(tree.body[0].value, ast.Constant) else tree.body
+            top = lines[:body[0].lineno - 1] if body else lines
+            if len(lines) > MODULE_LINES and not any(map(_long_reason, top)):
+                found[rel] = f"{rel} ({len(lines)} lines)"
+
+            def visit(node, prefix):
+                for child in ast.iter_child_nodes(node):
+                    if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        name = prefix + child.name
+                        size = child.end_lineno - child.lineno
+                        if size > FUNCTION_LINES and not _long_reason(lines[child.lineno - 1]):
+                            found[f"{rel}:{name}"] = f"{rel}:{child.lineno} {name} ({size} lines)"
+                        visit(child, name + ".")
+                    elif isinstance(child, ast.ClassDef):
+                        visit(child, prefix + child.name + ".")
+                    else:
+                        visit(child, prefix)
+
+            visit(tree, "")
+    return found
+
+
+def test_no_long_functions_or_modules_without_a_reason():
+    long = [where for key, where in _too_long().items() if key not in LONG_ALLOWED]
+    assert not long, (f"functions over {FUNCTION_LINES} lines or modules over {MODULE_LINES} lines; split "
+                      "them, or write `# long: <reason>` beside the def (or at the module's top):\n"
+                      + "\n".join(long))
+
+
+def test_long_allow_list_is_not_stale():
+    """An entry that no longer names something long (split, or renamed) is taken off the list."""
+    stale = sorted(set(LONG_ALLOWED) - set(_too_long()))
+    assert not stale, f"LONG_ALLOWED names what is no longer long: {stale}"

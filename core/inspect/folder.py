@@ -125,15 +125,7 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
     elif kind == CHECKPOINT:
         check_checkpoint(report, path)
     elif kind == ADAPTER:
-        base_model = _open_base(base)
-        try:
-            adapter = check_adapter(report, path, base=base_model)
-            if any((path / n).is_file() for n in ("tokenizer.json", "tokenizer_config.json")):
-                rows = _adapter_rows(adapter, base_model)
-                check_tokenizer(report, path, embedding_rows=rows, load=deep, generation_eos=True,
-                                embedding_name="the embedding the merged model will have")
-        finally:
-            _close(base_model)
+        _check_adapter_folder(report, path, base, deep)
     elif kind == CONVERTED:
         base_model = _open_base(base)
         try:
@@ -141,16 +133,7 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
         finally:
             _close(base_model)
     elif kind == UNKNOWN:
-        from ..problems import ERROR, Problem
-        from ..sources.source import outputs_inside
-
-        inside = outputs_inside(path)
-        where = (f" It holds {', '.join(f'{name} ({what})' for name, what in inside[:3])}: inspect that instead."
-                 if inside else " Point at the folder that holds them.")
-        # not fixable: copying a config.json into a folder without weights would not make it a model
-        report.problems.append(Problem(
-            "missing-config", ERROR, formats.CONFIG, "This folder holds no model: no config.json, no weights, "
-            "no adapter and no training checkpoints." + where, fixable=False))
+        _no_model(report, path)
     else:
         config, _ = ctx.model(path, "")
         if kind == LLAVA_HF:
@@ -159,14 +142,46 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
             _check_llava_parts(ctx, path, llm_hidden=hidden_size(config))
     report.summary["bytes"] = _disk_size(path)
     if scan_values:
-        from .values import scan_values as scan
-
-        shards = [(v.rel, v.folder / name, h) for v in ctx.views for name, h in v.headers.items()
-                  if name not in v.broken]
-        if kind == ADAPTER:
-            shards += _adapter_weights(path)
-        scan(report, shards, progress=progress, cancel=cancel)
+        _scan_values(ctx, path, kind, progress, cancel)
     return report
+
+
+def _check_adapter_folder(report: Report, path: Path, base, deep: bool) -> None:
+    """A PEFT adapter, against ``base`` when given, and the tokenizer saved beside it."""
+    base_model = _open_base(base)
+    try:
+        adapter = check_adapter(report, path, base=base_model)
+        if any((path / n).is_file() for n in ("tokenizer.json", "tokenizer_config.json")):
+            rows = _adapter_rows(adapter, base_model)
+            check_tokenizer(report, path, embedding_rows=rows, load=deep, generation_eos=True,
+                            embedding_name="the embedding the merged model will have")
+    finally:
+        _close(base_model)
+
+
+def _no_model(report: Report, path: Path) -> None:
+    """A folder with nothing to inspect: say so, and name the outputs inside it, if any."""
+    from ..problems import ERROR, Problem
+    from ..sources.source import outputs_inside
+
+    inside = outputs_inside(path)
+    where = (f" It holds {', '.join(f'{name} ({what})' for name, what in inside[:3])}: inspect that instead."
+             if inside else " Point at the folder that holds them.")
+    # not fixable: copying a config.json into a folder without weights would not make it a model
+    report.problems.append(Problem(
+        "missing-config", ERROR, formats.CONFIG, "This folder holds no model: no config.json, no weights, "
+        "no adapter and no training checkpoints." + where, fixable=False))
+
+
+def _scan_values(ctx: "_Context", path: Path, kind: str, progress, cancel) -> None:
+    """NaN/Inf in every readable shard (and the adapter's weights), streaming."""
+    from .values import scan_values as scan
+
+    shards = [(v.rel, v.folder / name, h) for v in ctx.views for name, h in v.headers.items()
+              if name not in v.broken]
+    if kind == ADAPTER:
+        shards += _adapter_weights(path)
+    scan(ctx.report, shards, progress=progress, cancel=cancel)
 
 
 def _adapter_weights(path: Path) -> list:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from .. import formats
 from .report import Report, join
@@ -35,26 +35,9 @@ def check_tokenizer(report: Report, folder: Path, rel: str = "", *, embedding_ro
                     embedding_name: str = "the input embedding", load: bool = True,
                     generation_eos: bool = False) -> None:
     names = tokenizer_names(folder)
-    has_vocab = (bool(names & set(VOCAB_FILES)) or {"vocab.json", "merges.txt"} <= names
-                 or any(n.endswith(".tiktoken") for n in names))
     file = join(rel, "tokenizer.json")
-    if not names or not (names & ({"tokenizer_config.json", "vocab.json"} | set(VOCAB_FILES))):
-        report.problem("missing-tokenizer", file,
-                       "There are no tokenizer files (tokenizer.json, or tokenizer.model, or vocab.json + "
-                       "merges.txt, with tokenizer_config.json); copy them from the base model "
-                       "(`mergesmith fix --from-base`).")
+    if not _files_complete(report, rel, names, file):
         return
-    missing = []
-    if not has_vocab:
-        missing.append("merges.txt" if "vocab.json" in names else "tokenizer.json (or tokenizer.model)")
-    if "tokenizer_config.json" not in names:
-        missing.append("tokenizer_config.json")
-    if missing:
-        report.problem("missing-tokenizer", join(rel, missing[0].split(" ")[0]),
-                       f"The tokenizer is incomplete: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
-                       "missing; copy the tokenizer files from the base model (`mergesmith fix --from-base`).")
-        return
-
     config = _read(folder / "tokenizer_config.json")
     if config is None:
         report.problem("broken-tokenizer", join(rel, "tokenizer_config.json"),
@@ -66,21 +49,9 @@ def check_tokenizer(report: Report, folder: Path, rel: str = "", *, embedding_ro
                        "tokenizer.json cannot be parsed; the tokenizer does not load. Replace it with the "
                        "base model's.")
         return
-    loaded = None
-    if load and not config.get("auto_map"):
-        loaded, error = _load(folder)
-        if error is not None:
-            # A slow-only tokenizer (tokenizer.model, vocab.txt) may need libraries this machine lacks;
-            # without tokenizer.json we cannot tell a missing library from a broken file.
-            if any(h in error.lower() for h in MISSING_LIBRARY_HINTS) or "tokenizer.json" not in names:
-                report.note(f"The tokenizer{f' in {rel}/' if rel else ''} was not loaded: {error}")
-            else:
-                report.problem("broken-tokenizer", join(rel, "tokenizer_config.json"),
-                               f"transformers cannot load the tokenizer ({error}); replace the tokenizer "
-                               "files with the base model's.")
-                return
-    elif load:
-        report.note("The tokenizer uses remote code (auto_map); it was counted from its files, not loaded.")
+    loaded, broken = _load_if_asked(report, folder, rel, names, config, load)
+    if broken:
+        return
     if loaded is not None:
         try:
             tokens = max(len(loaded), max(loaded.get_vocab().values(), default=-1) + 1)
@@ -97,6 +68,51 @@ def check_tokenizer(report: Report, folder: Path, rel: str = "", *, embedding_ro
                            "(model.resize_token_embeddings) and save again.")
     _check_chat_template(report, folder, rel, names, config, loaded)
     _check_eos(report, folder, rel, config, loaded, generation_eos)
+
+
+def _files_complete(report: Report, rel: str, names: set[str], file: str) -> bool:
+    """Whether the tokenizer's files are all there (a vocabulary and tokenizer_config.json)."""
+    has_vocab = (bool(names & set(VOCAB_FILES)) or {"vocab.json", "merges.txt"} <= names
+                 or any(n.endswith(".tiktoken") for n in names))
+    if not names or not (names & ({"tokenizer_config.json", "vocab.json"} | set(VOCAB_FILES))):
+        report.problem("missing-tokenizer", file,
+                       "There are no tokenizer files (tokenizer.json, or tokenizer.model, or vocab.json + "
+                       "merges.txt, with tokenizer_config.json); copy them from the base model "
+                       "(`mergesmith fix --from-base`).")
+        return False
+    missing = []
+    if not has_vocab:
+        missing.append("merges.txt" if "vocab.json" in names else "tokenizer.json (or tokenizer.model)")
+    if "tokenizer_config.json" not in names:
+        missing.append("tokenizer_config.json")
+    if missing:
+        report.problem("missing-tokenizer", join(rel, missing[0].split(" ")[0]),
+                       f"The tokenizer is incomplete: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+                       "missing; copy the tokenizer files from the base model (`mergesmith fix --from-base`).")
+        return False
+    return True
+
+
+def _load_if_asked(report: Report, folder: Path, rel: str, names: set[str], config: dict,
+                   load: bool) -> tuple[Any, bool]:
+    """``(the tokenizer transformers loads, or None; whether it is broken)``; one with remote code
+    (``auto_map``) is not loaded."""
+    if load and not config.get("auto_map"):
+        loaded, error = _load(folder)
+        if error is not None:
+            # A slow-only tokenizer (tokenizer.model, vocab.txt) may need libraries this machine lacks;
+            # without tokenizer.json we cannot tell a missing library from a broken file.
+            if any(h in error.lower() for h in MISSING_LIBRARY_HINTS) or "tokenizer.json" not in names:
+                report.note(f"The tokenizer{f' in {rel}/' if rel else ''} was not loaded: {error}")
+            else:
+                report.problem("broken-tokenizer", join(rel, "tokenizer_config.json"),
+                               f"transformers cannot load the tokenizer ({error}); replace the tokenizer "
+                               "files with the base model's.")
+                return None, True
+        return loaded, False
+    if load:
+        report.note("The tokenizer uses remote code (auto_map); it was counted from its files, not loaded.")
+    return None, False
 
 
 def _read(path: Path):

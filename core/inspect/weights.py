@@ -118,18 +118,10 @@ def _layout_error(h: SafetensorsHeader) -> Optional[str]:
 
 def _check_index(report: Report, view: WeightsView, index_path: Path) -> None:
     rel, index_file = view.rel, join(view.rel, formats.SAFE_INDEX)
-    try:
-        doc = json.loads(index_path.read_text(encoding="utf-8"))
-        weight_map = doc["weight_map"]
-        if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
-            raise TypeError
-    except (OSError, ValueError, RecursionError, KeyError, TypeError):
-        report.problem("index-mismatch", index_file,
-                       f"{formats.SAFE_INDEX} cannot be parsed (no weight_map); rebuild it from the "
-                       "shards (`mergesmith fix`).")
-        _without_index(report, view, reported=True)
+    doc = _read_index(report, view, index_path)
+    if doc is None:
         return
-    view.index = weight_map
+    weight_map = view.index = doc["weight_map"]
     named = set(weight_map.values())
     for f in sorted(named - set(view.shards)):
         view.broken.add(f)
@@ -153,18 +145,7 @@ def _check_index(report: Report, view: WeightsView, index_path: Path) -> None:
                 unindexed.setdefault(f, []).append(tensor)
             elif where != f and f in named:
                 mismatches.append(f"{f} holds {tensor}, which the index maps to {where}")
-    for f in sorted(set(view.shards) - named):
-        extra = unindexed.get(f, [])
-        if f == formats.SAFE_WEIGHTS:
-            mismatches.append(f"{f} is here too, and transformers loads it alone, ignoring the index and its "
-                              "shards; keep one of the two layouts")
-        elif extra:
-            mismatches.append(f"{f} holds {len(extra)} tensor(s) the index does not list "
-                              f"({', '.join(extra[:2])}{'...' if len(extra) > 2 else ''})")
-        else:
-            report.problem("orphan-shard", join(rel, f),
-                           f"{f} is not named by the index and holds nothing the other shards lack; "
-                           "loaders ignore it. Delete it (`mergesmith fix` leaves it out).")
+    _check_unnamed_shards(report, view, named, unindexed, mismatches)
     for f in sorted(named & set(unindexed)):
         mismatches.append(f"{f} holds {len(unindexed[f])} tensor(s) the index does not list "
                           f"({', '.join(unindexed[f][:2])})")
@@ -179,6 +160,41 @@ def _check_index(report: Report, view: WeightsView, index_path: Path) -> None:
         report.problem("index-mismatch", index_file,
                        f"The index and the shards disagree: {shown}. Rebuild the index from the shard "
                        "headers (`mergesmith fix`).")
+
+
+def _read_index(report: Report, view: WeightsView, index_path: Path) -> Optional[dict]:
+    """The index with a ``weight_map`` of names to files, or None (reported, and the folder checked
+    as if it had no index)."""
+    try:
+        doc = json.loads(index_path.read_text(encoding="utf-8"))
+        weight_map = doc["weight_map"]
+        if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
+            raise TypeError
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
+        report.problem("index-mismatch", join(view.rel, formats.SAFE_INDEX),
+                       f"{formats.SAFE_INDEX} cannot be parsed (no weight_map); rebuild it from the "
+                       "shards (`mergesmith fix`).")
+        _without_index(report, view, reported=True)
+        return None
+    return doc
+
+
+def _check_unnamed_shards(report: Report, view: WeightsView, named: set[str], unindexed: dict[str, list[str]],
+                          mismatches: list[str]) -> None:
+    """Shards the index does not name: model.safetensors beside an index, shards holding tensors the
+    index lacks (mismatches), or orphans holding nothing new."""
+    for f in sorted(set(view.shards) - named):
+        extra = unindexed.get(f, [])
+        if f == formats.SAFE_WEIGHTS:
+            mismatches.append(f"{f} is here too, and transformers loads it alone, ignoring the index and its "
+                              "shards; keep one of the two layouts")
+        elif extra:
+            mismatches.append(f"{f} holds {len(extra)} tensor(s) the index does not list "
+                              f"({', '.join(extra[:2])}{'...' if len(extra) > 2 else ''})")
+        else:
+            report.problem("orphan-shard", join(view.rel, f),
+                           f"{f} is not named by the index and holds nothing the other shards lack; "
+                           "loaders ignore it. Delete it (`mergesmith fix` leaves it out).")
 
 
 def _without_index(report: Report, view: WeightsView, reported: bool = False) -> None:

@@ -15,6 +15,8 @@ leftover of a process that is gone, which :func:`recover` removes (or restores) 
 one line, from the folder of a run still going, which it leaves alone.
 """
 
+# long: one protocol (stage, commit, recover) whose staging names, owner check and recovery must agree
+# with each other; the tests reach into it as one module (atomic._host, the tags, recover)
 from __future__ import annotations
 
 import errno

@@ -24,7 +24,8 @@ from typing import Optional
 import torch
 
 from .. import formats
-from .checkpoint import advise, as_int, load_checkpoint, open_checkpoint
+from .checkpoint import advise, load_checkpoint, open_checkpoint
+from .unpickler import as_int
 from ..errors import SourceError
 from .safetensors import TensorInfo
 
@@ -190,6 +191,36 @@ def read_zero_checkpoint(folder) -> ZeroCheckpoint:
     """Read a DeepSpeed tag folder (``iter_N.pth/``) into a lazy fp32 store; see the module doc."""
     folder = Path(folder)
     optim_files, model_files, mp_model = _rank_files(folder)
+    ms = _model_states(folder, model_files, mp_model)
+    meta = ms.get("meta") if isinstance(ms.get("meta"), dict) else {}
+    if not optim_files:
+        return _from_module_only(folder, ms, mp_model, meta)
+    stage, world, groups_by_rank, mapped = _fp32_partitions(folder, optim_files)
+    param_shapes = ms["param_shapes"]
+    if isinstance(param_shapes, dict):
+        param_shapes = [param_shapes]
+    if stage <= 2:
+        params, flats = _layout_zero2(folder, param_shapes, groups_by_rank, world)
+    else:
+        if model_files and sorted(model_files) != list(range(world)):
+            raise _missing_ranks_error(folder, "model-state", list(model_files), world)
+        params, flats = _layout_zero3(folder, param_shapes, groups_by_rank, world)
+
+    module = ms.get("module") if isinstance(ms.get("module"), dict) else {}
+    buffers = {n: module[n] for n in (ms.get("buffer_names") or []) if isinstance(module.get(n), torch.Tensor)}
+    aliases = {str(a): str(s) for a, s in (ms.get("shared_params") or {}).items()}
+    frozen = {str(n): tuple(s) for n, s in (ms.get("frozen_param_shapes") or {}).items()}
+    notes: list[str] = []
+    if frozen:
+        notes.append(f"{len(frozen)} frozen parameter(s) are also stored in {folder.name}; the base "
+                     "model's copies are used.")
+    store = ZeroStore(str(folder), stage, flats, params, buffers, aliases, mapped)
+    files = len(optim_files) + (len(model_files) if model_files else 1)
+    return ZeroCheckpoint(folder, stage, world, store, frozen, meta, notes, files)
+
+
+def _model_states(folder: Path, model_files: dict[int, Path], mp_model: Optional[Path]) -> dict:
+    """The first model-state file (rank 0's, or the model-parallel one), which lists the parameters."""
     if mp_model is None and not model_files:
         raise SourceError(f"{folder} has no DeepSpeed model-state file (mp_rank_00_model_states.pt "
                           "or zero_pp_rank_0_mp_rank_00_model_states.pt).", path=folder)
@@ -200,35 +231,21 @@ def read_zero_checkpoint(folder) -> ZeroCheckpoint:
     if not isinstance(ms, dict) or "param_shapes" not in ms:
         raise SourceError(f"{first_model.name} in {folder} is not a DeepSpeed model-state file "
                           "(it has no param_shapes).", path=first_model)
-    meta = ms.get("meta") if isinstance(ms.get("meta"), dict) else {}
-    notes: list[str] = []
+    return ms
 
-    if not optim_files:
-        return _from_module_only(folder, ms, mp_model, meta)
 
-    # the fp32 partitions, one optimizer file per rank
+def _fp32_partitions(folder: Path, optim_files: dict[int, Path]) -> tuple[int, int, dict[int, list], bool]:
+    """``(stage, world, {rank: fp32 partitions}, all memory-mapped)`` from one optimizer file per
+    rank, which must agree on the stage and the rank count and all be there."""
     groups_by_rank: dict[int, list[torch.Tensor]] = {}
     stages, counts = set(), set()
     mapped = True
     for rank, path in optim_files.items():
-        obj, was_mapped = open_checkpoint(path)
+        stage, pc, groups, was_mapped = _rank_partition(folder, path)
         mapped = mapped and was_mapped
-        osd = obj.get("optimizer_state_dict") if isinstance(obj, dict) else None
-        if not isinstance(osd, dict):
-            raise SourceError(f"{path.name} in {folder} holds no optimizer_state_dict; it is not a "
-                              "DeepSpeed ZeRO optimizer file.", path=path)
-        stage = as_int(osd.get("zero_stage"))
-        groups = osd.get("fp32_flat_groups") if stage == 3 else osd.get("single_partition_of_fp32_groups")
-        if stage is None and "single_partition_of_fp32_groups" in osd:
-            stage, groups = 1, osd["single_partition_of_fp32_groups"]  # BF16_Optimizer (ZeRO-1)
-        if stage not in (1, 2, 3) or not isinstance(groups, (list, tuple)):
-            raise SourceError(f"{path.name} in {folder} is not a ZeRO checkpoint (no zero_stage and "
-                              "fp32 partitions); Mergesmith reads ZeRO-1, 2 and 3.", path=path)
-        pc = osd.get("partition_count")
-        pc = max(pc) if isinstance(pc, (list, tuple)) else as_int(pc)
         stages.add(stage)
         counts.add(pc)
-        groups_by_rank[rank] = [g for g in groups if isinstance(g, torch.Tensor)]
+        groups_by_rank[rank] = groups
     if len(stages) > 1:
         raise SourceError(f"The optimizer files in {folder} disagree on the ZeRO stage "
                           f"({sorted(stages)}); files from different runs were mixed.", path=folder)
@@ -247,27 +264,26 @@ def read_zero_checkpoint(folder) -> ZeroCheckpoint:
                 f"{folder} has optimizer files for rank(s) {extra} but the partition count is {world}; "
                 "files from different runs were mixed.", path=folder)
         raise _missing_ranks_error(folder, "optimizer-state", ranks, world)
+    return stage, world, groups_by_rank, mapped
 
-    param_shapes = ms["param_shapes"]
-    if isinstance(param_shapes, dict):
-        param_shapes = [param_shapes]
-    if stage <= 2:
-        params, flats = _layout_zero2(folder, param_shapes, groups_by_rank, world)
-    else:
-        if model_files and sorted(model_files) != list(range(world)):
-            raise _missing_ranks_error(folder, "model-state", list(model_files), world)
-        params, flats = _layout_zero3(folder, param_shapes, groups_by_rank, world)
 
-    module = ms.get("module") if isinstance(ms.get("module"), dict) else {}
-    buffers = {n: module[n] for n in (ms.get("buffer_names") or []) if isinstance(module.get(n), torch.Tensor)}
-    aliases = {str(a): str(s) for a, s in (ms.get("shared_params") or {}).items()}
-    frozen = {str(n): tuple(s) for n, s in (ms.get("frozen_param_shapes") or {}).items()}
-    if frozen:
-        notes.append(f"{len(frozen)} frozen parameter(s) are also stored in {folder.name}; the base "
-                     "model's copies are used.")
-    store = ZeroStore(str(folder), stage, flats, params, buffers, aliases, mapped)
-    files = len(optim_files) + (len(model_files) if model_files else 1)
-    return ZeroCheckpoint(folder, stage, world, store, frozen, meta, notes, files)
+def _rank_partition(folder: Path, path: Path) -> tuple[int, Optional[int], list[torch.Tensor], bool]:
+    """One rank's optimizer file: ``(stage, partition count, fp32 partitions, memory-mapped)``."""
+    obj, was_mapped = open_checkpoint(path)
+    osd = obj.get("optimizer_state_dict") if isinstance(obj, dict) else None
+    if not isinstance(osd, dict):
+        raise SourceError(f"{path.name} in {folder} holds no optimizer_state_dict; it is not a "
+                          "DeepSpeed ZeRO optimizer file.", path=path)
+    stage = as_int(osd.get("zero_stage"))
+    groups = osd.get("fp32_flat_groups") if stage == 3 else osd.get("single_partition_of_fp32_groups")
+    if stage is None and "single_partition_of_fp32_groups" in osd:
+        stage, groups = 1, osd["single_partition_of_fp32_groups"]  # BF16_Optimizer (ZeRO-1)
+    if stage not in (1, 2, 3) or not isinstance(groups, (list, tuple)):
+        raise SourceError(f"{path.name} in {folder} is not a ZeRO checkpoint (no zero_stage and "
+                          "fp32 partitions); Mergesmith reads ZeRO-1, 2 and 3.", path=path)
+    pc = osd.get("partition_count")
+    pc = max(pc) if isinstance(pc, (list, tuple)) else as_int(pc)
+    return stage, pc, [g for g in groups if isinstance(g, torch.Tensor)], was_mapped
 
 
 def _numel(shape) -> int:

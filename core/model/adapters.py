@@ -208,6 +208,26 @@ def parse_adapter(config: dict, store: TensorStore, label: str, *,
     """Describe what a LoRA adapter changes; raise :class:`SourceError` if we cannot merge it."""
     check_config(config, label)
     infos = store.infos()
+    parts, replacements = _sort_tensors(infos, prefix, label)
+    adapter = Adapter(label=label, config=config, store=store, path=path, replacements=replacements)
+    for mod, p in sorted(parts.items()):
+        if "token_adapter.trainable_tokens_delta" in p:
+            indices = _token_indices(config, mod, label)
+            adapter.token_rows[mod] = (p.pop("token_adapter.trainable_tokens_delta"), indices)
+            rows = infos[adapter.token_rows[mod][0]].shape[0]
+            if rows != len(indices):
+                raise SourceError(
+                    f"{label}: the trained tokens of {mod} have {rows} rows but the config lists "
+                    f"{len(indices)} token indices; the adapter is inconsistent.")
+        if p:
+            adapter.loras[mod] = _lora_module(config, infos, label, mod, p)
+    if not adapter.loras and not adapter.replacements and not adapter.token_rows:
+        raise SourceError(f"{label} holds no LoRA tensors; it is empty or not a PEFT adapter.")
+    return adapter
+
+
+def _sort_tensors(infos, prefix: str, label: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """``({module: {LoRA part: tensor}}, {replaced tensor: tensor})`` from the adapter's tensor names."""
     parts: dict[str, dict[str, str]] = {}
     replacements: dict[str, str] = {}
     for name in infos:
@@ -225,57 +245,41 @@ def parse_adapter(config: dict, store: TensorStore, label: str, *,
                 "Mergesmith knows; it cannot be merged exactly.")
         else:
             replacements[key] = name  # modules_to_save, bias="all", saved embedding layers
+    return parts, replacements
 
-    fan_in_fan_out = bool(config.get("fan_in_fan_out"))
-    use_rslora = bool(config.get("use_rslora"))
-    rank_pattern = config.get("rank_pattern") or {}
-    alpha_pattern = config.get("alpha_pattern") or {}
-    adapter = Adapter(label=label, config=config, store=store, path=path, replacements=replacements)
-    for mod, p in sorted(parts.items()):
-        if "token_adapter.trainable_tokens_delta" in p:
-            indices = _token_indices(config, mod, label)
-            adapter.token_rows[mod] = (p.pop("token_adapter.trainable_tokens_delta"), indices)
-            rows = infos[adapter.token_rows[mod][0]].shape[0]
-            if rows != len(indices):
-                raise SourceError(
-                    f"{label}: the trained tokens of {mod} have {rows} rows but the config lists "
-                    f"{len(indices)} token indices; the adapter is inconsistent.")
-        if not p:
-            continue
-        if "lora_A.weight" in p or "lora_B.weight" in p:
-            kind, ka, kb = "linear", "lora_A.weight", "lora_B.weight"
-        else:
-            kind, ka, kb = "embedding", "lora_embedding_A", "lora_embedding_B"
-        if ka not in p or kb not in p:
-            have = ", ".join(sorted(p))
-            raise SourceError(f"{label}: module {mod} has {have} but not both LoRA matrices; the adapter is incomplete.")
-        a, b = infos[p[ka]], infos[p[kb]]
-        if len(a.shape) != 2 or len(b.shape) != 2 or a.shape[0] != b.shape[1]:
-            raise SourceError(
-                f"{label}: the LoRA matrices of {mod} have shapes {list(a.shape)} and "
-                f"{list(b.shape)}, which do not form a low-rank product (conv LoRA is not supported).")
-        rank = a.shape[0]
-        cfg_rank = int(pattern_value(rank_pattern, mod, config.get("r") or rank))
-        if cfg_rank != rank:
-            raise SourceError(
-                f"{label}: {mod} has rank {rank} in its tensors but {cfg_rank} in adapter_config.json; "
-                "the config does not belong to these weights.")
-        alpha = float(pattern_value(alpha_pattern, mod, config.get("lora_alpha") or rank))
-        # linear: A [r, in], B [out, r]; embedding: A [r, vocab], B [dim, r] (the weight is [vocab, dim])
-        in_f, out_f = a.shape[1], b.shape[0]
-        lm = LoraModule(
-            module=mod, kind=kind, a=p[ka], b=p[kb], rank=rank, alpha=alpha,
-            scale=lora_scale(alpha, rank, use_rslora), in_features=in_f, out_features=out_f,
-            fan_in_fan_out=fan_in_fan_out if kind == "linear" else False,
-            magnitude=p.get("lora_magnitude_vector"), bias=p.get("lora_B.bias"),
-        )
-        adapter.loras[mod] = lm
-        extra = set(p) - {ka, kb, "lora_magnitude_vector", "lora_B.bias"}
-        if extra:  # pragma: no cover - regex keeps this empty
-            raise SourceError(f"{label}: unexpected tensors for {mod}: {sorted(extra)}")
-    if not adapter.loras and not adapter.replacements and not adapter.token_rows:
-        raise SourceError(f"{label} holds no LoRA tensors; it is empty or not a PEFT adapter.")
-    return adapter
+
+def _lora_module(config: dict, infos, label: str, mod: str, p: dict[str, str]) -> LoraModule:
+    """One module's LoRA (``p``: its parts), with the rank and scale checked against the config."""
+    if "lora_A.weight" in p or "lora_B.weight" in p:
+        kind, ka, kb = "linear", "lora_A.weight", "lora_B.weight"
+    else:
+        kind, ka, kb = "embedding", "lora_embedding_A", "lora_embedding_B"
+    if ka not in p or kb not in p:
+        have = ", ".join(sorted(p))
+        raise SourceError(f"{label}: module {mod} has {have} but not both LoRA matrices; the adapter is incomplete.")
+    a, b = infos[p[ka]], infos[p[kb]]
+    if len(a.shape) != 2 or len(b.shape) != 2 or a.shape[0] != b.shape[1]:
+        raise SourceError(
+            f"{label}: the LoRA matrices of {mod} have shapes {list(a.shape)} and "
+            f"{list(b.shape)}, which do not form a low-rank product (conv LoRA is not supported).")
+    rank = a.shape[0]
+    cfg_rank = int(pattern_value(config.get("rank_pattern") or {}, mod, config.get("r") or rank))
+    if cfg_rank != rank:
+        raise SourceError(
+            f"{label}: {mod} has rank {rank} in its tensors but {cfg_rank} in adapter_config.json; "
+            "the config does not belong to these weights.")
+    alpha = float(pattern_value(config.get("alpha_pattern") or {}, mod, config.get("lora_alpha") or rank))
+    # linear: A [r, in], B [out, r]; embedding: A [r, vocab], B [dim, r] (the weight is [vocab, dim])
+    in_f, out_f = a.shape[1], b.shape[0]
+    extra = set(p) - {ka, kb, "lora_magnitude_vector", "lora_B.bias"}
+    if extra:  # pragma: no cover - regex keeps this empty
+        raise SourceError(f"{label}: unexpected tensors for {mod}: {sorted(extra)}")
+    return LoraModule(
+        module=mod, kind=kind, a=p[ka], b=p[kb], rank=rank, alpha=alpha,
+        scale=lora_scale(alpha, rank, bool(config.get("use_rslora"))), in_features=in_f, out_features=out_f,
+        fan_in_fan_out=bool(config.get("fan_in_fan_out")) if kind == "linear" else False,
+        magnitude=p.get("lora_magnitude_vector"), bias=p.get("lora_B.bias"),
+    )
 
 
 def _token_indices(config: dict, module: str, label: str) -> tuple[int, ...]:

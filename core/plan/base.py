@@ -299,6 +299,14 @@ def index_file(shards: list[PlannedShard]) -> Optional[PlannedFile]:
     return PlannedFile(formats.SAFE_INDEX, len(content), "generated", content=content)
 
 
+def add_weights(folder: PlannedFolder, tensors: list[PlannedTensor], max_size: int) -> None:
+    """Shard ``tensors`` into ``folder``, with the index when there is more than one shard."""
+    folder.shards = shard(tensors, max_size)
+    idx = index_file(folder.shards)
+    if idx:
+        folder.files.append(idx)
+
+
 def json_file(name: str, doc: dict, origin: str = "generated") -> PlannedFile:
     content = (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
     return PlannedFile(name, len(content), origin, content=content)

@@ -9,6 +9,7 @@ collected with the module and both shapes named.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -17,8 +18,8 @@ from ..model.adapters import Adapter, LoraModule
 from ..model.pairing import check_pairing, trained_on
 from ..model.base import BaseModel
 from ..model.lora import DoraTerm, LowRankTerm, RowsTerm, VectorTerm
-from .base import (Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files, check_output,
-                   default_out, index_file, open_base, shard)
+from .base import (Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, add_weights, carry_files,
+                   check_output, default_out, open_base)
 from ..problems import ERROR, INFO, WARNING
 from ..sources.source import LLM_ADAPTER, Source
 from ..io.stores import TensorStore
@@ -38,10 +39,7 @@ class LoraMergePlanner(Planner):
         assert adapter is not None
         folder = PlannedFolder("", title="merged model")
         tensors, config = plan_lora_tensors(plan, base, adapter, options)
-        folder.shards = shard(tensors, options.max_shard_size)
-        idx = index_file(folder.shards)
-        if idx:
-            folder.files.append(idx)
+        add_weights(folder, tensors, options.max_shard_size)
         training_dirs = [Path(d) for d in source.extras.get("tokenizer_dirs", [])]
         for d in (adapter.path, source.path):
             if d is not None and Path(d) not in training_dirs:
@@ -53,7 +51,6 @@ class LoraMergePlanner(Planner):
         return plan
 
 
-
 def output_dtype(options: PlanOptions, source_dtype: str) -> str:
     if source_dtype not in formats.FLOAT_CODES or options.dtype in ("auto", "keep"):
         return source_dtype
@@ -63,180 +60,227 @@ def output_dtype(options: PlanOptions, source_dtype: str) -> str:
 def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
                       options: PlanOptions) -> tuple[list[PlannedTensor], dict]:
     """Output tensors of ``base`` with ``adapter`` merged in, and the config to write."""
-    infos = base.infos
-    astore = adapter.store
-    ainfos = astore.infos()
-    label = adapter.label
-    terms: dict[str, list] = {}  # base tensor name -> terms
-    source_of: dict[str, tuple[TensorStore, str]] = {}  # base name -> replacement
-    new_tensors: dict[str, tuple[TensorStore, str, tuple[int, ...], str]] = {}
-    missing: list[str] = []
-    vocab_rows: Optional[int] = None
-    untie = False
-    out_embed = base.output_embedding
-    in_embed = base.input_embedding
-
-    def resolve(module_tensor: str) -> Optional[str]:
-        return base.find(module_tensor)
-
     _check_values(plan, adapter)
-    check_pairing(plan, label, adapter.config.get("base_model_name_or_path"), base, what=base.what, option=base.option)
-    wrong = trained_on(adapter, base)
+    check_pairing(plan, adapter.label, adapter.config.get("base_model_name_or_path"), base,
+                  what=base.what, option=base.option)
+    merge = _LoraMerge(plan, base, adapter, wrong=trained_on(adapter, base))
+    merge.place_replacements()
+    merge.keep_tied_if_identical()
+    merge.place_loras()
+    merge.place_token_rows()
+    merge.report_missing()
+    merge.check_vocabulary()
+    out = merge.output_tensors(options)
+    config = merge.output_config(options)
+    merge.record_stats(out)
+    _check_dtypes(plan, base, options, out)
+    return out, config
 
-    def tied_output(name: str) -> bool:
-        return base.tied and name == out_embed and in_embed is not None
 
-    # whole-tensor replacements (modules_to_save, bias="all", saved embedding layers)
-    for rel, aname in sorted(adapter.replacements.items()):
-        target = resolve(rel)
-        ashape = ainfos[aname].shape
-        if target is None and tied_output(rel):
-            new_tensors[rel] = (astore, aname, ashape, infos[in_embed].dtype)
-            untie = True
-            continue
-        if target is None:
-            missing.append(rel)
-            continue
-        bshape = infos[target].shape
-        if ashape != bshape:
-            if (len(ashape) == 2 and len(bshape) == 2 and ashape[1] == bshape[1]
-                    and ashape[0] > bshape[0] and target in (in_embed, out_embed)):
-                vocab_rows = max(vocab_rows or 0, ashape[0])
-            else:
-                plan.problem("shape-mismatch", ERROR, label,
-                             f"The adapter replaces {target} with a tensor of shape {list(ashape)}, but "
-                             f"the base has {list(bshape)}; {wrong}")
-                continue
-        source_of[target] = (astore, aname)
+@dataclass
+class _LoraMerge:
+    """What planning one adapter into one base collects, step by step (see plan_lora_tensors)."""
 
-    # if tied and both embeddings are replaced by identical tensors, they stay tied
-    if untie and in_embed in source_of:
-        ins, iname = source_of[in_embed]
-        if _same_values(ins, iname, astore, new_tensors[out_embed][1]):
-            del new_tensors[out_embed]
-            untie = False
+    plan: Plan
+    base: BaseModel
+    adapter: Adapter
+    wrong: str  # what to say when the adapter does not fit: it was trained on another model
+    terms: dict[str, list] = field(default_factory=dict)  # base tensor name -> terms
+    source_of: dict[str, tuple[TensorStore, str]] = field(default_factory=dict)  # base name -> replacement
+    # tensors the base does not store (an untied output embedding): name -> (store, name, shape, dtype)
+    new_tensors: dict[str, tuple[TensorStore, str, tuple[int, ...], str]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    vocab_rows: Optional[int] = None
+    untie: bool = False
 
-    def current_shape(target: str) -> tuple[int, ...]:
-        if target in source_of:
-            s, n = source_of[target]
+    def __post_init__(self):
+        self.infos = self.base.infos
+        self.astore = self.adapter.store
+        self.ainfos = self.astore.infos()
+        self.label = self.adapter.label
+        self.out_embed = self.base.output_embedding
+        self.in_embed = self.base.input_embedding
+
+    def tied_output(self, name: str) -> bool:
+        return self.base.tied and name == self.out_embed and self.in_embed is not None
+
+    def current_shape(self, target: str) -> tuple[int, ...]:
+        if target in self.source_of:
+            s, n = self.source_of[target]
             return s.infos()[n].shape
-        if target in new_tensors:
-            return new_tensors[target][2]
-        return infos[target].shape
+        if target in self.new_tensors:
+            return self.new_tensors[target][2]
+        return self.infos[target].shape
 
-    def target_for(module: str, what: str = "weight") -> Optional[str]:
+    def target_for(self, module: str, what: str = "weight") -> Optional[str]:
         name = f"{module}.{what}"
-        found = resolve(name)
-        if found is None and tied_output(name):
-            if name not in new_tensors:
-                new_tensors[name] = (base.store, in_embed, infos[in_embed].shape, infos[in_embed].dtype)
+        found = self.base.find(name)
+        if found is None and self.tied_output(name):
+            if name not in self.new_tensors:
+                self.new_tensors[name] = (self.base.store, self.in_embed, self.infos[self.in_embed].shape,
+                                          self.infos[self.in_embed].dtype)
             return name
         return found
 
-    for mod, lm in adapter.loras.items():
-        target = target_for(mod)
-        if target is None:
-            missing.append(f"{mod}.weight")
-            continue
-        if target in new_tensors and new_tensors[target][0] is base.store:
-            untie = True
-        shape = current_shape(target)
-        ok, transpose = _fits(lm, shape)
-        if not ok:
-            want = ((lm.in_features, lm.out_features) if lm.kind == "embedding"
-                    else (lm.out_features, lm.in_features))
-            plan.problem("shape-mismatch", ERROR, label,
-                         f"The adapter's {lm.kind} LoRA for {mod} needs a weight of shape {list(want)}, "
-                         f"but the base's {target} is {list(shape)} (if the vocabulary was resized, the adapter "
-                         f"did not save it); {wrong}")
-            continue
-        t = terms.setdefault(target, [])
-        t.append(LowRankTerm(lm.a, lm.b, lm.scale, transpose))
-        if lm.magnitude:
-            mshape = ainfos[lm.magnitude].shape
-            per_column = transpose
-            want = shape[1] if per_column else shape[0]
-            if mshape != (want,):
-                plan.problem("shape-mismatch", ERROR, label,
-                             f"The DoRA magnitude of {mod} has shape {list(mshape)}, expected [{want}].")
+    def place_replacements(self) -> None:
+        """Whole-tensor replacements (modules_to_save, bias="all", saved embedding layers)."""
+        for rel, aname in sorted(self.adapter.replacements.items()):
+            target = self.base.find(rel)
+            ashape = self.ainfos[aname].shape
+            if target is None and self.tied_output(rel):
+                self.new_tensors[rel] = (self.astore, aname, ashape, self.infos[self.in_embed].dtype)
+                self.untie = True
                 continue
-            t.append(DoraTerm(lm.magnitude, per_column))
-        if lm.bias:
-            btarget = resolve(f"{mod}.bias")
-            if btarget is None:
-                plan.problem("missing-module", ERROR, label,
-                             f"The adapter was trained with lora_bias, but the base layer {mod} has no "
-                             f"bias to add it to; {wrong}")
+            if target is None:
+                self.missing.append(rel)
                 continue
-            terms.setdefault(btarget, []).append(VectorTerm(lm.bias, lm.scale))
+            bshape = self.infos[target].shape
+            if ashape != bshape:
+                if (len(ashape) == 2 and len(bshape) == 2 and ashape[1] == bshape[1]
+                        and ashape[0] > bshape[0] and target in (self.in_embed, self.out_embed)):
+                    self.vocab_rows = max(self.vocab_rows or 0, ashape[0])
+                else:
+                    self.plan.problem("shape-mismatch", ERROR, self.label,
+                                      f"The adapter replaces {target} with a tensor of shape {list(ashape)}, "
+                                      f"but the base has {list(bshape)}; {self.wrong}")
+                    continue
+            self.source_of[target] = (self.astore, aname)
 
-    for mod, (aname, indices) in adapter.token_rows.items():
-        target = target_for(mod)
-        if target is None:
-            missing.append(f"{mod}.weight")
-            continue
-        rows = current_shape(target)[0]
-        bad = [i for i in indices if not 0 <= i < rows]
-        if bad:
-            plan.problem("shape-mismatch", ERROR, label,
-                         f"The adapter trains token rows {bad[:5]} of {target}, which has only {rows} rows.")
-            continue
-        terms.setdefault(target, []).append(RowsTerm(aname, indices))
+    def keep_tied_if_identical(self) -> None:
+        """If tied and both embeddings are replaced by identical tensors, they stay tied."""
+        if self.untie and self.in_embed in self.source_of:
+            ins, iname = self.source_of[self.in_embed]
+            if _same_values(ins, iname, self.astore, self.new_tensors[self.out_embed][1]):
+                del self.new_tensors[self.out_embed]
+                self.untie = False
 
-    if missing:
-        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-        plan.problem("missing-module", ERROR, label,
-                     f"The adapter changes {len(missing)} tensor(s) the base model does not have ({shown}); "
-                     f"{wrong}")
+    def place_loras(self) -> None:
+        for mod, lm in self.adapter.loras.items():
+            target = self.target_for(mod)
+            if target is None:
+                self.missing.append(f"{mod}.weight")
+                continue
+            if target in self.new_tensors and self.new_tensors[target][0] is self.base.store:
+                self.untie = True
+            shape = self.current_shape(target)
+            ok, transpose = _fits(lm, shape)
+            if not ok:
+                want = ((lm.in_features, lm.out_features) if lm.kind == "embedding"
+                        else (lm.out_features, lm.in_features))
+                self.plan.problem("shape-mismatch", ERROR, self.label,
+                                  f"The adapter's {lm.kind} LoRA for {mod} needs a weight of shape {list(want)}, "
+                                  f"but the base's {target} is {list(shape)} (if the vocabulary was resized, the "
+                                  f"adapter did not save it); {self.wrong}")
+                continue
+            t = self.terms.setdefault(target, [])
+            t.append(LowRankTerm(lm.a, lm.b, lm.scale, transpose))
+            if lm.magnitude and not self.place_dora(mod, lm, shape, transpose, t):
+                continue
+            if lm.bias:
+                self.place_lora_bias(mod, lm)
 
-    # vocabulary: every embedding must agree on the row count
-    if vocab_rows is not None:
-        for name in (in_embed, out_embed):
-            if name and name in infos and current_shape(name)[0] != vocab_rows:
-                plan.problem("vocab-mismatch", ERROR, label,
-                             f"The adapter grows the vocabulary to {vocab_rows} rows but leaves {name} at "
-                             f"{current_shape(name)[0]}; it did not save that layer, so its new rows are "
-                             "unknown. Save the adapter with save_embedding_layers=True.")
+    def place_dora(self, mod: str, lm: LoraModule, shape: tuple[int, ...], per_column: bool, t: list) -> bool:
+        mshape = self.ainfos[lm.magnitude].shape
+        want = shape[1] if per_column else shape[0]
+        if mshape != (want,):
+            self.plan.problem("shape-mismatch", ERROR, self.label,
+                              f"The DoRA magnitude of {mod} has shape {list(mshape)}, expected [{want}].")
+            return False
+        t.append(DoraTerm(lm.magnitude, per_column))
+        return True
 
-    # the output tensors, in base order, then the new (untied) ones
-    out: list[PlannedTensor] = []
-    dtypes: set[str] = set()
-    for name in base.order:
-        store, sname = source_of.get(name, (base.store, name))
-        dtype = output_dtype(options, infos[name].dtype)
-        t_terms = tuple(terms.get(name, ()))
-        out.append(PlannedTensor(name, dtype, current_shape(name), store, sname, t_terms, astore))
-        dtypes.add(dtype)
-    for name, (store, sname, shape, dtype0) in new_tensors.items():
-        dtype = output_dtype(options, dtype0)
-        out.append(PlannedTensor(name, dtype, shape, store, sname, tuple(terms.get(name, ())), astore))
+    def place_lora_bias(self, mod: str, lm: LoraModule) -> None:
+        btarget = self.base.find(f"{mod}.bias")
+        if btarget is None:
+            self.plan.problem("missing-module", ERROR, self.label,
+                              f"The adapter was trained with lora_bias, but the base layer {mod} has no "
+                              f"bias to add it to; {self.wrong}")
+            return
+        self.terms.setdefault(btarget, []).append(VectorTerm(lm.bias, lm.scale))
 
-    # the config
-    config = dict(base.config)
-    changes = {}
-    if options.dtype not in ("auto", "keep"):
-        changes.update(set_dtype(config, options.dtype))
-    if vocab_rows is not None and config.get("vocab_size") != vocab_rows:
-        changes["vocab_size"] = (config.get("vocab_size"), vocab_rows)
-        config["vocab_size"] = vocab_rows
-    if untie:
-        changes["tie_word_embeddings"] = (config.get("tie_word_embeddings"), False)
-        config["tie_word_embeddings"] = False
-        plan.problem("untied-embeddings", INFO, formats.CONFIG,
-                     f"The adapter changes {out_embed}, which the base ties to {in_embed}; the merged "
-                     "model stores both and sets tie_word_embeddings to false, as training saw them.")
-    plan.config_changes = {k: {"from": a, "to": b} for k, (a, b) in changes.items()}
+    def place_token_rows(self) -> None:
+        for mod, (aname, indices) in self.adapter.token_rows.items():
+            target = self.target_for(mod)
+            if target is None:
+                self.missing.append(f"{mod}.weight")
+                continue
+            rows = self.current_shape(target)[0]
+            bad = [i for i in indices if not 0 <= i < rows]
+            if bad:
+                self.plan.problem("shape-mismatch", ERROR, self.label,
+                                  f"The adapter trains token rows {bad[:5]} of {target}, which has only "
+                                  f"{rows} rows.")
+                continue
+            self.terms.setdefault(target, []).append(RowsTerm(aname, indices))
 
-    float_dtypes = sorted({t.dtype for t in out if t.dtype in formats.FLOAT_CODES})
-    merged = sum(1 for t in out if any(isinstance(x, LowRankTerm) for x in t.terms))
-    plan.stats.update({
-        "dtype": "+".join(formats.dtype_name(d) for d in float_dtypes) or None,
-        "tensors": len(out),
-        "merged_tensors": merged,
-        "replaced_tensors": len(source_of) + sum(1 for v in new_tensors.values() if v[0] is astore),
-        "lora_modules": len(adapter.loras),
-        "adapter": adapter.summary(),
-    })
+    def report_missing(self) -> None:
+        missing = self.missing
+        if missing:
+            shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            self.plan.problem("missing-module", ERROR, self.label,
+                              f"The adapter changes {len(missing)} tensor(s) the base model does not have "
+                              f"({shown}); {self.wrong}")
+
+    def check_vocabulary(self) -> None:
+        """Every embedding must agree on the row count."""
+        if self.vocab_rows is None:
+            return
+        for name in (self.in_embed, self.out_embed):
+            if name and name in self.infos and self.current_shape(name)[0] != self.vocab_rows:
+                self.plan.problem("vocab-mismatch", ERROR, self.label,
+                                  f"The adapter grows the vocabulary to {self.vocab_rows} rows but leaves {name} "
+                                  f"at {self.current_shape(name)[0]}; it did not save that layer, so its new rows "
+                                  "are unknown. Save the adapter with save_embedding_layers=True.")
+
+    def output_tensors(self, options: PlanOptions) -> list[PlannedTensor]:
+        """The output tensors, in base order, then the new (untied) ones."""
+        infos, terms, astore = self.infos, self.terms, self.astore
+        out: list[PlannedTensor] = []
+        for name in self.base.order:
+            store, sname = self.source_of.get(name, (self.base.store, name))
+            dtype = output_dtype(options, infos[name].dtype)
+            t_terms = tuple(terms.get(name, ()))
+            out.append(PlannedTensor(name, dtype, self.current_shape(name), store, sname, t_terms, astore))
+        for name, (store, sname, shape, dtype0) in self.new_tensors.items():
+            dtype = output_dtype(options, dtype0)
+            out.append(PlannedTensor(name, dtype, shape, store, sname, tuple(terms.get(name, ())), astore))
+        return out
+
+    def output_config(self, options: PlanOptions) -> dict:
+        config = dict(self.base.config)
+        changes = {}
+        if options.dtype not in ("auto", "keep"):
+            changes.update(set_dtype(config, options.dtype))
+        if self.vocab_rows is not None and config.get("vocab_size") != self.vocab_rows:
+            changes["vocab_size"] = (config.get("vocab_size"), self.vocab_rows)
+            config["vocab_size"] = self.vocab_rows
+        if self.untie:
+            changes["tie_word_embeddings"] = (config.get("tie_word_embeddings"), False)
+            config["tie_word_embeddings"] = False
+            self.plan.problem("untied-embeddings", INFO, formats.CONFIG,
+                              f"The adapter changes {self.out_embed}, which the base ties to {self.in_embed}; the "
+                              "merged model stores both and sets tie_word_embeddings to false, as training saw "
+                              "them.")
+        self.plan.config_changes = {k: {"from": a, "to": b} for k, (a, b) in changes.items()}
+        return config
+
+    def record_stats(self, out: list[PlannedTensor]) -> None:
+        float_dtypes = sorted({t.dtype for t in out if t.dtype in formats.FLOAT_CODES})
+        merged = sum(1 for t in out if any(isinstance(x, LowRankTerm) for x in t.terms))
+        self.plan.stats.update({
+            "dtype": "+".join(formats.dtype_name(d) for d in float_dtypes) or None,
+            "tensors": len(out),
+            "merged_tensors": merged,
+            "replaced_tensors": len(self.source_of) + sum(1 for v in self.new_tensors.values()
+                                                           if v[0] is self.astore),
+            "lora_modules": len(self.adapter.loras),
+            "adapter": self.adapter.summary(),
+        })
+
+
+def _check_dtypes(plan: Plan, base: BaseModel, options: PlanOptions, out: list[PlannedTensor]) -> None:
+    """A float32 base whose config says 16-bit, and float16 asked of a bfloat16 base: warnings."""
+    float_dtypes = {t.dtype for t in out if t.dtype in formats.FLOAT_CODES}
     if options.dtype in ("auto", "keep") and base.config_dtype in ("BF16", "F16") and "F32" in float_dtypes:
         plan.problem("dtype-mismatch", WARNING, formats.CONFIG,
                      f"The base's config says {formats.dtype_name(base.config_dtype)} but its weights are "
@@ -246,7 +290,6 @@ def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
         plan.problem("dtype-narrowing", WARNING, formats.CONFIG,
                      "The base is bfloat16 and you asked for float16, whose range is much smaller; "
                      "weights or activations may overflow. Keep bfloat16 unless your runtime needs float16.")
-    return out, config
 
 
 def _check_values(plan: Plan, adapter: Adapter) -> None:

@@ -34,7 +34,7 @@ from .. import formats
 from ..errors import SourceError
 from ..quiet import quiet_transformers
 from ..io.stores import TensorStore
-from .inputs import Folder, Inputs, Part
+from .parts import Folder, Inputs, Part
 from ..sources.xtuner.keys import RenamedStore
 
 LM_HEAD = "lm_head.weight"
