@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from builders import make_adapter
+from fixtures.adapters import make_adapter
 
 
 def run_cli(*args, cwd=None):

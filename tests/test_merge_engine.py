@@ -11,8 +11,10 @@ import threading
 import pytest
 import torch
 
-from builders import load_model, make_adapter, make_tokenizer, read_json, read_weights
-from mergehelpers import ms_merge, ms_plan
+from fixtures.adapters import make_adapter
+from fixtures.files import read_json, read_weights
+from fixtures.merge import ms_merge, ms_plan
+from fixtures.models import load_model, make_tokenizer
 
 
 def _digest(folder):

@@ -13,8 +13,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from builders import load_model, make_adapter, peft_merged, peft_unmerged, read_json, read_weights
-from mergehelpers import assert_same_as, logits, ms_merge
+from fixtures.adapters import make_adapter, peft_merged, peft_unmerged
+from fixtures.files import read_json, read_weights
+from fixtures.merge import assert_same_as, logits, ms_merge
+from fixtures.models import load_model
 
 DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
 

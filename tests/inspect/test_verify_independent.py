@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from builders import make_adapter, peft_merged
+from fixtures.adapters import make_adapter, peft_merged
 
 SPECIMENS = Path(__file__).resolve().parents[1] / "specimens"
 QWEN = SPECIMENS / "qwen2_qlora_workdir"

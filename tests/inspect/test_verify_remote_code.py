@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import make_adapter
+from fixtures.adapters import make_adapter
 
 CONFIG_CODE = '''from pathlib import Path
 from transformers import LlamaConfig

@@ -77,7 +77,7 @@ def test_in_place_fix_killed_after_the_swap_keeps_the_originals_as_backup(tmp_pa
 
 
 def test_plan_counts_dead_leftovers_as_free_space_and_says_so(tmp_path, dead_pid, model_cache):
-    from builders import make_adapter
+    from fixtures.adapters import make_adapter
     from mergesmith.core.plan.base import PlanOptions
     from mergesmith.core.plan.planners import make_plan
     from mergesmith.core.sources.detect import detect

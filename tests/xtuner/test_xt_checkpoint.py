@@ -10,7 +10,7 @@ import torch
 
 from mergesmith.core.io.checkpoint import load_checkpoint, state_dict_of
 from mergesmith.core.errors import SourceError, UnsafePickleError
-from xt_builders import save_pth
+from fixtures.xtuner import save_pth
 
 
 _LOAD_WITHOUT_MMENGINE = """

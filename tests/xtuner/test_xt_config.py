@@ -6,7 +6,7 @@ import pytest
 
 from mergesmith.core.errors import SourceError
 from mergesmith.core.sources.xtuner.config import parse_config, read_config
-from xt_builders import llava_config, sft_config
+from fixtures.xtuner import llava_config, sft_config
 
 
 def test_sft_lora_config(tmp_path):

@@ -5,15 +5,15 @@ import json
 import pytest
 import torch
 
-from builders import read_weights
-from xthelpers import LORA
+from fixtures.files import read_weights
+from fixtures.xtuner import LORA
 from mergesmith.core import detect
 from mergesmith.cli.main import main
 from mergesmith.core.plan.convert import plan_convert
 from mergesmith.core.engine.convert import convert
 from mergesmith.core.errors import PlanError
 from mergesmith.core.plan.base import PlanOptions
-from xt_builders import full_state_dict, lora_state_dict, sft_config, work_dir
+from fixtures.xtuner import full_state_dict, lora_state_dict, sft_config, work_dir
 
 PEFT_014_FIELDS = {"alpha_pattern", "auto_mapping", "base_model_name_or_path", "bias", "eva_config",
                    "exclude_modules", "fan_in_fan_out", "inference_mode", "init_lora_weights",

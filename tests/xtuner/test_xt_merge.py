@@ -8,15 +8,17 @@ from collections import OrderedDict
 import pytest
 import torch
 
-from builders import make_tokenizer, read_weights
-from xthelpers import LORA, assert_same, reference_merge
+from fixtures.files import read_weights
+from fixtures.merge import assert_same, lora_pairs, lora_reference
+from fixtures.models import make_tokenizer
+from fixtures.xtuner import LORA
 from mergesmith.core import detect
 from mergesmith.cli.main import main
 from mergesmith.core.errors import SourceError
 from mergesmith.core.engine.merge import merge
 from mergesmith.core.plan.base import PlanOptions
 from mergesmith.core.plan.planners import make_plan
-from xt_builders import full_state_dict, lora_state_dict, sft_config, work_dir
+from fixtures.xtuner import full_state_dict, lora_state_dict, sft_config, work_dir
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def test_work_dir_merge_is_base_plus_scaled_lora_from_fp32(lora_run, llm_base, t
     assert source.component("llm-adapter").details["use_rslora"] is True
     result = merge(wd, llm_base, tmp_path / "out")
     assert not [p for p in result.problems if p.is_error]
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sds[200], "llm.", scale))
+    assert_same(read_weights(tmp_path / "out"), lora_reference(read_weights(llm_base), lora_pairs(sds[200]), scale))
     for name in ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"):
         assert (tmp_path / "out" / name).is_file()
 
@@ -46,7 +48,7 @@ def test_iter_picks_another_checkpoint(lora_run, llm_base, tmp_path, capsys):
     wd, sds, scale = lora_run
     assert main(["merge", str(wd), "--out", str(tmp_path / "out"), "--iter", "100"]) == 0  # base from the config
     assert "Using the base model named by the training" in capsys.readouterr().err
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sds[100], "llm.", scale))
+    assert_same(read_weights(tmp_path / "out"), lora_reference(read_weights(llm_base), lora_pairs(sds[100]), scale))
     assert main(["merge", str(wd), "--out", str(tmp_path / "o2"), "--iter", "7"]) == 2
     assert "no checkpoint for iteration 7; it has 100, 200" in capsys.readouterr().err
 
@@ -55,7 +57,7 @@ def test_single_pth_finds_the_config_in_its_work_dir(lora_run, llm_base, tmp_pat
     wd, sds, scale = lora_run
     result = merge(wd / "iter_100.pth", llm_base, tmp_path / "out")
     assert result.out.is_dir()
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sds[100], "llm.", scale))
+    assert_same(read_weights(tmp_path / "out"), lora_reference(read_weights(llm_base), lora_pairs(sds[100]), scale))
 
 
 def test_single_pth_alone_reads_the_config_from_meta(lora_run, llm_base, tmp_path):
@@ -64,7 +66,7 @@ def test_single_pth_alone_reads_the_config_from_meta(lora_run, llm_base, tmp_pat
     source = detect(tmp_path / "model.pth")
     assert source.kind == "xtuner-pth" and source.extras.get("config_text") and source.base_hint == str(llm_base)
     merge(tmp_path / "model.pth", llm_base, tmp_path / "out")
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sds[200], "llm.", scale))
+    assert_same(read_weights(tmp_path / "out"), lora_reference(read_weights(llm_base), lora_pairs(sds[200]), scale))
 
 
 def test_lora_without_any_config_is_refused(llm_linears, tmp_path):
@@ -80,7 +82,7 @@ def test_deepspeed_merge_uses_fp32_masters(real_zero, llm_base, tmp_path, stage)
     assert source.kind == "xtuner-work-dir" and source.extras["zero_stage"] == stage
     assert detect(run.folder).kind == "xtuner-deepspeed"
     merge(run.work_dir, llm_base, tmp_path / "out")
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), run.expected, "llm.", 2.0))
+    assert_same(read_weights(tmp_path / "out"), lora_reference(read_weights(llm_base), lora_pairs(run.expected), 2.0))
 
 
 def test_modules_to_save_and_dpo_reference_keys(llm_base, llm_linears, tmp_path):
@@ -93,7 +95,7 @@ def test_modules_to_save_and_dpo_reference_keys(llm_base, llm_linears, tmp_path)
     source = detect(wd)
     assert any("ref_llm" in n for n in source.notes)
     merge(wd, llm_base, tmp_path / "out")
-    want = reference_merge(read_weights(llm_base), sd, "llm.", 2.0)
+    want = lora_reference(read_weights(llm_base), lora_pairs(sd), 2.0)
     want["lm_head.weight"] = head.to(torch.bfloat16)
     assert_same(read_weights(tmp_path / "out"), want)
 
@@ -107,7 +109,7 @@ def test_frozen_base_layer_weights_in_a_checkpoint_are_not_used(llm_base, llm_li
     source = detect(wd)
     assert any("frozen" in n for n in source.notes)
     merge(wd, llm_base, tmp_path / "out")
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sd, "llm.", 2.0))
+    assert_same(read_weights(tmp_path / "out"), lora_reference(read_weights(llm_base), lora_pairs(sd), 2.0))
 
 
 def test_zero3_checkpoint_with_frozen_weights(real_zero, llm_base, tmp_path):
@@ -117,7 +119,7 @@ def test_zero3_checkpoint_with_frozen_weights(real_zero, llm_base, tmp_path):
     source = detect(run.work_dir)
     assert any("frozen" in n for n in source.notes)
     merge(run.work_dir, llm_base, tmp_path / "out")
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), run.expected, "llm.", 2.0))
+    assert_same(read_weights(tmp_path / "out"), lora_reference(read_weights(llm_base), lora_pairs(run.expected), 2.0))
 
 
 def test_full_finetune_writes_base_dtype_config_and_the_configs_tokenizer(llm_base, tmp_path):
@@ -159,7 +161,7 @@ def test_plain_demo_style_work_dir(llm_base, llm_linears, tmp_path):
     (tmp_path / "wd" / "demo.py").write_text(sft_config(str(llm_base), LORA))
     torch.save({"state_dict": sd, "meta": {"iter": 20}}, tmp_path / "wd" / "iter_20.pth")
     merge(tmp_path / "wd", llm_base, tmp_path / "out")
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sd, "llm.", 2.0))
+    assert_same(read_weights(tmp_path / "out"), lora_reference(read_weights(llm_base), lora_pairs(sd), 2.0))
 
 
 def test_adapter_for_another_model_is_refused_before_writing(llm_base, llm_linears, tmp_path, capsys):
