@@ -3,7 +3,7 @@
 The expected values never come from Mergesmith: the trained weights are read with torch (and,
 for the ZeRO-2 folder, rebuilt from the ranks' fp32 optimizer partitions) in ``fixtures.specimens``,
 the scale is read from the config text stored in the checkpoint, and the merge is recomputed
-here as ``base + s * (B @ A)`` in fp32, cast to the base dtype. Names, files and config fields
+as ``base + s * (B @ A)`` in fp32, cast to the base dtype (``fixtures.merge.lora_reference``). Names, files and config fields
 are compared with XTuner's own ``pth_to_hf`` (``ref_hf/``) and ``merge`` (``ref_merged/``) output.
 The commands run through the CLI's ``main`` (as the other CLI tests do), with real arguments.
 """

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from fixtures.files import read_weights
-from fixtures.merge import assert_same, lora_pairs, lora_reference
+from fixtures.adapters import peft_merged_xtuner
+from fixtures.merge import assert_same
 from fixtures.xtuner import LORA, VIT_LORA
 from mergesmith.core import detect
 from mergesmith.core.engine.merge import run_plan
@@ -55,8 +56,9 @@ def test_llava_hf_qwen2_lora(model_cache, vit_base, tmp_path):
     run_plan(plan)
     model = run_processor(tmp_path / "out")
     assert model.config.text_config.model_type == "qwen2"
-    merged = lora_reference(read_weights(llm), lora_pairs(sd), 2.0)
-    vit = lora_reference(read_weights(vit_base), lora_pairs(sd, "visual_encoder.base_model.model.vision_model."), 4.0)
+    merged = peft_merged_xtuner(llm, sd, "llm.", r=4, lora_alpha=8)
+    vit = peft_merged_xtuner(vit_base, sd, "visual_encoder.", r=4, lora_alpha=16, vision=True,
+                             module_prefix="vision_model.")
     written = read_weights(tmp_path / "out")
     assert_same({k: v for k, v in written.items() if k.startswith("language_model.")},
                 {"language_model." + k: v for k, v in merged.items()})
