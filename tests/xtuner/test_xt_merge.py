@@ -7,13 +7,13 @@ from collections import OrderedDict
 import pytest
 import torch
 
-from fixtures.files import read_weights
 from fixtures.adapters import peft_merged_xtuner
+from fixtures.cli import run_cli
+from fixtures.files import read_weights
 from fixtures.merge import assert_same
 from fixtures.models import make_tokenizer
 from fixtures.xtuner import LORA, full_state_dict, lora_state_dict, sft_config, work_dir
 from mergesmith.core import detect
-from mergesmith.cli.main import main
 from mergesmith.core.errors import SourceError
 from mergesmith.core.engine.merge import merge
 from mergesmith.core.plan.base import PlanOptions
@@ -43,13 +43,15 @@ def test_work_dir_merge_is_base_plus_scaled_lora_from_fp32(lora_run, llm_base, t
         assert (tmp_path / "out" / name).is_file()
 
 
-def test_iter_picks_another_checkpoint(lora_run, llm_base, tmp_path, capsys):
+def test_iter_picks_another_checkpoint(lora_run, llm_base, tmp_path):
     wd, sds, lora = lora_run
-    assert main(["merge", str(wd), "--out", str(tmp_path / "out"), "--iter", "100"]) == 0  # base from the config
-    assert "Using the base model named by the training" in capsys.readouterr().err
+    done = run_cli("merge", wd, "--out", tmp_path / "out", "--iter", "100")
+    assert done.code == 0  # base from the config
+    assert "Using the base model named by the training" in done.err
     assert_same(read_weights(tmp_path / "out"), peft_merged_xtuner(llm_base, sds[100], "llm.", **lora))
-    assert main(["merge", str(wd), "--out", str(tmp_path / "o2"), "--iter", "7"]) == 2
-    assert "no checkpoint for iteration 7; it has 100, 200" in capsys.readouterr().err
+    done = run_cli("merge", wd, "--out", tmp_path / "o2", "--iter", "7")
+    assert done.code == 2
+    assert "no checkpoint for iteration 7; it has 100, 200" in done.err
 
 
 def test_single_pth_finds_the_config_in_its_work_dir(lora_run, llm_base, tmp_path):
@@ -177,13 +179,14 @@ def test_the_demo_work_dir(tmp_path):
     assert_same(read_weights(tmp_path / "out"), peft_merged_xtuner(base, sd, "llm.", r=LORA_R, lora_alpha=LORA_ALPHA))
 
 
-def test_adapter_for_another_model_is_refused_before_writing(llm_base, llm_linears, tmp_path, capsys):
+def test_adapter_for_another_model_is_refused_before_writing(llm_base, llm_linears, tmp_path):
     sd = lora_state_dict(llm_linears, "llm.", 4, seed=9)
     sd["llm.base_model.model.model.layers.7.mlp.up_proj.lora_A.default.weight"] = torch.zeros(4, 32)
     sd["llm.base_model.model.model.layers.7.mlp.up_proj.lora_B.default.weight"] = torch.zeros(48, 4)
     wd = work_dir(tmp_path / "wd", sft_config(str(llm_base), LORA), {1: sd})
-    assert main(["merge", str(wd), "--base", str(llm_base), "--out", str(tmp_path / "out")]) == 2
-    assert "Traceback" not in capsys.readouterr().err and not (tmp_path / "out").exists()
+    done = run_cli("merge", wd, "--base", llm_base, "--out", tmp_path / "out")
+    assert done.code == 2
+    assert "Traceback" not in done.err and not (tmp_path / "out").exists()
     plan = make_plan(detect(wd), llm_base, PlanOptions(out=tmp_path / "out"))
     [problem] = [p for p in plan.problems if p.is_error]
     assert problem.code == "missing-module" and "layers.7.mlp.up_proj" in problem.message
@@ -197,26 +200,29 @@ def test_unknown_tensors_are_not_dropped_silently(llm_base, llm_linears, tmp_pat
     assert [p.code for p in plan.problems if p.is_error] == ["unknown-tensors"]
 
 
-def test_missing_base_named_by_the_config(llm_linears, tmp_path, capsys):
+def test_missing_base_named_by_the_config(llm_linears, tmp_path):
     wd = work_dir(tmp_path / "wd", sft_config("/nowhere/internlm2-7b", LORA),
                   {1: lora_state_dict(llm_linears, "llm.", 4, seed=1)})
-    assert main(["merge", str(wd), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
+    done = run_cli("merge", wd, "--out", tmp_path / "out")
+    assert done.code == 2
+    err = done.err
     assert "The training names /nowhere/internlm2-7b, which is not on this machine" in err
 
 
-def test_broken_config_in_work_dir_via_cli(llm_linears, tmp_path, capsys):
+def test_broken_config_in_work_dir_via_cli(llm_linears, tmp_path):
     wd = work_dir(tmp_path / "wd", "model = dict(type=SupervisedFinetune,\n  llm=dict(\n",
                   {1: lora_state_dict(llm_linears, "llm.", 4, seed=1)}, as_written=True)
-    assert main(["merge", str(wd), "--base", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
+    done = run_cli("merge", wd, "--base", tmp_path, "--out", tmp_path / "out")
+    assert done.code == 2
+    err = done.err
     assert "is not valid Python (line" in err and "Traceback" not in err
 
 
-def test_truncated_checkpoint_via_cli(lora_run, tmp_path, capsys):
+def test_truncated_checkpoint_via_cli(lora_run, tmp_path):
     wd, _, _ = lora_run
     data = (wd / "iter_200.pth").read_bytes()
     (tmp_path / "iter_200.pth").write_bytes(data[:-200])
-    assert main(["merge", str(tmp_path / "iter_200.pth"), "--base", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err
+    done = run_cli("merge", tmp_path / "iter_200.pth", "--base", tmp_path, "--out", tmp_path / "o")
+    assert done.code == 2
+    err = done.err
     assert "truncated or damaged" in err and "Traceback" not in err

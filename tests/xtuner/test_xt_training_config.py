@@ -21,9 +21,9 @@ from fixtures.specimens import (CONFIG, QWEN_BASE, QWEN_WD, ROOT, copy_work_dir,
 def right(tmp_path_factory):
     """The specimen merged as it is: the reference for the edited variants."""
     out = tmp_path_factory.mktemp("right") / "out"
-    from mergesmith.cli.main import main
 
-    assert main(["merge", str(QWEN_WD), "--base", str(QWEN_BASE), "--out", str(out)]) == 0
+    done = run_cli("merge", QWEN_WD, "--base", QWEN_BASE, "--out", out)
+    assert done.code == 0
     return load_file(out / "model.safetensors")
 
 
