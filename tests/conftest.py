@@ -10,13 +10,14 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
 
+# the tests' helpers are one package, tests/fixtures: `from fixtures.<module> import ...`
 sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory):
     """Build each tiny base model once per session: {key: folder}."""
-    from builders import make_model
+    from fixtures.models import make_model
 
     root = tmp_path_factory.mktemp("bases")
     cache: dict = {}

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 import pytest
 
-from builders import make_adapter
-
-
-def run_cli(*args, cwd=None):
-    proc = subprocess.run([sys.executable, "-m", "mergesmith.cli", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=300)
-    return proc.returncode, proc.stdout, proc.stderr
+from fixtures.adapters import make_adapter
+from fixtures.cli import run_cli_process
 
 
 @pytest.fixture
@@ -29,7 +23,7 @@ def pair(model_cache, tmp_path):
 
 def test_merge_json(pair, tmp_path):
     base, adapter = pair
-    code, out, err = run_cli("merge", adapter, "--base", base, "--out", tmp_path / "out", "--json")
+    code, out, err = run_cli_process("merge", adapter, "--base", base, "--out", tmp_path / "out", "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert doc["dtype"] == "bfloat16" and doc["problems"] == []
@@ -41,17 +35,17 @@ def test_merge_json(pair, tmp_path):
 
 def test_dry_run_writes_nothing(pair, tmp_path):
     base, adapter = pair
-    code, out, err = run_cli("merge", adapter, "--base", base, "--out", tmp_path / "out", "--dry-run")
+    code, out, err = run_cli_process("merge", adapter, "--base", base, "--out", tmp_path / "out", "--dry-run")
     assert code == 0, err
     assert "model.safetensors" in out and "Disk:" in out and "bfloat16" in out
     assert not (tmp_path / "out").exists()
-    code, out, _ = run_cli("merge", adapter, "--base", base, "--out", tmp_path / "out", "--dry-run", "--json")
+    code, out, _ = run_cli_process("merge", adapter, "--base", base, "--out", tmp_path / "out", "--dry-run", "--json")
     assert json.loads(out)["ok"] is True
 
 
 def test_human_output_and_check(pair, tmp_path):
     base, adapter = pair
-    code, out, err = run_cli("merge", adapter, "--base", base, "--out", tmp_path / "out")
+    code, out, err = run_cli_process("merge", adapter, "--base", base, "--out", tmp_path / "out")
     assert code == 0, err
     assert "Merged into" in out and "Checked:" in out
 
@@ -66,7 +60,7 @@ def test_human_output_and_check(pair, tmp_path):
 def test_errors_are_sentences_not_tracebacks(pair, tmp_path, args, words):
     base, adapter = pair
     args = [a.format(tmp=tmp_path, base=base, adapter=adapter) for a in args]
-    code, out, err = run_cli(*args)
+    code, out, err = run_cli_process(*args)
     assert code == 2
     assert words in err and "Traceback" not in err and "Traceback" not in out
     assert err.startswith("mergesmith: ")
@@ -75,7 +69,7 @@ def test_errors_are_sentences_not_tracebacks(pair, tmp_path, args, words):
 def test_plan_errors_listed_and_nothing_written(pair, tmp_path, model_cache):
     base, _ = pair
     other = make_adapter(model_cache("gpt2"), tmp_path / "gpt2-adapter", target_modules=["c_attn"])
-    code, out, err = run_cli("merge", other, "--base", base, "--out", tmp_path / "o")
+    code, out, err = run_cli_process("merge", other, "--base", base, "--out", tmp_path / "o")
     assert code == 2
     assert "[missing-module]" in out and "nothing was written" in err
     assert not (tmp_path / "o").exists()
@@ -86,7 +80,7 @@ def test_base_from_adapter_config(pair, tmp_path):
     cfg = json.loads((adapter / "adapter_config.json").read_text())
     cfg["base_model_name_or_path"] = str(base)
     (adapter / "adapter_config.json").write_text(json.dumps(cfg))
-    code, out, err = run_cli("merge", adapter, "--out", tmp_path / "o")
+    code, out, err = run_cli_process("merge", adapter, "--out", tmp_path / "o")
     assert code == 0, err
     assert "Using the base model named by the training" in err
 
@@ -118,7 +112,7 @@ def test_progress_bar_on_a_terminal(pair, tmp_path):
 
 def test_llava_format_on_a_plain_adapter_is_refused(pair, tmp_path):
     base, adapter = pair
-    code, out, err = run_cli("merge", adapter, "--base", base, "--out", tmp_path / "o", "--format", "llava-hf")
+    code, out, err = run_cli_process("merge", adapter, "--base", base, "--out", tmp_path / "o", "--format", "llava-hf")
     assert code == 2 and "[format-not-applicable]" in out and not (tmp_path / "o").exists()
 
 
@@ -127,7 +121,7 @@ def test_llava_format_on_a_plain_adapter_is_refused(pair, tmp_path):
                                           ("none", "Not checked")])
 def test_check_levels(pair, tmp_path, check, words):
     base, adapter = pair
-    code, out, err = run_cli("merge", adapter, "--base", base, "--out", tmp_path / "o", "--check", check)
+    code, out, err = run_cli_process("merge", adapter, "--base", base, "--out", tmp_path / "o", "--check", check)
     assert code == 0, err
     assert words in out
 
@@ -140,5 +134,5 @@ def test_quick_check_catches_a_missing_tokenizer(model_cache, tmp_path):
     for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja"):
         (base / name).unlink()
     adapter = make_adapter(base, tmp_path / "adapter")
-    code, out, err = run_cli("merge", adapter, "--base", base, "--out", tmp_path / "o")
+    code, out, err = run_cli_process("merge", adapter, "--base", base, "--out", tmp_path / "o")
     assert code == 1 and "[missing-tokenizer]" in out

@@ -11,8 +11,10 @@ import threading
 import pytest
 import torch
 
-from builders import load_model, make_adapter, make_tokenizer, read_json, read_weights
-from mergehelpers import ms_merge, ms_plan
+from fixtures.adapters import make_adapter, peft_merged
+from fixtures.files import read_json, read_weights
+from fixtures.merge import ms_merge, ms_plan
+from fixtures.models import load_model, make_tokenizer
 
 
 def _digest(folder):
@@ -109,15 +111,10 @@ def test_output_dtype_change(model_cache, tmp_path, dtype):
     assert cfg.get("dtype", cfg.get("torch_dtype")) == dtype
     ours = read_weights(out)
     assert {t.dtype for t in ours.values()} == {target}
-    # exact float32 formula, rounded once to the target dtype
-    from safetensors.torch import load_file
-
-    ad = load_file(str(adapter / "adapter_model.safetensors"))
-    w = read_weights(base)["model.layers.0.self_attn.q_proj.weight"]
-    a = ad["base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"]
-    b = ad["base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight"]
-    expect = (w.float() + (b @ a) * 2.0).to(target)
-    assert torch.equal(ours["model.layers.0.self_attn.q_proj.weight"], expect)
+    # PEFT's own merge in float32, rounded once to the target dtype
+    name = "model.layers.0.self_attn.q_proj.weight"
+    expect = peft_merged(base, adapter, torch.float32).state_dict()[name].to(target)
+    assert torch.equal(ours[name], expect)
     assert load_model(out).dtype == target
 
 

@@ -73,7 +73,7 @@ def test_llava_demo_merges_in_both_layouts(tmp_path):
 
 def test_llava_demo_from_the_window(window, qtbot, tmp_path):
     """File > Try the LLaVA demo: the three components and the visual encoder picker, filled in."""
-    from guihelpers import wait_plan
+    from fixtures.gui import wait_plan
 
     window.demo_root = str(tmp_path / "demo")
     window.start_llava_demo()

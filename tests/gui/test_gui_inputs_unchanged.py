@@ -1,17 +1,12 @@
 """The GUI never changes its inputs: preview, merge, verify, the Inspect page and Fix, each
-followed by a fingerprint of every input folder (tests/safety/inputs.py)."""
+followed by a fingerprint of every input folder (tests/fixtures/hostile_inputs.py)."""
 
-import sys
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "safety"))
-sys.path.insert(0, str(Path(__file__).parent.parent / "xtuner"))
-
-from guihelpers import wait_plan  # noqa: E402
-from inputs import build_inputs, changes, fingerprint  # noqa: E402
+from fixtures.gui import wait_plan
+from fixtures.hostile_inputs import build_inputs, changes, fingerprint
 
 
 @pytest.fixture(scope="module")

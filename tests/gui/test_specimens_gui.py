@@ -8,17 +8,15 @@ is saved under the session's temporary folder (``specimen-shots/``) to be looked
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from guihelpers import wait_plan
+from fixtures.gui import wait_plan
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "specimens"))
-
-from spechelpers import ROOT, SPECIMENS, expected_merge, read_folder, same_bytes, tree_digest  # noqa: E402
+from fixtures.files import read_weights, same_bytes, tree_digest
+from fixtures.specimens import ROOT, SPECIMENS, expected_merge
 
 # what the preview must show under "Training output", per specimen
 COMPONENTS = {
@@ -124,7 +122,7 @@ def test_iteration_20_of_the_qwen_run_from_the_window(window, qtbot, tmp_path):
     with qtbot.waitSignal(window.controller.merged, timeout=60_000):
         qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     expected, changed = expected_merge(spec, 20)
-    got = read_folder(out)
+    got = read_weights(out)
     assert set(got) == set(expected) and len(changed) == 14
     assert all(same_bytes(got[name], want) for name, want in expected.items())
 

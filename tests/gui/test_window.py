@@ -10,13 +10,10 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QMessageBox
 
-from guihelpers import hold_until_cancel, wait_plan
+from fixtures.gui import hold_until_cancel, wait_plan
+from fixtures.processes import leftovers
 
 CANCEL_PROMISE_S = 1.0  # README: Cancel, or closing and answering Stop, ends the merge within a second
-
-
-def leftovers(folder: Path) -> list[str]:
-    return [p.name for p in folder.iterdir() if "mergesmith-partial" in p.name or "mergesmith-old" in p.name]
 
 
 def top_names(model) -> list[str]:
@@ -266,22 +263,13 @@ def test_fix_writes_a_repaired_copy_and_shows_it(window, qtbot, demo, tmp_path):
 @pytest.fixture
 def llava_run(tmp_path, model_cache):
     """A LLaVA fine-tune work_dir (LLM LoRA + ViT LoRA + projector) with XTuner's keys."""
-    import sys
-    from collections import OrderedDict
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "xtuner"))
-    from xt_builders import (base_linears, llava_config, lora_state_dict, make_vit, projector_state_dict,
-                             work_dir)
+    from fixtures.xtuner import llava_work_dir, make_vit
 
     llm = model_cache("llama")
     vit = make_vit(tmp_path / "vit")
-    sd = OrderedDict()
-    sd.update(lora_state_dict(base_linears(vit), "visual_encoder.", 4, seed=11, module_prefix="vision_model."))
-    sd.update(lora_state_dict(base_linears(llm), "llm.", 4, seed=12))
-    sd.update(projector_state_dict(24, 32))
     lora = dict(r=4, lora_alpha=8, lora_dropout=0.05, bias="none")
-    cfg = llava_config(str(llm), str(vit), llm_lora=lora, vit_lora=lora)
-    return work_dir(tmp_path / "llava_ft", cfg, {30: sd}, name="llava_lora"), llm, vit
+    wd, _ = llava_work_dir(tmp_path / "llava_ft", llm, vit, llm_lora=lora, vit_lora=lora)
+    return wd, llm, vit
 
 
 def test_llava_asks_for_the_visual_encoder_and_merges(window, qtbot, llava_run, tmp_path):
@@ -343,7 +331,7 @@ def test_llava_hf_format_from_the_window(window, qtbot, llava_run, tmp_path):
 
 def test_internvl_training_output_is_refused_in_words(window, qtbot, tmp_path):
     """XTuner's InternVL runs are not supported yet: the window says so, and Start stays off."""
-    from specimenhelpers import QWEN_BASE, make_internvl
+    from fixtures.specimens import QWEN_BASE, make_internvl
 
     window.open_paths(str(make_internvl(tmp_path)), str(QWEN_BASE))
     qtbot.waitUntil(lambda: window.banner.severity == "error" and window.controller.is_idle, timeout=10_000)

@@ -8,16 +8,11 @@ import shutil
 
 import pytest
 import torch
-from builders import make_adapter, make_model, read_weights
-from inspecthelpers import (
-    INDEX,
-    add_tokens,
-    codes,
-    copy_model,
-    edit_json,
-    read_json,
-    write_json,
-)
+from fixtures.adapters import make_adapter
+from fixtures.cli import run_cli
+from fixtures.files import copy_folder, edit_json, read_json, read_weights, tree_digest, write_json
+from fixtures.folders import INDEX, add_tokens, codes
+from fixtures.models import make_model
 
 
 @pytest.fixture
@@ -27,11 +22,7 @@ def base(model_cache):
 
 @pytest.fixture
 def good(base, tmp_path):
-    return copy_model(base, tmp_path / "model")
-
-
-def snapshot(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return copy_folder(base, tmp_path / "model")
 
 
 def fix(folder, **kwargs):
@@ -40,16 +31,10 @@ def fix(folder, **kwargs):
     return fix_folder(folder, **kwargs)
 
 
-def run_cli(*argv):
-    from mergesmith.cli.main import main
-
-    return main([str(a) for a in argv])
-
-
 def test_copies_tokenizer_and_generation_config_from_base(good, base):
     for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json"):
         (good / name).unlink()
-    before = snapshot(good)
+    before = tree_digest(good)
     from mergesmith.core.fix.folder import plan_fix
 
     plan = plan_fix(good)  # without a base: the generation config can be written, the tokenizer cannot
@@ -57,7 +42,7 @@ def test_copies_tokenizer_and_generation_config_from_base(good, base):
     assert "--from-base" in plan.unfixed[0][1]
     result = fix(good, base=base)
     assert result.out == good.with_name("model-fixed") and result.report.problems == []
-    assert snapshot(good) == before  # the original is untouched
+    assert tree_digest(good) == before  # the original is untouched
     for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json"):
         assert (result.out / name).read_bytes() == (base / name).read_bytes()
     assert read_weights(result.out).keys() == read_weights(base).keys()
@@ -165,7 +150,7 @@ def test_chat_template_from_base(good, base):
 
 
 def test_remote_code_from_base(good, tmp_path):
-    other = copy_model(good, tmp_path / "base-with-code")
+    other = copy_folder(good, tmp_path / "base-with-code")
     for folder in (good, other):
         edit_json(folder / "config.json", auto_map={"AutoConfig": "configuration_mine.MineConfig"})
     (other / "configuration_mine.py").write_text("# code\n")
@@ -202,10 +187,10 @@ def test_in_place_keeps_a_backup(good, base):
 
 
 def test_in_place_rewrite_moves_old_shards_to_backup(good, base):
-    before = snapshot(good)
+    before = tree_digest(good)
     result = fix(good, in_place=True, max_shard_size=10_000)
     assert result.report.problems == []
-    kept = snapshot(result.backup)
+    kept = tree_digest(result.backup)
     assert {k for k in before if k.endswith(".safetensors") or k == INDEX} == set(kept)
     assert all(kept[k] == before[k] for k in kept)
     ours, ref = read_weights(good), read_weights(base)
@@ -243,21 +228,22 @@ def test_action_for_each_fixable_problem(good):
     assert json.dumps(plan.to_dict())
 
 
-def test_cli_fix(good, base, capsys):
+def test_cli_fix(good, base):
     (good / INDEX).unlink()
     (good / "tokenizer.json").unlink()
-    before = snapshot(good)
-    assert run_cli("fix", good, "--dry-run") == 1  # the tokenizer needs --from-base
-    out = capsys.readouterr().out
+    before = tree_digest(good)
+    code, out, _ = run_cli("fix", good, "--dry-run")
+    assert code == 1  # the tokenizer needs --from-base
     assert "Would do" in out and "Rebuild model.safetensors.index.json" in out and "--from-base" in out
-    assert snapshot(good) == before and not good.with_name("model-fixed").exists()
-    assert run_cli("fix", good, "--dry-run", "--from-base", base) == 0
-    assert run_cli("fix", good, "--from-base", base) == 0
-    assert "Fixed into" in capsys.readouterr().out
-    assert run_cli("fix", good, "--from-base", base) == 2  # model-fixed exists now
-    assert "already exists" in capsys.readouterr().err
-    assert run_cli("fix", good, "--from-base", base, "--in-place", "--json") == 0
-    doc = json.loads(capsys.readouterr().out)
+    assert tree_digest(good) == before and not good.with_name("model-fixed").exists()
+    assert run_cli("fix", good, "--dry-run", "--from-base", base).code == 0
+    code, out, _ = run_cli("fix", good, "--from-base", base)
+    assert code == 0 and "Fixed into" in out
+    code, _, err = run_cli("fix", good, "--from-base", base)
+    assert code == 2 and "already exists" in err  # model-fixed exists now
+    code, out, _ = run_cli("fix", good, "--from-base", base, "--in-place", "--json")
+    assert code == 0
+    doc = json.loads(out)
     assert doc["in_place"] and doc["report"]["ok"] and doc["backup"] is None  # nothing replaced, only added
 
 
@@ -271,7 +257,7 @@ def test_refuses_to_guess_between_single_file_and_index(good, model_cache):
 
 def test_projector_code_from_mergesmith(model_cache, tmp_path):
     """XTuner's projector code, shipped with Mergesmith, is copied back without any base."""
-    from inspecthelpers import make_llava
+    from fixtures.folders import make_llava
     from mergesmith.core.fix.planners import _shipped_projector_file
 
     assert _shipped_projector_file("modeling_projector.py") is not None, "resources/projector is not installed"

@@ -7,14 +7,14 @@ import shutil
 import pytest
 import torch
 
-from inspecthelpers import (INDEX, add_tokens, codes, copy_model, drop, edit_json, make_llava, make_work_dir,
-                            read_json, report, rewrite_shard, write_json)
+from fixtures.files import copy_folder, edit_json, read_json, write_json
+from fixtures.folders import INDEX, add_tokens, codes, drop, make_llava, make_work_dir, report, rewrite_shard
 
 
 @pytest.fixture
 def good(model_cache, tmp_path):
     """A sharded tiny Llama as transformers saves it, with tokenizer, chat template, generation config."""
-    return copy_model(model_cache("llama", sharded=True), tmp_path / "model")
+    return copy_folder(model_cache("llama", sharded=True), tmp_path / "model")
 
 
 def test_good_folder_is_clean(good):
@@ -237,7 +237,7 @@ def test_weights_unverified_for_renamed_architectures(tmp_path):
     """Mixtral's experts are fused on load: mismatches there are warnings, never errors."""
     from transformers import MixtralConfig, MixtralForCausalLM
 
-    from builders import make_tokenizer
+    from fixtures.models import make_tokenizer
 
     cfg = MixtralConfig(hidden_size=32, intermediate_size=48, num_hidden_layers=1, num_attention_heads=4,
                         num_key_value_heads=2, vocab_size=128, num_local_experts=2, max_position_embeddings=64)
@@ -310,7 +310,7 @@ def test_projector_missing_remote_code(llava):
 
 @pytest.fixture
 def adapter(model_cache, tmp_path):
-    from builders import make_adapter
+    from fixtures.adapters import make_adapter
 
     return make_adapter(model_cache("llama"), tmp_path / "adapter")
 
@@ -359,7 +359,7 @@ def test_work_dir_and_corrupt_checkpoint(tmp_path):
 
 def test_config_edited_after_training(tmp_path):
     """A real work_dir (specimen) whose .py no longer says what its checkpoint was trained with."""
-    from specimenhelpers import CONFIG, copy_work_dir, set_alpha
+    from fixtures.specimens import CONFIG, copy_work_dir, set_alpha
 
     wd = copy_work_dir(tmp_path / "wd")
     assert codes(wd) == set()
@@ -371,7 +371,7 @@ def test_config_edited_after_training(tmp_path):
 
 
 def test_internvl_work_dir_is_unsupported(tmp_path):
-    from specimenhelpers import make_internvl
+    from fixtures.specimens import make_internvl
 
     r = report(make_internvl(tmp_path))
     assert r.codes == {"unsupported-model"} and "InternVL training output is not supported yet" in r.problems[0].message
@@ -391,7 +391,7 @@ def test_single_file_beside_an_index(good, model_cache):
 
 
 def test_adapter_tokenizer_larger_than_base_embeddings(adapter, model_cache):
-    from builders import make_tokenizer
+    from fixtures.models import make_tokenizer
 
     tok = make_tokenizer(adapter)
     tok.add_tokens([f"new{i}" for i in range(20)])

@@ -7,8 +7,11 @@ import json
 import pytest
 import torch
 
-from builders import make_adapter, make_model, make_tokenizer, model_config
-from inspecthelpers import copy_model, make_converted, make_llava, make_work_dir, report, write_json
+from fixtures.adapters import make_adapter
+from fixtures.cli import run_cli
+from fixtures.files import copy_folder, write_json
+from fixtures.folders import make_converted, make_llava, make_work_dir, report
+from fixtures.models import make_model, make_tokenizer, model_config
 
 
 @pytest.mark.parametrize("arch,tie,sharded", [("llama", False, True), ("qwen2", True, False), ("gpt2", True, False),
@@ -79,42 +82,38 @@ def test_inspect_stays_fast_and_reads_no_tensor_data(model_cache):
 # --- command line ---------------------------------------------------------------------------------------
 
 
-def run_cli(*argv):
-    from mergesmith.cli.main import main
-
-    return main([str(a) for a in argv])
-
-
-def test_cli_inspect_exit_codes(model_cache, tmp_path, capsys):
-    good = copy_model(model_cache("llama", sharded=True), tmp_path / "m")
-    assert run_cli("inspect", good) == 0
-    out = capsys.readouterr().out
+def test_cli_inspect_exit_codes(model_cache, tmp_path):
+    good = copy_folder(model_cache("llama", sharded=True), tmp_path / "m")
+    code, out, _ = run_cli("inspect", good)
+    assert code == 0
     assert "No problems found." in out and "parameters" in out
     (good / "generation_config.json").unlink()
-    assert run_cli("inspect", good) == 0  # warnings only
+    assert run_cli("inspect", good).code == 0  # warnings only
     (good / "model.safetensors.index.json").unlink()
-    capsys.readouterr()
-    assert run_cli("inspect", good, "--json") == 1
-    doc = json.loads(capsys.readouterr().out)
+    code, out, _ = run_cli("inspect", good, "--json")
+    assert code == 1
+    doc = json.loads(out)
     assert doc["kind"] == "model" and not doc["ok"]
     assert {p["code"] for p in doc["problems"]} == {"index-mismatch", "missing-generation-config"}
     assert all(set(p) >= {"code", "severity", "file", "message", "fixable"} for p in doc["problems"])
-    assert run_cli("inspect", tmp_path / "nope") == 2
-    assert run_cli("inspect", good / "config.json") == 2
+    nope = run_cli("inspect", tmp_path / "nope")
+    assert nope.code == 2
+    assert run_cli("inspect", good / "config.json").code == 2
     (tmp_path / "empty").mkdir()
-    assert run_cli("inspect", tmp_path / "empty") == 2
-    err = capsys.readouterr().err
+    empty = run_cli("inspect", tmp_path / "empty")
+    assert empty.code == 2
+    err = nope.err + empty.err
     assert "does not exist" in err and "Traceback" not in err
 
 
-def test_cli_inspect_options(model_cache, tmp_path, capsys):
+def test_cli_inspect_options(model_cache, tmp_path):
     base = model_cache("llama")
     adapter = make_adapter(base, tmp_path / "adapter")
-    assert run_cli("inspect", adapter, "--base", base) == 0
-    assert run_cli("inspect", base, "--scan-values", "--max-shard-size", "10KB") == 0
-    out = capsys.readouterr().out
+    assert run_cli("inspect", adapter, "--base", base).code == 0
+    code, out, _ = run_cli("inspect", base, "--scan-values", "--max-shard-size", "10KB")
+    assert code == 0
     assert "shard-oversize" in out and "Warnings (1)" in out
-    assert run_cli("inspect", adapter, "--base", tmp_path / "missing-base") == 2
+    assert run_cli("inspect", adapter, "--base", tmp_path / "missing-base").code == 2
 
 
 def test_gpt2_pickled_only_folder(tmp_path):

@@ -7,8 +7,10 @@ import json
 import pytest
 import torch
 
-from builders import make_adapter, peft_merged
-from inspecthelpers import copy_model, rewrite_shard
+from fixtures.adapters import make_adapter, peft_merged
+from fixtures.cli import run_cli
+from fixtures.files import copy_folder
+from fixtures.folders import rewrite_shard
 
 
 @pytest.fixture
@@ -33,12 +35,6 @@ def verify(out, source, base, **kwargs):
     from mergesmith.core.verify.compare import verify as _verify
 
     return _verify(out, source, base, **kwargs)
-
-
-def run_cli(*argv):
-    from mergesmith.cli.main import main
-
-    return main([str(a) for a in argv])
 
 
 def test_our_merge_verifies_exactly(merged, adapter, base):
@@ -72,7 +68,7 @@ def test_damaged_tensor_is_named(merged, adapter, base):
 
 
 def test_unmerged_folder_fails_tensors_and_logits(base, adapter, tmp_path):
-    out = copy_model(base, tmp_path / "not-merged")
+    out = copy_folder(base, tmp_path / "not-merged")
     result = verify(out, adapter, base, logits=True)
     codes = [p.code for p in result.problems]
     assert set(codes) == {"merge-mismatch", "logits-mismatch"}
@@ -110,23 +106,25 @@ def test_missing_tensor(merged, adapter, base):
     assert {p.code for p in result.problems} == {"missing-weights"}
 
 
-def test_cli_verify(merged, adapter, base, tmp_path, capsys):
-    assert run_cli("verify", merged, "--source", adapter, "--base", base) == 0
-    out = capsys.readouterr().out
+def test_cli_verify(merged, adapter, base, tmp_path):
+    code, out, _ = run_cli("verify", merged, "--source", adapter, "--base", base)
+    assert code == 0
     assert "Largest difference: 0 ulp" in out and "The merge is right." in out
-    assert run_cli("verify", base, "--source", adapter, "--base", base, "--json") == 1
-    doc = json.loads(capsys.readouterr().out)
+    code, out, _ = run_cli("verify", base, "--source", adapter, "--base", base, "--json")
+    assert code == 1
+    doc = json.loads(out)
     assert not doc["ok"] and doc["max_ulp"] > 2
-    assert run_cli("verify", merged, "--source", tmp_path / "nope", "--base", base) == 2
-    assert run_cli("verify", tmp_path / "nope", "--source", adapter, "--base", base) == 2
-    assert "Traceback" not in capsys.readouterr().err
+    for argv in ((merged, "--source", tmp_path / "nope", "--base", base),
+                 (tmp_path / "nope", "--source", adapter, "--base", base)):
+        code, _, err = run_cli("verify", *argv)
+        assert code == 2 and "Traceback" not in err
 
 
 def test_converted_xtuner_source(base, tmp_path):
     """verify works for any source make_plan accepts: here XTuner's converted folder (llm_adapter/)."""
     from mergesmith.core.engine.merge import merge
 
-    from inspecthelpers import make_converted
+    from fixtures.folders import make_converted
 
     conv = make_converted(tmp_path / "converted", base)
     merge(conv, base, tmp_path / "out")

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from builders import make_adapter, peft_merged
+from fixtures.adapters import make_adapter, peft_merged
+from fixtures.cli import run_cli
 
 SPECIMENS = Path(__file__).resolve().parents[1] / "specimens"
 QWEN = SPECIMENS / "qwen2_qlora_workdir"
@@ -32,9 +33,9 @@ def verify(out, source, base, **kwargs):
 
 
 def merge(source, base, out, *extra):
-    from mergesmith.cli.main import main
 
-    assert main(["merge", str(source), "--base", str(base), "--out", str(out), *map(str, extra)]) == 0
+    done = run_cli("merge", source, "--base", base, "--out", out, *extra)
+    assert done.code == 0
     return out
 
 
@@ -113,12 +114,12 @@ def test_checkpoint_without_a_stored_config_uses_the_py_and_says_so(alpha_case, 
     assert not verify(right, bare, QWEN_BASE).ok
 
 
-def test_cli_names_the_two_scales(alpha_case, capsys):
-    from mergesmith.cli.main import main
+def test_cli_names_the_two_scales(alpha_case):
 
     edited, wrong, _ = alpha_case
-    assert main(["verify", str(wrong), "--source", str(edited), "--base", str(QWEN_BASE), "--json"]) == 1
-    doc = json.loads(capsys.readouterr().out)
+    done = run_cli("verify", wrong, "--source", edited, "--base", QWEN_BASE, "--json")
+    assert done.code == 1
+    doc = json.loads(done.out)
     assert not doc["ok"] and "lora_alpha 16 / r 64 = scale 0.25" in doc["settings"]
     assert "lora_alpha 32 at r 64" in doc["problems"][0]["message"]
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from builders import make_adapter
+from fixtures.adapters import make_adapter
+from fixtures.cli import CliRun, run_cli_process
 
 CONFIG_CODE = '''from pathlib import Path
 from transformers import LlamaConfig
@@ -66,19 +67,17 @@ def remote_case(model_cache, tmp_path):
     return tmp_path / "out", adapter, base, marker
 
 
-def run_verify(tmp_path: Path, *argv) -> subprocess.CompletedProcess:
+def run_verify(tmp_path: Path, *argv) -> CliRun:
     """The CLI in a child process whose stdin stays open and unwritten: a prompt would hang until the timeout."""
     env = dict(os.environ, HF_MODULES_CACHE=str(tmp_path / "hf-modules"), HF_HUB_OFFLINE="1")
-    code = "import sys; from mergesmith.cli.main import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.run([sys.executable, "-c", code, "verify", *map(str, argv)], stdin=subprocess.PIPE,
-                          capture_output=True, text=True, timeout=120, env=env)
+    return run_cli_process("verify", *argv, timeout=120, env=env, stdin=subprocess.PIPE)
 
 
 def test_logits_of_a_remote_code_model_are_skipped_without_a_prompt(remote_case, tmp_path):
     out, adapter, base, marker = remote_case
     done = run_verify(tmp_path, out, "--source", adapter, "--base", base, "--logits")
-    text = done.stdout + done.stderr
-    assert done.returncode == 0, text
+    text = done.out + done.err
+    assert done.code == 0, text
     assert not marker.exists()
     assert "custom code" not in text and "[y/N]" not in text and "Traceback" not in text
     assert ("Note: Logits were not compared: config.json in " in text
@@ -104,9 +103,9 @@ def test_api_passes_no_trust_and_reads_no_stdin(remote_case, monkeypatch):
 def test_trust_remote_code_runs_the_check(remote_case, tmp_path):
     out, adapter, base, marker = remote_case
     done = run_verify(tmp_path, out, "--source", adapter, "--base", base, "--logits", "--trust-remote-code")
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.code == 0, done.out + done.err
     assert marker.exists()
-    assert "Logits on a" in done.stdout and "The merge is right." in done.stdout
+    assert "Logits on a" in done.out and "The merge is right." in done.out
 
 
 def test_inspect_runs_no_folder_code_and_reads_no_stdin(remote_case, monkeypatch):

@@ -1,17 +1,12 @@
 """Fixtures for the output-safety tests: a wide base (a few hundred MB to write) built once."""
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session")
 def wide(tmp_path_factory):
-    """(base, adapter): a Llama-shaped base of 136 MB in bf16 and a rank-16 LoRA on it."""
-    from outhelpers import build_wide
+    """(base, adapter): a Llama-shaped base of 136 MB in bf16 and a rank-8 LoRA on it."""
+    from fixtures.models import build_wide
 
     return build_wide(tmp_path_factory.mktemp("wide"))
 
@@ -19,7 +14,7 @@ def wide(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _reap_processes():
     """Whatever a test started is killed and reaped when it ends, passed or failed."""
-    from outhelpers import reap_all
+    from fixtures.processes import reap_all
 
     yield
     reap_all()

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from outhelpers import folder_size, leftovers, start, wait_for
+from fixtures.files import folder_size
+from fixtures.processes import leftovers, start, wait_for
 
 
 @pytest.mark.parametrize("sig, code, words", [(signal.SIGINT, 130, "Cancelled; nothing was written."),

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from outhelpers import folder_size, leftovers, start, wait_for
+from fixtures.files import folder_size
+from fixtures.processes import leftovers, start, wait_for
 
 
 @pytest.fixture

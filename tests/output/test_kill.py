@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import shutil
 
-from outhelpers import folder_size, kill_at, leftovers, run, snapshot
+from fixtures.cli import run_cli_process
+from fixtures.files import folder_size, tree_digest
+from fixtures.processes import kill_at, leftovers
 
 
 def test_sigkill_at_any_moment_leaves_no_output_and_never_loses_the_previous_one(wide, tmp_path):
@@ -36,14 +38,14 @@ def test_sigkill_at_any_moment_leaves_no_output_and_never_loses_the_previous_one
 
     # 2. The next run into the same output removes them, one line each, and succeeds (checked).
     before = leftovers(tmp_path)
-    done = run(*merge, "--max-shard-size", "50MB")
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr and "all in order" in done.stdout
+    done = run_cli_process(*merge, "--max-shard-size", "50MB")
+    assert done.code == 0, done.err
+    assert "Traceback" not in done.err and "all in order" in done.out
     for name in before:
-        lines = [ln for ln in done.stderr.splitlines() if name in ln]
-        assert len(lines) == 1 and lines[0].startswith("mergesmith: Removed "), done.stderr
+        lines = [ln for ln in done.err.splitlines() if name in ln]
+        assert len(lines) == 1 and lines[0].startswith("mergesmith: Removed "), done.err
     assert leftovers(tmp_path) == []
-    old = snapshot(out)
+    old = tree_digest(out)
 
     # 3. --overwrite into it (other shards: old and new can be told apart), killed mid-way and at
     # the very end (fsync, renames): the previous output is whole, in place or set aside.
@@ -51,13 +53,13 @@ def test_sigkill_at_any_moment_leaves_no_output_and_never_loses_the_previous_one
     for fraction in (0.5, 0.99):
         _pid, reached = kill_at(over, tmp_path, fraction, total)
         if out.exists():
-            now = snapshot(out)
+            now = tree_digest(out)
             assert now == old or not reached, "the previous output changed"
             if now != old:  # finished before the kill: start again from an old output
                 return
         else:  # killed between the two renames: the old output waits beside, whole
             aside = [n for n in leftovers(tmp_path) if ".mergesmith-old-" in n]
-            assert len(aside) == 1 and snapshot(tmp_path / aside[0]) == old
-    done = run(*over)
-    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
-    assert snapshot(out) != old and leftovers(tmp_path) == []
+            assert len(aside) == 1 and tree_digest(tmp_path / aside[0]) == old
+    done = run_cli_process(*over)
+    assert done.code == 0 and "Traceback" not in done.err, done.err
+    assert tree_digest(out) != old and leftovers(tmp_path) == []

@@ -14,19 +14,16 @@ import time
 
 import pytest
 
-from outhelpers import (kill_at, kill_now, leftovers, owner_pid, run_here, snapshot, start_slow_renames,
-                        strace_refusal, wait_until)
+from fixtures.cli import run_cli
+from fixtures.files import tree_digest
+from fixtures.processes import (kill_at, kill_now, leftovers, owner_pid, start_slow_renames, strace_refusal,
+                                wait_until)
 
 
 @pytest.fixture(scope="module")
 def work_dir_run(wide, tmp_path_factory):
     """An XTuner LoRA work_dir (fp32 adapter, no optimizer state) on the wide base."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parents[1] / "xtuner"))
-    from xt_builders import base_linears, lora_state_dict, sft_config, work_dir
-    from xthelpers import LORA
+    from fixtures.xtuner import LORA, base_linears, lora_state_dict, sft_config, work_dir
 
     base, _adapter = wide
     sd = lora_state_dict(base_linears(base), "llm.", 256, seed=3)
@@ -35,7 +32,7 @@ def work_dir_run(wide, tmp_path_factory):
         t.numel() * 4 for t in sd.values())
 
 
-def test_convert_killed_leaves_no_output_and_the_next_run_removes_the_partials(work_dir_run, tmp_path, capsys):
+def test_convert_killed_leaves_no_output_and_the_next_run_removes_the_partials(work_dir_run, tmp_path):
     wd, total = work_dir_run
     out = tmp_path / "hf"
     convert = ("convert", wd, "--out", out)
@@ -55,26 +52,26 @@ def test_convert_killed_leaves_no_output_and_the_next_run_removes_the_partials(w
 
     # 2. The next run removes each partial (one line each) and succeeds.
     before = leftovers(tmp_path)
-    done = run_here(capsys, *convert)
-    assert done.returncode == 0, done.stderr
+    done = run_cli(*convert)
+    assert done.code == 0, done.err
     for name in before:
-        lines = [ln for ln in done.stderr.splitlines() if name in ln]
-        assert lines == [f"mergesmith: Removed {name}, the partial output of an interrupted run."], done.stderr
+        lines = [ln for ln in done.err.splitlines() if name in ln]
+        assert lines == [f"mergesmith: Removed {name}, the partial output of an interrupted run."], done.err
     assert leftovers(tmp_path) == []
     assert sorted(p.name for p in out.iterdir()) == ["README.md", "adapter_config.json",
                                                      "adapter_model.safetensors", "xtuner_config.py"]
 
 
-def test_convert_overwrite_killed_anywhere_keeps_the_previous_output(work_dir_run, tmp_path, capsys):
+def test_convert_overwrite_killed_anywhere_keeps_the_previous_output(work_dir_run, tmp_path):
     wd, total = work_dir_run
     out = tmp_path / "hf"
-    assert run_here(capsys, "convert", wd, "--out", out, "--dtype", "bfloat16").returncode == 0
-    old = snapshot(out)
+    assert run_cli("convert", wd, "--out", out, "--dtype", "bfloat16").code == 0
+    old = tree_digest(out)
     over = ("convert", wd, "--out", out, "--overwrite")  # float32 this time: old and new differ
 
     # 1. Killed half-way: the previous output is in place, untouched.
     _pid, reached = kill_at(over, tmp_path, 0.5, total)
-    assert snapshot(out) == old or not reached, "the previous output changed"
+    assert tree_digest(out) == old or not reached, "the previous output changed"
     if not reached:
         pytest.skip("the machine outran the poll: the conversion finished before half of it was written")
 
@@ -111,15 +108,15 @@ def test_convert_overwrite_killed_anywhere_keeps_the_previous_output(work_dir_ru
         stop.set()
         watcher.join()
     assert not missing, "the output was missing for a moment during the swap"
-    new = snapshot(out)
+    new = tree_digest(out)
     assert new != old and sorted(new) == sorted(old)
 
     # 3. A real run removes what the killed one left (if anything) with one line each, and replaces
     # the output again.
     left = leftovers(tmp_path)
     assert all(".mergesmith-partial-" in n for n in left)
-    done = run_here(capsys, *over)
-    assert done.returncode == 0, done.stderr
-    assert snapshot(out) == new and leftovers(tmp_path) == []
-    assert [ln for ln in done.stderr.splitlines() if "mergesmith: Removed" in ln] == [
-        f"mergesmith: Removed {n}, the partial output of an interrupted run." for n in left], done.stderr
+    done = run_cli(*over)
+    assert done.code == 0, done.err
+    assert tree_digest(out) == new and leftovers(tmp_path) == []
+    assert [ln for ln in done.err.splitlines() if "mergesmith: Removed" in ln] == [
+        f"mergesmith: Removed {n}, the partial output of an interrupted run." for n in left], done.err

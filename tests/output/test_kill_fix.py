@@ -14,8 +14,10 @@ import signal
 
 import pytest
 
-from outhelpers import (folder_size, kill_now, leftovers, owner_pid, run_here, snapshot, start, start_slow_renames,
-                        strace_refusal, wait_for, wait_until)
+from fixtures.cli import run_cli
+from fixtures.files import folder_size, tree_digest
+from fixtures.processes import (kill_now, leftovers, owner_pid, start, start_slow_renames, strace_refusal,
+                                wait_for, wait_until)
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +42,11 @@ def pickled(wide, tmp_path_factory):
 def _fresh(pickled, tmp_path):
     model = tmp_path / "model"
     shutil.copytree(pickled, model)
-    return model, snapshot(model), folder_size(model / "pytorch_model.bin")
+    return model, tree_digest(model), folder_size(model / "pytorch_model.bin")
 
 
 def _is_fixed(model, original):
-    files = snapshot(model)
+    files = tree_digest(model)
     return "pytorch_model.bin" not in files and "model.safetensors" in files and \
         {k: v for k, v in files.items() if k in original and k != "pytorch_model.bin"} == \
         {k: v for k, v in original.items() if k != "pytorch_model.bin"}
@@ -54,7 +56,7 @@ def _backups(parent):
     return sorted(p for p in parent.iterdir() if p.name.startswith("model.backup-"))
 
 
-def test_fix_in_place_killed_while_building_leaves_the_original(pickled, tmp_path, capsys):
+def test_fix_in_place_killed_while_building_leaves_the_original(pickled, tmp_path):
     model, original, total = _fresh(pickled, tmp_path)
     proc = start("fix", model, "--in-place")
     if not wait_for(tmp_path, proc, 0.5, total):
@@ -62,20 +64,20 @@ def test_fix_in_place_killed_while_building_leaves_the_original(pickled, tmp_pat
         pytest.skip("the machine outran the poll: the fix finished before half of it was written")
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
-    assert snapshot(model) == original, "DIR changed although fix was killed while building"
+    assert tree_digest(model) == original, "DIR changed although fix was killed while building"
     partial, = leftovers(tmp_path)
     assert partial.startswith(f".model.mergesmith-partial-{proc.pid}@")
 
-    done = run_here(capsys, "fix", model, "--in-place")
-    assert done.returncode == 0, done.stderr
-    assert [ln for ln in done.stderr.splitlines() if partial in ln] == [
+    done = run_cli("fix", model, "--in-place")
+    assert done.code == 0, done.err
+    assert [ln for ln in done.err.splitlines() if partial in ln] == [
         f"mergesmith: Removed {partial}, the partial output of an interrupted run."]
     assert leftovers(tmp_path) == [] and _is_fixed(model, original)
     backup, = _backups(tmp_path)
-    assert snapshot(backup) == {"pytorch_model.bin": original["pytorch_model.bin"]}  # only what changed
+    assert tree_digest(backup) == {"pytorch_model.bin": original["pytorch_model.bin"]}  # only what changed
 
 
-def test_fix_in_place_killed_between_the_renames_recovers(pickled, tmp_path, capsys):
+def test_fix_in_place_killed_between_the_renames_recovers(pickled, tmp_path):
     why = strace_refusal()
     if why:
         pytest.skip(f"cannot hold a rename back to kill between two: {why}")
@@ -100,10 +102,10 @@ def test_fix_in_place_killed_between_the_renames_recovers(pickled, tmp_path, cap
     # 1. DIR set aside, the fixed folder not yet renamed in: DIR is missing until the next run.
     kill_when(lambda names: names and not model.exists())
     aside, = replaced()
-    assert not model.exists() and snapshot(tmp_path / aside) == original
-    seen = run_here(capsys, "inspect", model)  # a reader does not move it, but says where it is
-    assert seen.returncode == 2 and not model.exists()
-    assert aside in seen.stderr and f"mergesmith fix {model} --dry-run" in seen.stderr, seen.stderr
+    assert not model.exists() and tree_digest(tmp_path / aside) == original
+    seen = run_cli("inspect", model)  # a reader does not move it, but says where it is
+    assert seen.code == 2 and not model.exists()
+    assert aside in seen.err and f"mergesmith fix {model} --dry-run" in seen.err, seen.err
 
     # 2. The next fix puts DIR back first, removes the complete but never renamed fixed folder,
     # and fixes again: killed this time after the fixed folder was renamed in, before the original
@@ -111,13 +113,13 @@ def test_fix_in_place_killed_between_the_renames_recovers(pickled, tmp_path, cap
     err = kill_when(lambda names: names and names != [aside] and model.exists())
     assert f"mergesmith: Put back {model}, which an interrupted run had moved aside to {aside}." in err, err
     assert sum("mergesmith: Removed .model.mergesmith-partial-" in ln for ln in err.splitlines()) == 1, err
-    assert _is_fixed(model, original) and snapshot(tmp_path / replaced()[0]) == original
+    assert _is_fixed(model, original) and tree_digest(tmp_path / replaced()[0]) == original
     assert [n for n in leftovers(tmp_path) if ".mergesmith-replaced-" not in n] == []
 
     # 3. The next run (fix again: nothing left to do) keeps the originals of what changed as the backup.
-    again = run_here(capsys, "fix", model)
-    assert again.returncode == 0, again.stderr
+    again = run_cli("fix", model)
+    assert again.code == 0, again.err
     backup, = _backups(tmp_path)
     assert leftovers(tmp_path) == [] and _is_fixed(model, original)
-    assert f"mergesmith: Kept the originals of an interrupted in-place fix as {backup.name}." in again.stderr
-    assert snapshot(backup) == {"pytorch_model.bin": original["pytorch_model.bin"]}  # only what changed
+    assert f"mergesmith: Kept the originals of an interrupted in-place fix as {backup.name}." in again.err
+    assert tree_digest(backup) == {"pytorch_model.bin": original["pytorch_model.bin"]}  # only what changed

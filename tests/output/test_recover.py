@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.cli import run_cli
 from mergesmith.core.io import atomic
 
 
@@ -77,7 +78,7 @@ def test_in_place_fix_killed_after_the_swap_keeps_the_originals_as_backup(tmp_pa
 
 
 def test_plan_counts_dead_leftovers_as_free_space_and_says_so(tmp_path, dead_pid, model_cache):
-    from builders import make_adapter
+    from fixtures.adapters import make_adapter
     from mergesmith.core.plan.base import PlanOptions
     from mergesmith.core.plan.planners import make_plan
     from mergesmith.core.sources.detect import detect
@@ -131,15 +132,16 @@ def test_in_place_fix_backup_recovered_keeps_only_the_originals_of_what_changed(
     assert not replaced.exists() and len([p for p in tmp_path.iterdir() if "backup" in p.name]) == 1
 
 
-def test_reader_of_a_folder_set_aside_says_where_it_is_and_moves_nothing(tmp_path, dead_pid, capsys):
-    from mergesmith.cli.main import main
+def test_reader_of_a_folder_set_aside_says_where_it_is_and_moves_nothing(tmp_path, dead_pid):
 
     src = tmp_path / "model"
     aside = _named(src, atomic.REPLACED_TAG, dead_pid)
     for argv in (["inspect", str(src)], ["verify", str(src), "--source", str(aside), "--base", str(aside)]):
-        assert main(argv) == 2
-        err = capsys.readouterr().err
+        done = run_cli(*argv)
+        assert done.code == 2
+        err = done.err
         assert aside.name in err and f"mergesmith fix {src} --dry-run" in err and "Traceback" not in err
         assert aside.exists() and not src.exists()
-    assert main(["fix", str(src), "--dry-run"]) in (0, 1)  # what the message says: it puts it back
+    done = run_cli("fix", src, "--dry-run")
+    assert done.code in (0, 1)  # what the message says: it puts it back
     assert src.is_dir() and not aside.exists()

@@ -1,12 +1,6 @@
 """Fixtures for the safety tests: tiny inputs built once per session (read-only by convention)."""
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parent.parent / "xtuner"))
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +12,6 @@ def base(model_cache):
 @pytest.fixture(scope="session")
 def adapter(base, tmp_path_factory):
     """A PEFT LoRA adapter for ``base`` (r=4 on every linear layer), saved as safetensors."""
-    from builders import make_adapter
+    from fixtures.adapters import make_adapter
 
     return make_adapter(base, tmp_path_factory.mktemp("adapter") / "lora")

@@ -14,11 +14,11 @@ import textwrap
 import pytest
 import torch
 
-import evil_classes
+from fixtures import evil_classes
 from mergesmith.core.io.checkpoint import Stub, load_checkpoint
 from mergesmith.core.errors import SourceError, UnsafePickleError
-from pickles import BOMBS, payloads, wrap, write_checkpoint
-from safetyhelpers import assert_clean_failure, run_cli
+from fixtures.cli import assert_clean_failure, run_cli
+from fixtures.pickles import BOMBS, payloads, wrap, write_checkpoint
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_classes_that_run_code_when_built_become_inert_stubs(tmp_path, marker, c
 
 def test_getattr_on_a_stub_gives_an_inert_stub(tmp_path, marker):
     """mmengine's HistoryBuffer state says getattr(HistoryBuffer, 'min'); chains stay stubs, nothing runs."""
-    from pickles import call, g, s
+    from fixtures.pickles import call, g, s
 
     hb = g("mmengine.logging.history_buffer", "HistoryBuffer")
     chain = call(g("builtins", "getattr"), call(g("builtins", "getattr"), hb, s("__init__")), s("__globals__"))
@@ -106,16 +106,16 @@ def test_bombs_are_refused_quickly(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["INST os.system", "builtins.__import__", "NEWOBJ logging.FileHandler"])
-def test_cli_refuses_hostile_work_dir(tmp_path, marker, capsys, base, name):
+def test_cli_refuses_hostile_work_dir(tmp_path, marker, base, name):
     wd = tmp_path / "work dir"
     wd.mkdir()
     write_checkpoint(wd / "iter_5.pth", wrap(payloads(marker)[name]), True)
     for argv in (["merge", wd, "--base", base, "--out", tmp_path / "out"],
                  ["convert", wd, "--out", tmp_path / "out"]):
-        code, _, err = run_cli(capsys, *argv)
+        code, _, err = run_cli(*argv)
         assert_clean_failure(code, err, "iter_5.pth")
         assert not marker.exists() and not (tmp_path / "out").exists()
-    code, out, err = run_cli(capsys, "inspect", wd)  # inspect reads the pickle too (safely), not only the zip
+    code, out, err = run_cli("inspect", wd)  # inspect reads the pickle too (safely), not only the zip
     assert code == 1 and "Traceback" not in out + err
     assert "[corrupt-checkpoint] iter_5.pth:" in out and "refused" in out
     assert not marker.exists()

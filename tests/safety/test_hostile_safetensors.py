@@ -5,15 +5,16 @@ import copy
 
 import pytest
 
-from lies import LIES
+from fixtures.lies import LIES
 from mergesmith.core.io.safetensors import CorruptFileError, SafetensorsFile, read_header
-from safetyhelpers import assert_clean_failure, copy_folder, run_cli, split_safetensors, write_safetensors
+from fixtures.cli import assert_clean_failure, run_cli
+from fixtures.files import copy_folder, split_safetensors, write_raw_safetensors
 
 
 def _lie(valid, name, dest):
     h, d = split_safetensors(valid)
     header, data, length = LIES[name](copy.deepcopy(h), d)
-    return write_safetensors(dest, header, data, length)
+    return write_raw_safetensors(dest, header, data, length)
 
 
 @pytest.mark.parametrize("name", sorted(LIES))
@@ -45,32 +46,32 @@ def test_header_length_over_100_mb_is_refused_without_reading_it(tmp_path):
 
 
 def test_an_empty_header_is_a_valid_empty_file(tmp_path):
-    path = write_safetensors(tmp_path / "e.safetensors", {})
+    path = write_raw_safetensors(tmp_path / "e.safetensors", {})
     assert read_header(path).tensors == {}
 
 
 @pytest.mark.parametrize("name", ["overlapping", "negative_shape", "gap", "truncated_data",
                                   "header_not_json", "deeply_nested", "metadata_not_an_object"])
-def test_merge_with_a_lying_adapter_file(adapter, base, tmp_path, capsys, name):
+def test_merge_with_a_lying_adapter_file(adapter, base, tmp_path, name):
     bad = copy_folder(adapter, tmp_path / "adapter")
     _lie(adapter / "adapter_model.safetensors", name, bad / "adapter_model.safetensors")
     out = tmp_path / "out"
-    code, _, err = run_cli(capsys, "merge", bad, "--base", base, "--out", out)
+    code, _, err = run_cli("merge", bad, "--base", base, "--out", out)
     assert_clean_failure(code, err, "adapter_model.safetensors")
     assert not out.exists()
-    code, out_text, err = run_cli(capsys, "inspect", bad)
+    code, out_text, err = run_cli("inspect", bad)
     assert code in (1, 2) and "Traceback" not in err + out_text
     assert "adapter_model.safetensors" in err + out_text
 
 
 @pytest.mark.parametrize("name", ["offsets_out_of_range", "overlapping", "wrong_dtype_size",
                                   "string_shape", "header_length_huge", "truncated_data", "huge_number"])
-def test_merge_into_a_lying_base(adapter, base, tmp_path, capsys, name):
+def test_merge_into_a_lying_base(adapter, base, tmp_path, name):
     bad = copy_folder(base, tmp_path / "base")
     _lie(base / "model.safetensors", name, bad / "model.safetensors")
     out = tmp_path / "out"
-    code, _, err = run_cli(capsys, "merge", adapter, "--base", bad, "--out", out)
+    code, _, err = run_cli("merge", adapter, "--base", bad, "--out", out)
     assert_clean_failure(code, err, "model.safetensors")
     assert not out.exists()
-    code, out_text, err = run_cli(capsys, "inspect", bad)
+    code, out_text, err = run_cli("inspect", bad)
     assert code == 1 and "corrupt-shard" in out_text and "Traceback" not in err + out_text

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from inputs import build_inputs, changes, commands, fingerprint
-from safetyhelpers import run_cli
+from fixtures.cli import run_cli
+from fixtures.hostile_inputs import build_inputs, changes, commands, fingerprint
 
 INPUTS = ("base", "adapter", "vit", "xtuner", "deepspeed", "llava", "damaged")
 
@@ -34,16 +34,16 @@ def _diff(before, after):
     return {k: changes(before[k], after[k]) for k in before if changes(before[k], after[k])}
 
 
-def test_every_command_leaves_every_input_unchanged(inputs, tmp_path, capsys):
+def test_every_command_leaves_every_input_unchanged(inputs, tmp_path):
     out = tmp_path / "出力 out"
     out.mkdir()
     before = _prints(inputs)
     for argv, codes in commands(inputs, out):
-        code, stdout, err = run_cli(capsys, *argv)
+        code, stdout, err = run_cli(*argv)
         assert code in codes, (argv, code, err, stdout[-2000:])
         assert "Traceback" not in err
         assert not _diff(before, _prints(inputs)), (argv, _diff(before, _prints(inputs)))
-    doc = json.loads(run_cli(capsys, "inspect", out / "m5", "--json")[1])
+    doc = json.loads(run_cli("inspect", out / "m5", "--json")[1])
     assert doc["kind"] and not [p for p in doc["problems"] if p["severity"] == "error"]
 
 
@@ -66,7 +66,7 @@ RUNNER = textwrap.dedent("""
     import json, sys
     sys.path[:0] = json.loads(sys.argv[1])
     from mergesmith.cli.main import main
-    from inputs import commands
+    from fixtures.hostile_inputs import commands
     p = {k: __import__("pathlib").Path(v) for k, v in json.loads(sys.argv[2]).items()}
     try:  # the inputs must refuse even root's writes when mounted read-only
         open(p["base"] / "probe", "w").close()
@@ -105,7 +105,7 @@ def test_read_only_inputs_work_for_every_command(inputs, tmp_path):
                 path.chmod(path.stat().st_mode & ~0o222)
     try:
         before = _prints(inputs)
-        here = [str(Path(__file__).parent), str(Path(__file__).parent.parent), str(Path(__file__).parent.parent / "xtuner")]
+        here = [str(Path(__file__).parent.parent)]  # tests/, for the fixtures package
         args = [sys.executable, "-c", RUNNER, json.dumps(here), json.dumps({k: str(v) for k, v in inputs.items()}), str(out)]
         if _can_mount_readonly():
             r = f"'{root}'"

@@ -1,45 +1,33 @@
 """Every command on the three real XTuner specimens (README here): merge, convert, inspect, verify.
 
 The expected values never come from Mergesmith: the trained weights are read with torch (and,
-for the ZeRO-2 folder, rebuilt from the ranks' fp32 optimizer partitions) in ``spechelpers``,
+for the ZeRO-2 folder, rebuilt from the ranks' fp32 optimizer partitions) in ``fixtures.specimens``,
 the scale is read from the config text stored in the checkpoint, and the merge is recomputed
-here as ``base + s * (B @ A)`` in fp32, cast to the base dtype. Names, files and config fields
+as ``base + s * (B @ A)`` in fp32, cast to the base dtype (``fixtures.merge.lora_reference``). Names, files and config fields
 are compared with XTuner's own ``pth_to_hf`` (``ref_hf/``) and ``merge`` (``ref_merged/``) output.
 The commands run through the CLI's ``main`` (as the other CLI tests do), with real arguments.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import math
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
+from fixtures.cli import cli_argv, run_cli
+from fixtures.files import read_weights, same_bytes, tree_digest
+from fixtures.merge import LLM_LORA_PREFIX, lora_pairs
+from fixtures.specimens import (LORA_SPECIMENS, ROOT, SPECIMENS, config_text, expected_merge, lora_r_alpha, torch_load,
+                                trained_weights)
 
-from spechelpers import (LLM_LORA_PREFIX, LORA_SPECIMENS, ROOT, SPECIMENS, config_text,  # noqa: E402
-                         expected_merge, lora_pairs, lora_r_alpha, read_folder, same_bytes, torch_load, trained_weights,
-                         tree_digest)
-
-from mergesmith.cli.main import main  # noqa: E402
 
 # files that are the weights themselves (sharding is ours to choose: XTuner's merge wrote 2GB shards)
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 # config.json fields that are expected to differ from XTuner's merge: its name for the base, the
 # transformers that wrote it, and the dtype (XTuner's merge always writes float16; we keep the base's)
 CONFIG_DIFFERENT = {"_name_or_path", "transformers_version", "torch_dtype", "dtype"}
-
-
-def cli(*args) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in args])
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -60,7 +48,7 @@ def merged(tmp_path_factory):
             spec = SPECIMENS[key]
             out = tmp_path_factory.mktemp(f"merged-{key}") / "out"
             extra = (["--iter", iteration] if iteration else []) + (["--dtype", dtype] if dtype else [])
-            code, stdout, err = cli("merge", spec.work_dir, *spec.merge_args(), "--out", out, *extra)
+            code, stdout, err = run_cli("merge", spec.work_dir, *spec.merge_args(), "--out", out, *extra)
             assert code == 0, err + stdout
             assert "Traceback" not in err + stdout
             done[key, iteration, dtype] = out
@@ -78,7 +66,7 @@ def converted(tmp_path_factory):
         if (key, dtype) not in done:
             spec = SPECIMENS[key]
             out = tmp_path_factory.mktemp(f"converted-{key}") / "out"
-            code, stdout, err = cli("convert", spec.work_dir, "--out", out, *(["--dtype", dtype] if dtype else []))
+            code, stdout, err = run_cli("convert", spec.work_dir, "--out", out, *(["--dtype", dtype] if dtype else []))
             assert code == 0, err + stdout
             done[key, dtype] = out
         return done[key, dtype]
@@ -108,7 +96,7 @@ def test_zero2_rebuild_is_the_trained_fp32_weights():
     assert set(module) == set(fp32)
     assert all(torch.equal(module[k].float(), fp32[k]) for k in fp32)
     # the frozen base weights DeepSpeed also kept are this base's, so merging into it is right
-    base = read_folder(spec.base)
+    base = read_weights(spec.base)
     frozen = {k[len(LLM_LORA_PREFIX):].replace(".base_layer.", "."): v
               for k, v in states["frozen_param_fragments"].items()}
     assert set(frozen) == set(base) and all(torch.equal(frozen[k], base[k].float()) for k in base)
@@ -122,8 +110,8 @@ MERGES = [("qwen2-qlora", None), ("qwen2-qlora", 20), ("zero2", None)]
 @pytest.mark.parametrize("key, iteration", MERGES)
 def test_merge_is_base_plus_scaled_lora_exactly(merged, key, iteration):
     spec = SPECIMENS[key]
-    got = read_folder(merged(key, iteration))
-    base = read_folder(spec.base)
+    got = read_weights(merged(key, iteration))
+    base = read_weights(spec.base)
     weights = trained_weights(spec, iteration)
     assert len(lora_pairs(weights)) == 14 and len(weights) == 28  # q,k,v,o,gate,up,down in 2 layers only
     expected, changed = expected_merge(spec, iteration)
@@ -139,7 +127,7 @@ def test_iter_20_and_40_are_different_merges(merged):
     spec = SPECIMENS["qwen2-qlora"]
     w20, w40 = trained_weights(spec, 20), trained_weights(spec, 40)
     assert any(not torch.equal(w20[k], w40[k]) for k in w40)
-    a, b = read_folder(merged("qwen2-qlora", 20)), read_folder(merged("qwen2-qlora"))
+    a, b = read_weights(merged("qwen2-qlora", 20)), read_weights(merged("qwen2-qlora"))
     assert any(not torch.equal(a[k], b[k]) for k in b)
 
 
@@ -150,7 +138,7 @@ def test_merge_matches_xtuner_merge_layout_and_loads(merged, key):
     spec = SPECIMENS[key]
     out = merged(key)
     ref = spec.ref_merged
-    assert set(read_folder(out)) == set(read_folder(ref))
+    assert set(read_weights(out)) == set(read_weights(ref))
     ref_files = {p.name for p in ref.iterdir() if not p.name.startswith("model")}
     assert ref_files <= {p.name for p in out.iterdir()}, "a file XTuner's merge writes is missing"
     ours, theirs = json.loads((out / "config.json").read_text()), json.loads((ref / "config.json").read_text())
@@ -162,7 +150,7 @@ def test_merge_matches_xtuner_merge_layout_and_loads(merged, key):
     model = AutoModelForCausalLM.from_pretrained(str(out))
     expected_dtype = getattr(torch, base_cfg["torch_dtype"])
     assert next(model.parameters()).dtype == expected_dtype
-    files = read_folder(out)
+    files = read_weights(out)
     state = model.state_dict()
     for name, t in files.items():
         assert torch.equal(state[name], t), name
@@ -177,8 +165,8 @@ def test_float16_merge_is_within_one_rounding_of_xtuners_merge(merged, key):
     agrees with ours in float16 to a rounding step at each tensor's scale: same scale, same orientation,
     same modules. The tensors no adapter touches are the base in float16 in both, exactly."""
     spec = SPECIMENS[key]
-    ours, theirs = read_folder(merged(key, dtype="float16")), read_folder(spec.ref_merged)
-    base = read_folder(spec.base)
+    ours, theirs = read_weights(merged(key, dtype="float16")), read_weights(spec.ref_merged)
+    base = read_weights(spec.base)
     touched = {m + ".weight" for m in lora_pairs(trained_weights(spec))}
     assert set(ours) == set(theirs)
     for name, ref in theirs.items():
@@ -198,8 +186,8 @@ def test_llava_merge_writes_the_projector_of_the_checkpoint(merged):
     weights = trained_weights(spec)
     assert sorted(weights) == ["projector.model.0.bias", "projector.model.0.weight",
                                "projector.model.2.bias", "projector.model.2.weight"]  # pretrain: projector only
-    projector = read_folder(out / "projector")
-    assert set(projector) == set(read_folder(spec.ref_hf / "projector"))
+    projector = read_weights(out / "projector")
+    assert set(projector) == set(read_weights(spec.ref_hf / "projector"))
     for key, t in weights.items():
         assert same_bytes(projector[key[len("projector."):]], t), key
     ours = json.loads((out / "projector" / "config.json").read_text())
@@ -208,7 +196,7 @@ def test_llava_merge_writes_the_projector_of_the_checkpoint(merged):
         == {k: v for k, v in theirs.items() if k != "transformers_version"}
     assert {p.name for p in (spec.ref_hf / "projector").iterdir()} == {p.name for p in (out / "projector").iterdir()}
     # the LLM and the visual encoder were frozen: the LLM at the root is the base, no visual_encoder/
-    base, llm = read_folder(spec.base), read_folder(out)
+    base, llm = read_weights(spec.base), read_weights(out)
     assert set(llm) == set(base) and all(same_bytes(llm[k], base[k]) for k in base)
     assert not (out / "visual_encoder").exists() and not (out / "llm_adapter").exists()
     assert (out / "xtuner_config.py").read_text() == spec.config_file.read_text()
@@ -229,7 +217,7 @@ def test_llava_merge_loads_with_transformers(merged):
 def test_convert_is_xtuner_pth_to_hf(converted, key):
     spec = SPECIMENS[key]
     out = converted(key)
-    ours, theirs = read_folder(out), read_folder(spec.ref_hf)
+    ours, theirs = read_weights(out), read_weights(spec.ref_hf)
     assert set(ours) == set(theirs)
     weights = trained_weights(spec)
     for key_ in weights:  # llm.base_model.model.X.lora_A.default.weight -> base_model.model.X.lora_A.weight
@@ -252,7 +240,7 @@ def test_convert_to_float16_is_xtuners_pth_to_hf_byte_for_byte(converted, key):
     spec = SPECIMENS[key]
     out = converted(key, "float16")
     rel = "" if spec.lora else "projector"
-    ours, theirs = read_folder(out / rel), read_folder(spec.ref_hf / rel)
+    ours, theirs = read_weights(out / rel), read_weights(spec.ref_hf / rel)
     assert set(ours) == set(theirs) and theirs
     for name, ref in theirs.items():
         assert same_bytes(ours[name], ref), name
@@ -262,8 +250,8 @@ def test_convert_llava_projector(converted):
     spec = SPECIMENS["llava-pretrain"]
     out = converted("llava-pretrain")
     assert {p.name for p in out.iterdir()} == {p.name for p in spec.ref_hf.iterdir()}
-    projector = read_folder(out / "projector")
-    assert set(projector) == set(read_folder(spec.ref_hf / "projector"))
+    projector = read_weights(out / "projector")
+    assert set(projector) == set(read_weights(spec.ref_hf / "projector"))
     for key, t in trained_weights(spec).items():
         assert same_bytes(projector[key[len("projector."):]], t), key
     ours = json.loads((out / "projector" / "config.json").read_text())
@@ -277,10 +265,10 @@ def test_convert_llava_projector(converted):
 @pytest.mark.parametrize("key", list(SPECIMENS))
 def test_inspect_work_dir(key):
     spec = SPECIMENS[key]
-    code, out, err = cli("inspect", spec.work_dir)
+    code, out, err = run_cli("inspect", spec.work_dir)
     assert code == 0, err + out
     assert "XTuner work_dir" in out
-    code, out, err = cli("inspect", spec.work_dir, "--json")
+    code, out, err = run_cli("inspect", spec.work_dir, "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert not [p for p in doc["problems"] if p["severity"] == "error"], doc["problems"]
@@ -289,9 +277,9 @@ def test_inspect_work_dir(key):
 @pytest.mark.parametrize("key", list(SPECIMENS))
 def test_inspect_merged_output_is_clean(merged, key):
     out_dir = merged(key)
-    code, out, err = cli("inspect", out_dir)
+    code, out, err = run_cli("inspect", out_dir)
     assert code == 0, err + out
-    code, out, err = cli("inspect", out_dir, "--json")
+    code, out, err = run_cli("inspect", out_dir, "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert doc["kind"] == ("llava" if key == "llava-pretrain" else "model")
@@ -306,7 +294,7 @@ def test_fix_finds_nothing_to_do(merged, key):
     """The merged output, the work_dir, one checkpoint and XTuner's ref_hf: nothing to repair."""
     spec = SPECIMENS[key]
     for folder in (merged(key), spec.work_dir, spec.checkpoint(), spec.ref_hf):
-        code, out, err = cli("fix", folder, "--dry-run", "--json")
+        code, out, err = run_cli("fix", folder, "--dry-run", "--json")
         assert code == 0, err + out
         assert json.loads(out) == {"path": str(folder), "base": None, "actions": [], "unfixed": []}
 
@@ -318,7 +306,7 @@ def verify(key, out, *extra):
     args = ["verify", out, "--source", spec.work_dir, "--base", spec.base, "--json", *extra]
     if spec.vit is not None:
         args += ["--visual-encoder", spec.vit]
-    code, stdout, err = cli(*args)
+    code, stdout, err = run_cli(*args)
     return code, (json.loads(stdout) if stdout.strip() else None), err
 
 
@@ -344,7 +332,7 @@ def test_verify_tells_the_iterations_apart(merged):
 def test_llava_frozen_visual_encoder_note_names_the_chosen_folder(tmp_path):
     """The config names a Hub id; the note must point at the folder the user gave with --visual-encoder."""
     spec = SPECIMENS["llava-pretrain"]
-    code, out, err = cli("merge", spec.work_dir, *spec.merge_args(), "--out", tmp_path / "o", "--dry-run")
+    code, out, err = run_cli("merge", spec.work_dir, *spec.merge_args(), "--out", tmp_path / "o", "--dry-run")
     assert code == 0, err
     note = next(line for line in out.splitlines() if "[frozen-visual-encoder]" in line)
     assert f"use {spec.vit} with this output" in note and f"--visual-encoder {spec.vit}" in note
@@ -358,14 +346,14 @@ def test_inspect_one_checkpoint(key):
     spec = SPECIMENS[key]
     for iteration in spec.checkpoints:
         path = spec.checkpoint(iteration)
-        code, out, err = cli("inspect", path, "--json")
+        code, out, err = run_cli("inspect", path, "--json")
         assert code == 0, err + out
         doc = json.loads(out)
         assert doc["kind"] == "xtuner-checkpoint" and doc["problems"] == [], doc
         assert doc["summary"]["checkpoints"] == [{"name": path.name, "bytes": doc["summary"]["bytes"],
                                                   "deepspeed": spec.deepspeed}]
         assert doc["summary"]["configs"] == [spec.config_file.name]
-        code, out, err = cli("inspect", path)
+        code, out, err = run_cli("inspect", path)
         assert code == 0 and "XTuner training checkpoint" in out and "mergesmith merge" in out, err + out
 
 
@@ -376,7 +364,7 @@ def test_inspect_damaged_deepspeed_checkpoint(tmp_path):
     shutil.copytree(SPECIMENS["zero2"].checkpoint(), tag)
     victim = tag / "zero_pp_rank_1_mp_rank_00_optim_states.pt"
     victim.write_bytes(victim.read_bytes()[:1000])
-    code, out, err = cli("inspect", tag, "--json")
+    code, out, err = run_cli("inspect", tag, "--json")
     assert code == 1, err
     problems = json.loads(out)["problems"]
     assert [(p["code"], p["severity"]) for p in problems] == [("corrupt-checkpoint", "error")]
@@ -387,7 +375,7 @@ def test_inspect_work_dir_lists_the_training_config_only():
     """DeepSpeed's zero_to_fp32.py, left in the work_dir, is not a training config."""
     spec = SPECIMENS["zero2"]
     assert (spec.work_dir / "zero_to_fp32.py").is_file()
-    code, out, err = cli("inspect", spec.work_dir, "--json")
+    code, out, err = run_cli("inspect", spec.work_dir, "--json")
     assert code == 0, err
     summary = json.loads(out)["summary"]
     assert summary["configs"] == [spec.config_file.name] and summary["base_hint"] == "internlm/internlm2-chat-7b"
@@ -406,7 +394,7 @@ def test_a_training_checkpoint_used_as_model_weights_is_refused_in_words(tmp_pat
     shutil.copy(spec.checkpoint(), folder / "pytorch_model.bin")
     for args in (["fix", folder, "--out", tmp_path / "fixed"],
                  ["merge", spec.work_dir, "--base", folder, "--out", tmp_path / "merged"]):
-        code, out, err = cli(*args)
+        code, out, err = run_cli(*args)
         assert code == 2, err + out
         assert err.startswith("mergesmith: Cannot read pytorch_model.bin as plain weights: it holds objects "
                               "other than tensors (mmengine.logging.history_buffer.HistoryBuffer)"), err
@@ -422,8 +410,7 @@ def test_output_into_a_closed_pipe_is_not_an_internal_error():
     read_end, write_end = os.pipe()
     os.close(read_end)  # nobody will read: every write fails with EPIPE, deterministically
     try:
-        proc = subprocess.run([sys.executable, "-m", "mergesmith.cli", "inspect",
-                               str(SPECIMENS["zero2"].work_dir), "--json"],
+        proc = subprocess.run(cli_argv("inspect", SPECIMENS["zero2"].work_dir, "--json"),
                               stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
     finally:
         os.close(write_end)
@@ -440,14 +427,14 @@ def test_pointing_at_work_dirs_names_the_work_dir_inside(key, tmp_path):
     wanted = f"holds {spec.config_name} (an XTuner work_dir)"
     for args in (["merge", parent, *spec.merge_args(), "--out", tmp_path / "m"],
                  ["convert", parent, "--out", tmp_path / "c"]):
-        code, out, err = cli(*args)
+        code, out, err = run_cli(*args)
         assert code == 2 and wanted in err and "point at that folder" in err, err + out
-    code, out, err = cli("inspect", parent, "--json")
+    code, out, err = run_cli("inspect", parent, "--json")
     assert code == 2
     problems = json.loads(out)["problems"]
     assert [(p["code"], p["fixable"]) for p in problems] == [("missing-config", False)]
     assert wanted in problems[0]["message"]
-    code, out, err = cli("fix", parent, "--from-base", spec.base, "--out", tmp_path / "fixed")
+    code, out, err = run_cli("fix", parent, "--from-base", spec.base, "--out", tmp_path / "fixed")
     assert code == 1 and "Would do" not in out and "holds no model to repair" in out, err + out
     assert not (tmp_path / "m").exists() and not (tmp_path / "c").exists() and not (tmp_path / "fixed").exists()
 
@@ -455,7 +442,7 @@ def test_pointing_at_work_dirs_names_the_work_dir_inside(key, tmp_path):
 @pytest.mark.parametrize("key", list(SPECIMENS))
 def test_convert_of_xtuners_converted_output_says_it_needs_none(key, tmp_path):
     spec = SPECIMENS[key]
-    code, out, err = cli("convert", spec.ref_hf, "--out", tmp_path / "c")
+    code, out, err = run_cli("convert", spec.ref_hf, "--out", tmp_path / "c")
     assert code == 2 and not (tmp_path / "c").exists()
     assert err == (f"mergesmith: {spec.ref_hf} (XTuner converted output (pth_to_hf)) is not an XTuner checkpoint; "
                    "it needs no conversion. Merge it with `mergesmith merge`.\n")
@@ -463,6 +450,6 @@ def test_convert_of_xtuners_converted_output_says_it_needs_none(key, tmp_path):
 
 def test_convert_notes_speak_of_converting(tmp_path):
     spec = SPECIMENS["qwen2-qlora"]
-    code, out, err = cli("convert", spec.work_dir, "--out", tmp_path / "c")
+    code, out, err = run_cli("convert", spec.work_dir, "--out", tmp_path / "c")
     assert code == 0, err
     assert "Using iter_40.pth" in out and "merge" not in out.lower()

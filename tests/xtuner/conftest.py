@@ -1,13 +1,9 @@
 """Fixtures for the XTuner tests: tiny bases (session-wide), work_dirs, reference merges."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+from fixtures.xtuner import LORA, VIT_LORA
 
-from xthelpers import LORA, VIT_LORA  # noqa: E402,F401
 
 @pytest.fixture(scope="session")
 def llm_base(model_cache):
@@ -16,14 +12,14 @@ def llm_base(model_cache):
 
 @pytest.fixture(scope="session")
 def vit_base(tmp_path_factory):
-    from xt_builders import make_vit
+    from fixtures.xtuner import make_vit
 
     return make_vit(tmp_path_factory.mktemp("vit") / "clip")
 
 
 @pytest.fixture(scope="session")
 def llm_linears(llm_base):
-    from xt_builders import base_linears
+    from fixtures.xtuner import base_linears
 
     return base_linears(llm_base)
 
@@ -35,7 +31,7 @@ def real_zero(tmp_path_factory, llm_base, vit_base):
     ``"zero3-frozen"``: the same under ZeRO-3 with the frozen weights saved (DeepSpeed < 0.13.2);
     ``"zero2-full"``: a full fine-tune under ZeRO-2 with layer 1 frozen;
     ``"llava-zero2"``: a LLaVA fine-tune (LLM LoRA, ``vit_base`` LoRA, projector) under ZeRO-2."""
-    from xt_builders import ALL_LINEARS, CLIP_LINEARS, deepspeed_work_dirs
+    from fixtures.xtuner import ALL_LINEARS, CLIP_LINEARS, deepspeed_work_dirs
 
     runs = {1: {"stage": 1}, 2: {"stage": 2}, 3: {"stage": 3},
             "zero3-frozen": {"stage": 3, "exclude_frozen": False},
@@ -46,16 +42,8 @@ def real_zero(tmp_path_factory, llm_base, vit_base):
 
 
 @pytest.fixture(scope="session")
-def llava_run(tmp_path_factory, llm_base, vit_base, llm_linears):
-    """A LLaVA fine-tune work_dir: LLM LoRA + ViT LoRA + projector (XTuner's keys)."""
-    from collections import OrderedDict
+def llava_run(tmp_path_factory, llm_base, vit_base):
+    """A LLaVA fine-tune work_dir: LLM LoRA + ViT LoRA + projector (XTuner's keys): (work_dir, state_dict)."""
+    from fixtures.xtuner import llava_work_dir
 
-    from xt_builders import base_linears, llava_config, lora_state_dict, projector_state_dict, work_dir
-
-    sd = OrderedDict()
-    sd.update(lora_state_dict(base_linears(vit_base), "visual_encoder.", 4, seed=11, module_prefix="vision_model."))
-    sd.update(lora_state_dict(llm_linears, "llm.", 4, seed=12))
-    sd.update(projector_state_dict(24, 32))
-    cfg = llava_config(str(llm_base), str(vit_base), llm_lora=LORA, vit_lora=VIT_LORA)
-    wd = work_dir(tmp_path_factory.mktemp("llava") / "llava_ft", cfg, {30: sd}, name="llava_lora")
-    return wd, sd
+    return llava_work_dir(tmp_path_factory.mktemp("llava") / "llava_ft", llm_base, vit_base)

@@ -10,7 +10,8 @@ import torch
 
 from mergesmith.core.io.checkpoint import load_checkpoint, state_dict_of
 from mergesmith.core.errors import SourceError, UnsafePickleError
-from xt_builders import save_pth
+from fixtures.cli import run_cli
+from fixtures.xtuner import save_pth
 
 
 _LOAD_WITHOUT_MMENGINE = """
@@ -100,16 +101,16 @@ def test_callables_in_the_pickle_are_refused_and_never_run(tmp_path, make):
     assert "evil.pth" in msg and "refused" in msg and "\n" not in msg
 
 
-def test_unsafe_pickle_via_cli_exits_2_without_traceback(tmp_path, capsys):
-    from mergesmith.cli.main import main
+def test_unsafe_pickle_via_cli_exits_2_without_traceback(tmp_path):
 
     marker = tmp_path / "pwned"
     wd = tmp_path / "wd"
     wd.mkdir()
     torch.save({"state_dict": {"llm.x": torch.zeros(2)}, "m": _Reduce(os.system, (f"touch {marker}",))},
                wd / "iter_5.pth")
-    assert main(["merge", str(wd), "--base", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
+    done = run_cli("merge", wd, "--base", tmp_path, "--out", tmp_path / "out")
+    assert done.code == 2
+    err = done.err
     assert "posix.system" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not marker.exists() and not (tmp_path / "out").exists()
 

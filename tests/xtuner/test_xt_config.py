@@ -1,12 +1,11 @@
 """The XTuner config is read by parsing, never executed."""
 
-from pathlib import Path
-
 import pytest
 
+from fixtures.specimens import ROOT as SPECIMENS_ROOT
+from fixtures.xtuner import llava_config, sft_config
 from mergesmith.core.errors import SourceError
 from mergesmith.core.sources.xtuner.config import parse_config, read_config
-from xt_builders import llava_config, sft_config
 
 
 def test_sft_lora_config(tmp_path):
@@ -375,9 +374,6 @@ def test_internvl_names_its_base_by_model_path(tmp_path):
         assert cfg.freeze_llm is True and cfg.notes == []
 
 
-SPECIMENS = Path(__file__).resolve().parent.parent / "specimens"
-
-
 @pytest.mark.parametrize("folder,expected", [
     ("qwen2_qlora_workdir", dict(model_type="SupervisedFinetune", llm_path="Qwen/Qwen1.5-0.5B-Chat",
                                  llm_dtype="float16", quantization="4-bit", r=64, lora_alpha=16)),
@@ -387,7 +383,7 @@ SPECIMENS = Path(__file__).resolve().parent.parent / "specimens"
                                     quantization="4-bit", r=None, lora_alpha=None)),
 ])
 def test_the_specimens_dumped_configs(folder, expected):
-    (path,) = [p for p in (SPECIMENS / folder / "work_dirs").glob("*/*.py") if p.stem == p.parent.name]
+    (path,) = [p for p in (SPECIMENS_ROOT / folder / "work_dirs").glob("*/*.py") if p.stem == p.parent.name]
     cfg = read_config(path)
     lora = cfg.llm_lora or {}
     got = dict(model_type=cfg.model_type, llm_path=cfg.llm_path, llm_dtype=cfg.llm_dtype,

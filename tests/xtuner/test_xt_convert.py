@@ -5,15 +5,15 @@ import json
 import pytest
 import torch
 
-from builders import read_weights
-from xthelpers import LORA
+from fixtures.cli import run_cli
+from fixtures.files import read_weights
+from fixtures.xtuner import LORA
 from mergesmith.core import detect
-from mergesmith.cli.main import main
 from mergesmith.core.plan.convert import plan_convert
 from mergesmith.core.engine.convert import convert
 from mergesmith.core.errors import PlanError
 from mergesmith.core.plan.base import PlanOptions
-from xt_builders import full_state_dict, lora_state_dict, sft_config, work_dir
+from fixtures.xtuner import full_state_dict, lora_state_dict, sft_config, work_dir
 
 PEFT_014_FIELDS = {"alpha_pattern", "auto_mapping", "base_model_name_or_path", "bias", "eva_config",
                    "exclude_modules", "fan_in_fan_out", "inference_mode", "init_lora_weights",
@@ -66,10 +66,11 @@ def test_sft_lora_convert_layout_config_and_peft_load(sft_run, llm_base, tmp_pat
         assert torch.equal(loaded[k[len("llm."):]], v), k
 
 
-def test_convert_float16_reproduces_xtuner_dtypes(sft_run, tmp_path, capsys):
+def test_convert_float16_reproduces_xtuner_dtypes(sft_run, tmp_path):
     wd, sd = sft_run
-    assert main(["convert", str(wd), "--out", str(tmp_path / "hf"), "--dtype", "float16"]) == 0
-    assert "Converted into" in capsys.readouterr().out
+    done = run_cli("convert", wd, "--out", tmp_path / "hf", "--dtype", "float16")
+    assert done.code == 0
+    assert "Converted into" in done.out
     weights = read_weights(tmp_path / "hf")
     want = _peft_names(sd, "llm.")
     assert all(weights[k].dtype == torch.float16 and torch.equal(weights[k], want[k].half()) for k in want)
@@ -111,11 +112,12 @@ def test_full_finetune_convert(llm_base, tmp_path):
         assert (out / "tokenizer.json").is_file() and (out / "xtuner_config.py").is_file()
 
 
-def test_convert_refuses_what_needs_no_conversion(llm_base, tmp_path, capsys):
+def test_convert_refuses_what_needs_no_conversion(llm_base, tmp_path):
     with pytest.raises(PlanError, match="needs no conversion"):
         plan_convert(detect(llm_base), PlanOptions(out=tmp_path / "x"))
-    assert main(["convert", str(llm_base), "--out", str(tmp_path / "x")]) == 2
-    assert "Traceback" not in capsys.readouterr().err
+    done = run_cli("convert", llm_base, "--out", tmp_path / "x")
+    assert done.code == 2
+    assert "Traceback" not in done.err
 
 
 def test_full_finetune_convert_without_base(llm_base, tmp_path):
@@ -127,10 +129,11 @@ def test_full_finetune_convert_without_base(llm_base, tmp_path):
     assert plan.ok
 
 
-def test_convert_dry_run_json(sft_run, tmp_path, capsys):
+def test_convert_dry_run_json(sft_run, tmp_path):
     wd, _ = sft_run
-    assert main(["convert", str(wd), "--out", str(tmp_path / "hf"), "--dry-run", "--json", "--iter", "40"]) == 0
-    doc = json.loads(capsys.readouterr().out)
+    done = run_cli("convert", wd, "--out", tmp_path / "hf", "--dry-run", "--json", "--iter", "40")
+    assert done.code == 0
+    doc = json.loads(done.out)
     assert {f["path"] for f in doc["files"]} == {"adapter_model.safetensors", "adapter_config.json", "README.md",
                                                  "xtuner_config.py"}
     assert doc["source"]["iteration"] == 40 and not (tmp_path / "hf").exists()

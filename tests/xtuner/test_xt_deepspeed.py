@@ -12,7 +12,7 @@ import torch
 
 from mergesmith.core.io.deepspeed import is_deepspeed_folder, read_zero_checkpoint
 from mergesmith.core.errors import SourceError
-from xt_builders import lora_state_dict, save_deepspeed
+from fixtures.xtuner import lora_state_dict, save_deepspeed
 
 
 def _copy(run, tmp_path):

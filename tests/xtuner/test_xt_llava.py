@@ -5,13 +5,14 @@ from collections import OrderedDict
 
 import torch
 
-from builders import read_weights
-from xthelpers import assert_same, reference_merge
+from fixtures.files import read_weights
+from fixtures.adapters import peft_merged_xtuner
+from fixtures.merge import assert_same
 from mergesmith.core import detect
 from mergesmith.core.engine.merge import merge, run_plan
 from mergesmith.core.plan.base import PlanOptions
 from mergesmith.core.plan.planners import make_plan
-from xt_builders import full_state_dict, llava_config, projector_state_dict, work_dir
+from fixtures.xtuner import full_state_dict, llava_config, projector_state_dict, work_dir
 
 
 def _projector_checks(folder, sd):
@@ -47,10 +48,11 @@ def test_llava_lora_merge(llava_run, llm_base, vit_base, tmp_path):
     result = merge(wd, llm_base, tmp_path / "out")
     out = tmp_path / "out"
     assert not [p for p in result.problems if p.is_error]
-    assert_same(read_weights(out), reference_merge(read_weights(llm_base), sd, "llm.", 2.0))
+    assert_same(read_weights(out), peft_merged_xtuner(llm_base, sd, "llm.", r=4, lora_alpha=8))
     _projector_checks(out / "projector", sd)
     vit_out = read_weights(out / "visual_encoder")
-    assert_same(vit_out, reference_merge(read_weights(vit_base), sd, "visual_encoder.", 4.0, module_prefix="vision_model."))
+    assert_same(vit_out, peft_merged_xtuner(vit_base, sd, "visual_encoder.", r=4, lora_alpha=16, vision=True,
+                             module_prefix="vision_model."))
     assert all(v.dtype == torch.float32 for v in vit_out.values())
     assert (out / "visual_encoder" / "preprocessor_config.json").read_bytes() == \
         (vit_base / "preprocessor_config.json").read_bytes()
@@ -120,8 +122,9 @@ def test_llava_hf_format(llava_run, llm_base, vit_base, tmp_path):
     written = read_weights(out)
     assert "language_model.model.embed_tokens.weight" in written
     assert "vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.weight" in written
-    llm = reference_merge(read_weights(llm_base), sd, "llm.", 2.0)
-    vit = reference_merge(read_weights(vit_base), sd, "visual_encoder.", 4.0, module_prefix="vision_model.")
+    llm = peft_merged_xtuner(llm_base, sd, "llm.", r=4, lora_alpha=8)
+    vit = peft_merged_xtuner(vit_base, sd, "visual_encoder.", r=4, lora_alpha=16, vision=True,
+                             module_prefix="vision_model.")
     want = {f"language_model.{k}": v for k, v in llm.items()}
     bf16 = torch.bfloat16  # one model, one dtype: the LLM's
     want.update({f"vision_tower.vision_model.{k}": v.to(bf16) for k, v in vit.items()})
@@ -143,7 +146,7 @@ def test_llava_hf_format(llava_run, llm_base, vit_base, tmp_path):
 
 def test_llava_hf_grows_the_vocabulary(llm_base, vit_base, tmp_path):
     """A tokenizer that fills the embedding: <image> and <pad> make it grow to a multiple of 64."""
-    from builders import make_tokenizer
+    from fixtures.models import make_tokenizer
 
 
     tok = tmp_path / "tok"

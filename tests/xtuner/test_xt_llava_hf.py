@@ -6,15 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from builders import read_weights
-from xthelpers import LORA, VIT_LORA, assert_same, reference_merge
+from fixtures.files import read_weights
+from fixtures.adapters import peft_merged_xtuner
+from fixtures.merge import assert_same
+from fixtures.xtuner import LORA, VIT_LORA
 from mergesmith.core import detect
 from mergesmith.core.engine.merge import run_plan
 from mergesmith.core.plan.base import PlanOptions
 from mergesmith.core.plan.planners import make_plan
 from mergesmith.core.verify.compare import verify
-from xt_builders import (base_linears, full_state_dict, llava_config, lora_state_dict, projector_state_dict,
-                         work_dir)
+from fixtures.xtuner import (base_linears, full_state_dict, llava_config, lora_state_dict,
+                             projector_state_dict, work_dir)
 
 
 def run_processor(out):
@@ -54,8 +56,9 @@ def test_llava_hf_qwen2_lora(model_cache, vit_base, tmp_path):
     run_plan(plan)
     model = run_processor(tmp_path / "out")
     assert model.config.text_config.model_type == "qwen2"
-    merged = reference_merge(read_weights(llm), sd, "llm.", 2.0)
-    vit = reference_merge(read_weights(vit_base), sd, "visual_encoder.", 4.0, module_prefix="vision_model.")
+    merged = peft_merged_xtuner(llm, sd, "llm.", r=4, lora_alpha=8)
+    vit = peft_merged_xtuner(vit_base, sd, "visual_encoder.", r=4, lora_alpha=16, vision=True,
+                             module_prefix="vision_model.")
     written = read_weights(tmp_path / "out")
     assert_same({k: v for k, v in written.items() if k.startswith("language_model.")},
                 {"language_model." + k: v for k, v in merged.items()})

@@ -1,22 +1,23 @@
 """merge straight from XTuner's training output: work_dir, .pth, DeepSpeed folders; LoRA and full."""
 
 import json
-import math
 import shutil
 from collections import OrderedDict
 
 import pytest
 import torch
 
-from builders import make_tokenizer, read_weights
-from xthelpers import LORA, assert_same, reference_merge
+from fixtures.adapters import peft_merged_xtuner
+from fixtures.cli import run_cli
+from fixtures.files import read_weights
+from fixtures.merge import assert_same
+from fixtures.models import make_tokenizer
+from fixtures.xtuner import LORA, full_state_dict, lora_state_dict, sft_config, work_dir
 from mergesmith.core import detect
-from mergesmith.cli.main import main
 from mergesmith.core.errors import SourceError
 from mergesmith.core.engine.merge import merge
 from mergesmith.core.plan.base import PlanOptions
 from mergesmith.core.plan.planners import make_plan
-from xt_builders import full_state_dict, lora_state_dict, sft_config, work_dir
 
 
 @pytest.fixture(scope="module")
@@ -26,45 +27,47 @@ def lora_run(tmp_path_factory, llm_base, llm_linears):
     sds = {100: lora_state_dict(llm_linears, "llm.", 4, seed=1, targets=lora["target_modules"]),
            200: lora_state_dict(llm_linears, "llm.", 4, seed=2, targets=lora["target_modules"])}
     wd = work_dir(tmp_path_factory.mktemp("run") / "work_dirs" / "tiny", sft_config(str(llm_base), lora), sds)
-    return wd, sds, 8 / math.sqrt(4)
+    return wd, sds, dict(r=4, lora_alpha=8, use_rslora=True)  # PEFT's options: scale 8 / sqrt(4)
 
 
 def test_work_dir_merge_is_base_plus_scaled_lora_from_fp32(lora_run, llm_base, tmp_path):
-    wd, sds, scale = lora_run
+    wd, sds, lora = lora_run
     source = detect(wd)
     assert source.kind == "xtuner-work-dir" and source.base_hint == str(llm_base)
     assert [e["iter"] for e in source.extras["iterations"]] == [100, 200] and source.extras["iteration"] == 200
     assert source.component("llm-adapter").details["use_rslora"] is True
     result = merge(wd, llm_base, tmp_path / "out")
     assert not [p for p in result.problems if p.is_error]
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sds[200], "llm.", scale))
+    assert_same(read_weights(tmp_path / "out"), peft_merged_xtuner(llm_base, sds[200], "llm.", **lora))
     for name in ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"):
         assert (tmp_path / "out" / name).is_file()
 
 
-def test_iter_picks_another_checkpoint(lora_run, llm_base, tmp_path, capsys):
-    wd, sds, scale = lora_run
-    assert main(["merge", str(wd), "--out", str(tmp_path / "out"), "--iter", "100"]) == 0  # base from the config
-    assert "Using the base model named by the training" in capsys.readouterr().err
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sds[100], "llm.", scale))
-    assert main(["merge", str(wd), "--out", str(tmp_path / "o2"), "--iter", "7"]) == 2
-    assert "no checkpoint for iteration 7; it has 100, 200" in capsys.readouterr().err
+def test_iter_picks_another_checkpoint(lora_run, llm_base, tmp_path):
+    wd, sds, lora = lora_run
+    done = run_cli("merge", wd, "--out", tmp_path / "out", "--iter", "100")
+    assert done.code == 0  # base from the config
+    assert "Using the base model named by the training" in done.err
+    assert_same(read_weights(tmp_path / "out"), peft_merged_xtuner(llm_base, sds[100], "llm.", **lora))
+    done = run_cli("merge", wd, "--out", tmp_path / "o2", "--iter", "7")
+    assert done.code == 2
+    assert "no checkpoint for iteration 7; it has 100, 200" in done.err
 
 
 def test_single_pth_finds_the_config_in_its_work_dir(lora_run, llm_base, tmp_path):
-    wd, sds, scale = lora_run
+    wd, sds, lora = lora_run
     result = merge(wd / "iter_100.pth", llm_base, tmp_path / "out")
     assert result.out.is_dir()
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sds[100], "llm.", scale))
+    assert_same(read_weights(tmp_path / "out"), peft_merged_xtuner(llm_base, sds[100], "llm.", **lora))
 
 
 def test_single_pth_alone_reads_the_config_from_meta(lora_run, llm_base, tmp_path):
-    wd, sds, scale = lora_run
+    wd, sds, lora = lora_run
     shutil.copy(wd / "iter_200.pth", tmp_path / "model.pth")
     source = detect(tmp_path / "model.pth")
     assert source.kind == "xtuner-pth" and source.extras.get("config_text") and source.base_hint == str(llm_base)
     merge(tmp_path / "model.pth", llm_base, tmp_path / "out")
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sds[200], "llm.", scale))
+    assert_same(read_weights(tmp_path / "out"), peft_merged_xtuner(llm_base, sds[200], "llm.", **lora))
 
 
 def test_lora_without_any_config_is_refused(llm_linears, tmp_path):
@@ -80,7 +83,8 @@ def test_deepspeed_merge_uses_fp32_masters(real_zero, llm_base, tmp_path, stage)
     assert source.kind == "xtuner-work-dir" and source.extras["zero_stage"] == stage
     assert detect(run.folder).kind == "xtuner-deepspeed"
     merge(run.work_dir, llm_base, tmp_path / "out")
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), run.expected, "llm.", 2.0))
+    want = peft_merged_xtuner(llm_base, run.expected, "llm.", r=4, lora_alpha=8)
+    assert_same(read_weights(tmp_path / "out"), want)
 
 
 def test_modules_to_save_and_dpo_reference_keys(llm_base, llm_linears, tmp_path):
@@ -93,7 +97,7 @@ def test_modules_to_save_and_dpo_reference_keys(llm_base, llm_linears, tmp_path)
     source = detect(wd)
     assert any("ref_llm" in n for n in source.notes)
     merge(wd, llm_base, tmp_path / "out")
-    want = reference_merge(read_weights(llm_base), sd, "llm.", 2.0)
+    want = peft_merged_xtuner(llm_base, sd, "llm.", r=4, lora_alpha=8)
     want["lm_head.weight"] = head.to(torch.bfloat16)
     assert_same(read_weights(tmp_path / "out"), want)
 
@@ -107,7 +111,7 @@ def test_frozen_base_layer_weights_in_a_checkpoint_are_not_used(llm_base, llm_li
     source = detect(wd)
     assert any("frozen" in n for n in source.notes)
     merge(wd, llm_base, tmp_path / "out")
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sd, "llm.", 2.0))
+    assert_same(read_weights(tmp_path / "out"), peft_merged_xtuner(llm_base, sd, "llm.", r=4, lora_alpha=8))
 
 
 def test_zero3_checkpoint_with_frozen_weights(real_zero, llm_base, tmp_path):
@@ -117,7 +121,8 @@ def test_zero3_checkpoint_with_frozen_weights(real_zero, llm_base, tmp_path):
     source = detect(run.work_dir)
     assert any("frozen" in n for n in source.notes)
     merge(run.work_dir, llm_base, tmp_path / "out")
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), run.expected, "llm.", 2.0))
+    want = peft_merged_xtuner(llm_base, run.expected, "llm.", r=4, lora_alpha=8)
+    assert_same(read_weights(tmp_path / "out"), want)
 
 
 def test_full_finetune_writes_base_dtype_config_and_the_configs_tokenizer(llm_base, tmp_path):
@@ -152,23 +157,36 @@ def test_full_finetune_deepspeed_without_frozen_params(real_zero, llm_base, tmp_
     assert_same(read_weights(tmp_path / "out"), want)
 
 
-def test_plain_demo_style_work_dir(llm_base, llm_linears, tmp_path):
-    """What the GUI's demo generator writes: a config and torch.save({'state_dict', 'meta'})."""
+def test_plain_torch_save_work_dir(llm_base, llm_linears, tmp_path):
+    """A config and a plain torch.save({'state_dict', 'meta'}) whose meta holds no config."""
     sd = lora_state_dict(llm_linears, "llm.", 4, seed=8)
     (tmp_path / "wd").mkdir()
     (tmp_path / "wd" / "demo.py").write_text(sft_config(str(llm_base), LORA))
     torch.save({"state_dict": sd, "meta": {"iter": 20}}, tmp_path / "wd" / "iter_20.pth")
     merge(tmp_path / "wd", llm_base, tmp_path / "out")
-    assert_same(read_weights(tmp_path / "out"), reference_merge(read_weights(llm_base), sd, "llm.", 2.0))
+    assert_same(read_weights(tmp_path / "out"), peft_merged_xtuner(llm_base, sd, "llm.", r=4, lora_alpha=8))
 
 
-def test_adapter_for_another_model_is_refused_before_writing(llm_base, llm_linears, tmp_path, capsys):
+def test_the_demo_work_dir(tmp_path):
+    """What the GUI's demo generator writes (mergesmith.core.demo: a config and plain torch.save
+    checkpoints), merged as PEFT merges the same LoRA tensors."""
+    from mergesmith.core.demo.lora import DEMO_ITERATIONS, DEMO_WORK_DIR, LORA_ALPHA, LORA_R, make_demo
+
+    _, base = make_demo(tmp_path / "demo")
+    wd = tmp_path / "demo" / DEMO_WORK_DIR
+    sd = torch.load(wd / f"iter_{DEMO_ITERATIONS[-1]}.pth", weights_only=True)["state_dict"]
+    merge(wd, base, tmp_path / "out")
+    assert_same(read_weights(tmp_path / "out"), peft_merged_xtuner(base, sd, "llm.", r=LORA_R, lora_alpha=LORA_ALPHA))
+
+
+def test_adapter_for_another_model_is_refused_before_writing(llm_base, llm_linears, tmp_path):
     sd = lora_state_dict(llm_linears, "llm.", 4, seed=9)
     sd["llm.base_model.model.model.layers.7.mlp.up_proj.lora_A.default.weight"] = torch.zeros(4, 32)
     sd["llm.base_model.model.model.layers.7.mlp.up_proj.lora_B.default.weight"] = torch.zeros(48, 4)
     wd = work_dir(tmp_path / "wd", sft_config(str(llm_base), LORA), {1: sd})
-    assert main(["merge", str(wd), "--base", str(llm_base), "--out", str(tmp_path / "out")]) == 2
-    assert "Traceback" not in capsys.readouterr().err and not (tmp_path / "out").exists()
+    done = run_cli("merge", wd, "--base", llm_base, "--out", tmp_path / "out")
+    assert done.code == 2
+    assert "Traceback" not in done.err and not (tmp_path / "out").exists()
     plan = make_plan(detect(wd), llm_base, PlanOptions(out=tmp_path / "out"))
     [problem] = [p for p in plan.problems if p.is_error]
     assert problem.code == "missing-module" and "layers.7.mlp.up_proj" in problem.message
@@ -182,26 +200,29 @@ def test_unknown_tensors_are_not_dropped_silently(llm_base, llm_linears, tmp_pat
     assert [p.code for p in plan.problems if p.is_error] == ["unknown-tensors"]
 
 
-def test_missing_base_named_by_the_config(llm_linears, tmp_path, capsys):
+def test_missing_base_named_by_the_config(llm_linears, tmp_path):
     wd = work_dir(tmp_path / "wd", sft_config("/nowhere/internlm2-7b", LORA),
                   {1: lora_state_dict(llm_linears, "llm.", 4, seed=1)})
-    assert main(["merge", str(wd), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
+    done = run_cli("merge", wd, "--out", tmp_path / "out")
+    assert done.code == 2
+    err = done.err
     assert "The training names /nowhere/internlm2-7b, which is not on this machine" in err
 
 
-def test_broken_config_in_work_dir_via_cli(llm_linears, tmp_path, capsys):
+def test_broken_config_in_work_dir_via_cli(llm_linears, tmp_path):
     wd = work_dir(tmp_path / "wd", "model = dict(type=SupervisedFinetune,\n  llm=dict(\n",
                   {1: lora_state_dict(llm_linears, "llm.", 4, seed=1)}, as_written=True)
-    assert main(["merge", str(wd), "--base", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
+    done = run_cli("merge", wd, "--base", tmp_path, "--out", tmp_path / "out")
+    assert done.code == 2
+    err = done.err
     assert "is not valid Python (line" in err and "Traceback" not in err
 
 
-def test_truncated_checkpoint_via_cli(lora_run, tmp_path, capsys):
+def test_truncated_checkpoint_via_cli(lora_run, tmp_path):
     wd, _, _ = lora_run
     data = (wd / "iter_200.pth").read_bytes()
     (tmp_path / "iter_200.pth").write_bytes(data[:-200])
-    assert main(["merge", str(tmp_path / "iter_200.pth"), "--base", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err
+    done = run_cli("merge", tmp_path / "iter_200.pth", "--base", tmp_path, "--out", tmp_path / "o")
+    assert done.code == 2
+    err = done.err
     assert "truncated or damaged" in err and "Traceback" not in err

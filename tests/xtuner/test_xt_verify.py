@@ -1,13 +1,10 @@
 """verify on XTuner checkpoints the specimens do not cover: ZeRO-3 with frozen copies, modules_to_save, LLaVA LoRA."""
 
-from collections import OrderedDict
-
 import torch
 
 from mergesmith.core.engine.merge import merge
 from mergesmith.core.verify.compare import verify
-from xt_builders import lora_state_dict, save_deepspeed, sft_config, work_dir
-from xthelpers import LORA
+from fixtures.xtuner import LORA, lora_state_dict, save_deepspeed, sft_config, work_dir
 
 
 def kinds(result) -> dict:
@@ -108,8 +105,7 @@ def test_llava_hf_one_changed_row_is_a_merge_mismatch(llava_run, llm_base, vit_b
 
 def test_llava_hf_merged_with_another_lora_alpha(llava_run, llm_base, vit_base, tmp_path):
     """The same tensors merged from a config with lora_alpha 16 where training used 8: every LLM weight is off."""
-    from xt_builders import llava_config
-    from xthelpers import VIT_LORA
+    from fixtures.xtuner import VIT_LORA, llava_config
 
     wd, sd = llava_run
     wrong = work_dir(tmp_path / "wrong", llava_config(str(llm_base), str(vit_base), llm_lora=dict(LORA, lora_alpha=16),
@@ -127,7 +123,7 @@ def test_llava_hf_merged_with_another_lora_alpha(llava_run, llm_base, vit_base, 
 def test_llava_hf_added_embedding_rows(model_cache, vit_base, tmp_path):
     """A vocabulary of 120 grows to 128 rows for <image>: the base rows are compared, the added ones must be the
     mean; an added row changed is named as such."""
-    from xt_builders import base_linears, llava_config, lora_state_dict, projector_state_dict
+    from fixtures.xtuner import base_linears, llava_config, lora_state_dict, projector_state_dict
 
     llm = model_cache("llama", "bfloat16", vocab_size=120)
     sd = lora_state_dict(base_linears(llm), "llm.", 4, seed=3)
