@@ -85,7 +85,7 @@ def _print_plan(plan, stream=None) -> None:
               f"{'/'.join(c.dtypes)} {extra}".rstrip(), file=stream)
     for note in src.notes:
         print(f"  Note: {note}", file=stream)
-    iterations = [str(i.get("iter")) for i in src.extras.get("iterations") or [] if isinstance(i, dict)]
+    iterations = [str(i) for i in src.iterations]
     if len(iterations) > 1:
         print(f"  Iterations: {', '.join(iterations)} (pick one with --iter N)", file=stream)
     if plan.base is not None:

@@ -28,7 +28,6 @@ from mergesmith.core.progress import Progress
 from . import corecalls
 from .checking import ERROR, INFO, OK, WARNING, CheckingMixin, internal_error_text
 from .job import Job
-from .preview import needs_visual_encoder
 
 REPLAN_DELAY_MS = 250
 __all__ = ["ERROR", "INFO", "OK", "WARNING", "MergeController", "internal_error_text"]
@@ -239,7 +238,7 @@ class MergeController(CheckingMixin, QObject):
             else:
                 self.say(WARNING, f"The training names {hint} as its base model, which is not on this "
                          "machine; choose the base model folder.")
-        if needs_visual_encoder(source) and not self.visual_encoder_path:
+        if source.is_llava and not self.visual_encoder_path:
             vhint = source.visual_encoder_hint
             if vhint and Path(vhint).expanduser().is_dir():
                 self.visual_encoder_path = str(Path(vhint).expanduser())

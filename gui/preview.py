@@ -23,39 +23,9 @@ ROLE_ICONS = {
     "visual-encoder": "weights",
     "training-config": "config",
 }
-LLAVA_ROLES = ("visual-encoder-adapter", "projector", "visual-encoder")
 # details every adapter carries, worded by component_rows(); anything else is listed as it is
 _WORDED = {"r", "lora_alpha", "ranks", "use_rslora", "use_dora", "targets", "modules", "replaced",
            "trainable_tokens", "weights_file", "file"}
-
-
-def iterations_of(source) -> list[int]:
-    """Iterations a training output offers (a work_dir lists several), oldest first."""
-    found = source.extras.get("iterations") or []
-    out = []
-    for item in found:
-        if isinstance(item, dict):
-            item = item.get("iteration", item.get("iter"))
-        elif isinstance(item, str):
-            digits = "".join(ch for ch in Path(item).name if ch.isdigit())
-            item = int(digits) if digits else None
-        if isinstance(item, int):
-            out.append(item)
-    return sorted(set(out))
-
-
-def chosen_iteration(source) -> Optional[int]:
-    value = source.extras.get("iteration")
-    if isinstance(value, int):
-        return value
-    its = iterations_of(source)
-    return its[-1] if its else None
-
-
-def needs_visual_encoder(source) -> bool:
-    """Whether this is a LLaVA run, whose merge also needs the visual encoder."""
-    return bool(source.visual_encoder_hint) or any(c.role in LLAVA_ROLES for c in source.components) \
-        or str(source.extras.get("model_type", "")).lower().startswith("llava")
 
 
 def _join(items: Iterable, limit: int = 8) -> str:
@@ -127,9 +97,9 @@ def source_node(source, base_chosen: bool = False, visual_encoder_chosen: bool =
     node = Node("Training output", source.title, sum(c.bytes for c in source.components) or None,
                 icon="folder", tooltip=str(source.path), payload=source)
     node.add(Node("Path", str(source.path), icon="folder" if Path(source.path).is_dir() else "file"))
-    its = iterations_of(source)
+    its = source.iterations
     if its:
-        chosen = chosen_iteration(source)
+        chosen = source.iteration  # a work_dir's checkpoints are all named iter_N / epoch_N
         node.add(Node("Iteration", f"{chosen} (of {_join(its)})" if len(its) > 1 else str(chosen)))
     for c in source.components:
         node.add(component_node(c))

@@ -42,7 +42,7 @@ class LoraMergePlanner(Planner):
         idx = index_file(folder.shards)
         if idx:
             folder.files.append(idx)
-        training_dirs = [Path(d) for d in source.extras.get("tokenizer_dirs", [])]
+        training_dirs = [Path(d) for d in source.tokenizer_dirs or []]
         for d in (adapter.path, source.path):
             if d is not None and Path(d) not in training_dirs:
                 training_dirs.append(Path(d))

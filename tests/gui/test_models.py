@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mergesmith.core.problems import Problem
-from mergesmith.gui.preview import iterations_of, needs_visual_encoder, preview_tree
+from mergesmith.gui.preview import preview_tree
 from mergesmith.gui.results import result_tree, summary_line
 from mergesmith.gui.tree import ERROR, OK, Node, worst
 
@@ -38,14 +38,7 @@ def test_preview_tree_words_source_base_and_output(demo_plan):
     assert files["model.safetensors"].size == dict((p, s) for p, s, _ in plan.files())["model.safetensors"]
     assert "merged" in files["model.safetensors"].details
     assert root.find("Disk space").status == OK
-    assert not needs_visual_encoder(source)
-
-
-def test_iterations_are_read_in_every_shape():
-    class S:
-        extras = {"iterations": [{"iter": 100}, {"iteration": 50}, "iter_75.pth", 10]}
-
-    assert iterations_of(S()) == [10, 50, 75, 100]
+    assert not source.is_llava
 
 
 def test_result_tree_marks_files_and_missing_ones(tmp_path):
