@@ -107,7 +107,6 @@ def show_plan(plan, as_json: bool) -> int:
         _print_plan(plan)
         print_problems(plan.problems)
     if not plan.ok:
-        plan.source.close()
         print("mergesmith: nothing was written: the plan has errors (listed above).", file=sys.stderr)
     return 0 if plan.ok else 2
 

@@ -43,6 +43,7 @@ class MergeController(CheckingMixin, QObject):
     visualEncoderSuggested = Signal(str)
     outputSuggested = Signal(str)
     message = Signal(str, str)  # severity, sentence
+    sourceWanted = Signal()  # no training output is chosen: the window offers the demo
     logged = Signal(str, str)  # level, text
     stateChanged = Signal()
     progressed = Signal(object)  # Progress
@@ -72,7 +73,6 @@ class MergeController(CheckingMixin, QObject):
         self.verifying = False
         self.running_for = ""  # the page whose run (merge or fix) is in progress
         self._cancel_requested = False
-        self._source_stale = False
         self._gen = 0
         self._warmed: set[str] = set()
         self.warm_ups = True  # off for one-shot uses (--screenshot) that never check a merge
@@ -181,7 +181,7 @@ class MergeController(CheckingMixin, QObject):
     def _set_plan(self, plan) -> None:
         old, self.plan = self.plan, plan
         if old is not None and old is not plan:
-            self.job.submit(corecalls.close_plan, old, self.source)
+            self.job.submit(corecalls.close_plan, old)
         self.planChanged.emit(plan)
         self.stateChanged.emit()
 
@@ -209,7 +209,8 @@ class MergeController(CheckingMixin, QObject):
         self.source = None
         self.sourceChanged.emit(None)
         if not path:
-            self.say(INFO, "Choose a training output and its base model, or try the built-in demo.")
+            self.log("info", "Choose a training output and its base model, or try the built-in demo.")
+            self.sourceWanted.emit()
             return
         self.log("info", f"Reading {path}")
         try:
@@ -222,7 +223,6 @@ class MergeController(CheckingMixin, QObject):
             self.job.submit(corecalls.close_source, source)
             return
         self.source = source
-        self._source_stale = False
         self.log("info", f"Found {source.title} in {source.path}")
         self.sourceChanged.emit(source)
         self._suggest_inputs(source)
@@ -249,10 +249,6 @@ class MergeController(CheckingMixin, QObject):
         self.outputSuggested.emit(str(corecalls.default_out(source)))
 
     async def _replan(self, gen: int) -> None:
-        if self._source_stale and self.source_path:
-            self._source_stale = False
-            await self._detect(gen)
-            return
         if self.source is None:
             self.stateChanged.emit()
             return
@@ -270,7 +266,7 @@ class MergeController(CheckingMixin, QObject):
                 self.stateChanged.emit()
             return
         if gen != self._gen:
-            self.job.submit(corecalls.close_plan, plan, self.source)
+            self.job.submit(corecalls.close_plan, plan)
             return
         self._set_plan(plan)
         self._say_plan(plan)
@@ -283,7 +279,7 @@ class MergeController(CheckingMixin, QObject):
             self.say(ERROR, f"Nothing can start until this is fixed: {errors[0].message}{more}")
             return
 
-        warnings = [p for p in plan.problems if p.severity == "warning"]
+        warnings = [p for p in plan.problems if p.severity == WARNING]
         text = (f"Ready: {len(plan.files())} files, {format_size(plan.total_bytes)}, will be written to "
                 f"{plan.out}.")
         if warnings:
@@ -319,7 +315,6 @@ class MergeController(CheckingMixin, QObject):
             self.merged.emit(result, report, fixes)
         finally:
             self.merging = False
-            self._source_stale = True  # run_plan closed its inputs; read them afresh next time
             self._gen += 1
             self.plan = None
             self.planChanged.emit(None)

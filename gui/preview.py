@@ -9,19 +9,21 @@ here that the core did not already decide; this module only words it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable
 
 from mergesmith.core.formats import dtype_name, format_size
+from mergesmith.core.sources.source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG, VISUAL_ENCODER_ADAPTER,
+                                            VISUAL_ENCODER_FULL)
 
 from .tree import ERROR, OK, WARNING, Node
 
 ROLE_ICONS = {
-    "llm-adapter": "adapter",
-    "visual-encoder-adapter": "adapter",
-    "projector": "weights",
-    "llm": "weights",
-    "visual-encoder": "weights",
-    "training-config": "config",
+    LLM_ADAPTER: "adapter",
+    VISUAL_ENCODER_ADAPTER: "adapter",
+    PROJECTOR: "weights",
+    LLM_FULL: "weights",
+    VISUAL_ENCODER_FULL: "weights",
+    TRAINING_CONFIG: "config",
 }
 # details every adapter carries, worded by component_rows(); anything else is listed as it is
 _WORDED = {"r", "lora_alpha", "ranks", "use_rslora", "use_dora", "targets", "modules", "replaced",

@@ -12,16 +12,15 @@ from typing import Iterable, Optional
 
 from mergesmith.core.formats import format_size
 
-from .tree import ERROR, OK, Node, worst
+from .tree import ERROR, INFO, OK, WARNING, Node, worst
 
 MAX_ROWS = 5000  # a result view is no file manager: stop listing beyond this
-SEVERITY_STATUS = {"error": ERROR, "warning": "warning", "info": "info"}
+SEVERITY_STATUS = {ERROR: ERROR, WARNING: WARNING, INFO: INFO}
 
 
 def problem_text(p) -> str:
-    """The problem's sentence, with its fix when the core gives one apart."""
-    fix = getattr(p, "fix", None)
-    return f"{p.message} {fix}" if fix and fix not in p.message else p.message
+    """The problem's sentence (it says what to do, too)."""
+    return p.message
 
 
 def _problems_by_file(problems: Iterable, folder: Path) -> dict[str, list]:

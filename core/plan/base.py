@@ -121,10 +121,23 @@ class Plan:
     closers: list = field(default_factory=list)  # further inputs opened while planning (closed after the run)
 
     def close(self) -> None:
-        """Close every input the plan opened (base, source, others)."""
-        for obj in [self.base, self.source, *self.closers]:
+        """Close what the plan owns; safe to call twice.
+
+        Who closes what: a plan owns its base model and every input it opened while planning
+        (``closers``: a visual encoder, a source it read itself for another ``--iter``). The
+        :class:`Source` handed to the planner stays its caller's, who closes it (``with source:``).
+        ``run_plan`` closes the plan on every path, returned or raised; a plan that is not run is
+        closed by whoever made it (``with make_plan(...) as plan:``).
+        """
+        for obj in [self.base, *self.closers]:
             if obj is not None:
                 obj.close()
+
+    def __enter__(self) -> "Plan":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     @property
     def ok(self) -> bool:

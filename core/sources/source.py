@@ -157,11 +157,19 @@ class Source:
         return bool(self.base_hint) and Path(self.base_hint).expanduser().is_dir()
 
     def close(self) -> None:
+        """Release the memory maps of its components. The Source belongs to whoever called
+        ``detect``: plans read it but never close it (see :class:`mergesmith.core.plan.base.Plan`)."""
         for c in self.components:
             if c.store is not None:
                 c.store.close()
             if c.adapter is not None:
                 c.adapter.store.close()
+
+    def __enter__(self) -> "Source":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def to_dict(self) -> dict:
         return {
