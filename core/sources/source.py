@@ -16,10 +16,11 @@ from ..model.adapters import Adapter, find_adapter_weights, load_adapter_folder
 from ..errors import SourceError
 from ..io.stores import TensorStore, open_model_weights
 
-# kinds
-PEFT_ADAPTER = "peft-adapter"
-XTUNER_CONVERTED = "xtuner-converted"
-MODEL = "model"
+# kinds (titles: formats.KIND_TITLES, shared with inspect)
+PEFT_ADAPTER = formats.KIND_PEFT_ADAPTER
+XTUNER_CONVERTED = formats.KIND_XTUNER_CONVERTED
+MODEL = formats.KIND_MODEL
+KIND_TITLES = formats.KIND_TITLES
 
 # component roles
 LLM_ADAPTER = "llm-adapter"
@@ -218,13 +219,6 @@ class Source:
             if t.iterations is not None:
                 d["iterations"] = t.iterations
         return d
-
-
-KIND_TITLES = {
-    PEFT_ADAPTER: "PEFT LoRA adapter",
-    XTUNER_CONVERTED: "XTuner converted output (pth_to_hf)",
-    MODEL: "Hugging Face model folder",
-}
 
 
 def outputs_inside(folder: Path, limit: int = 50) -> list[tuple[str, str]]:

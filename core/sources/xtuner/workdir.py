@@ -20,7 +20,7 @@ from ...model.adapters import Adapter, parse_adapter
 from ...io.checkpoint import CheckpointStore, checkpoint_meta, open_checkpoint, state_dict_of
 from ...io.deepspeed import RANK_FILE, MP_MODEL, is_deepspeed_folder, read_zero_checkpoint
 from ...errors import PlanError, SourceError
-from ..source import (KIND_TITLES, LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG,
+from ..source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG,
                       VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, XTUNER_CONVERTED, Component, Source,
                       LLAVA_MODEL, TrainedSettings, TrainingRun,
                       detect_converted_or_adapter, has_tokenizer)
@@ -29,15 +29,10 @@ from .config import XTunerConfig, looks_like_config, parse_config, read_config
 from .keys import (LLM, VIT, classify, lora_rank, lora_targets, peft_view,
                           projector_layout, strip_view)
 
-WORK_DIR = "xtuner-work-dir"
-PTH = "xtuner-pth"
-DEEPSPEED = "xtuner-deepspeed"
+WORK_DIR = formats.KIND_WORK_DIR
+PTH = formats.KIND_PTH
+DEEPSPEED = formats.KIND_DEEPSPEED
 KINDS = (WORK_DIR, PTH, DEEPSPEED)
-KIND_TITLES.update({
-    WORK_DIR: "XTuner work_dir",
-    PTH: "XTuner checkpoint (.pth)",
-    DEEPSPEED: "XTuner DeepSpeed checkpoint",
-})
 
 _CKPT = re.compile(r"^(?P<unit>iter|epoch)_(?P<n>\d+)\.pth$")
 NOT_CONFIGS = ("zero_to_fp32.py", formats.XTUNER_CONFIG)
