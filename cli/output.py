@@ -90,7 +90,7 @@ def _print_plan(plan, stream=None) -> None:
         print(f"  Iterations: {', '.join(iterations)} (pick one with --iter N)", file=stream)
     if plan.base is not None:
         print(f"Base:    {plan.base.folder}", file=stream)
-    print(f"Output:  {plan.out}  (dtype {plan.stats.get('dtype')})", file=stream)
+    print(f"Output:  {plan.out}  (dtype {plan.dtype})", file=stream)
     for path, size, origin in plan.files():
         print(f"  {path:<48} {formats.format_size(size):>10}  {origin}", file=stream)
     free = "unknown" if plan.disk_free is None else formats.format_size(plan.disk_free)

@@ -293,7 +293,7 @@ class MergeController(CheckingMixin, QObject):
             if self._cancel_requested:
                 raise Cancelled()
             result = await self.job.run(corecalls.run_plan, plan)
-            for line in result.stats.get("recovered", []):  # leftovers of a killed run, removed
+            for line in result.recovered:  # leftovers of a killed run, removed
                 self.log("info", line)
             self.progressed.emit(Progress("check", result.total_bytes, result.total_bytes,
                                           message="Checking the written folder"))

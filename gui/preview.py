@@ -144,16 +144,15 @@ def base_node(base) -> Node:
 
 def output_node(plan) -> Node:
     """Everything the plan writes: folders, files with sizes and origins, dtype, disk space."""
-    stats = plan.stats
     files = plan.files()
-    node = Node("Output", f"{len(files)} files, {stats.get('dtype') or 'dtype as the base'}",
+    node = Node("Output", f"{len(files)} files, {plan.dtype or 'dtype as the base'}",
                 plan.total_bytes, icon="folder", tooltip=str(plan.out), payload=plan)
     node.add(Node("Folder", str(plan.out), icon="folder"))
-    if stats.get("dtype"):
-        node.add(Node("Output dtype", str(stats["dtype"])))
-    if "merged_tensors" in stats:
-        node.add(Node("Tensors", f"{stats.get('tensors', 0)} tensors, {stats['merged_tensors']} changed by the adapter"
-                      + (f", {stats['replaced_tensors']} replaced" if stats.get("replaced_tensors") else "")))
+    if plan.dtype:
+        node.add(Node("Output dtype", str(plan.dtype)))
+    if plan.merged_tensors is not None:
+        node.add(Node("Tensors", f"{plan.tensor_count} tensors, {plan.merged_tensors} changed by the adapter"
+                      + (f", {plan.replaced_tensors} replaced" if plan.replaced_tensors else "")))
     free = plan.disk_free
     enough = free is None or free >= plan.disk_needed
     node.add(Node("Disk space", f"needs {format_size(plan.disk_needed)}, "

@@ -46,6 +46,11 @@ class Result:
     def total_bytes(self) -> int:
         return sum(s for _, s in self.files)
 
+    @property
+    def recovered(self) -> list[str]:
+        """Sentences about leftovers of a killed run that were cleaned up before writing."""
+        return self.stats.get("recovered", [])
+
     def to_dict(self) -> dict:
         return {
             "out": str(self.out),
@@ -130,7 +135,7 @@ def _run_plan(plan: Plan, progress: Optional[ProgressCallback], cancel: Optional
             t_commit = time.perf_counter() - t1
     finally:
         plan.close()  # the inputs are released before the check reads the output
-    result = Result(out, [(p, s) for p, s, _ in plan.files()], plan.stats.get("dtype"),
+    result = Result(out, [(p, s) for p, s, _ in plan.files()], plan.dtype,
                     {"write": t_write, "commit": t_commit}, dict(plan.stats), plan_problems=list(plan.problems))
     if recovered:
         result.stats["recovered"] = recovered

@@ -151,6 +151,26 @@ class Plan:
     def disk_needed(self) -> int:
         return int(self.total_bytes * DISK_MARGIN)
 
+    # What the front ends read, by name: the planners record these in ``stats`` (printed by --json as is).
+    @property
+    def dtype(self) -> Optional[str]:
+        """The output's float dtype(s), ``"bfloat16"`` or ``"float16+float32"``; None: as the base."""
+        return self.stats.get("dtype")
+
+    @property
+    def tensor_count(self) -> int:
+        return self.stats.get("tensors", 0)
+
+    @property
+    def merged_tensors(self) -> Optional[int]:
+        """How many tensors an adapter changes; None when the plan merges no adapter."""
+        return self.stats.get("merged_tensors")
+
+    @property
+    def replaced_tensors(self) -> int:
+        """How many tensors the adapter replaces outright (modules_to_save, trainable tokens)."""
+        return self.stats.get("replaced_tensors", 0)
+
     def files(self) -> list[tuple[str, int, str]]:
         """(relative path, size, origin) of every file the plan writes."""
         rows = []
@@ -174,7 +194,7 @@ class Plan:
             "source": self.source.to_dict(),
             "base": None if self.base is None else str(self.base.folder),
             "out": str(self.out),
-            "dtype": self.stats.get("dtype"),
+            "dtype": self.dtype,
             "files": [{"path": p, "size": s, "from": o} for p, s, o in self.files()],
             "total_bytes": self.total_bytes,
             "disk_needed": self.disk_needed,
