@@ -3,10 +3,10 @@ actions that repair them, or the reason they cannot be repaired automatically.""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
+from ..io.jsonfile import json_object_or_none
 from . import actions as fa
 from .actions import FixAction
 from .. import formats
@@ -136,11 +136,7 @@ def _ties(folder: Path) -> bool:
 
 
 def _read(path: Path) -> Optional[dict]:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        return doc if isinstance(doc, dict) else None
-    except (OSError, ValueError, RecursionError):
-        return None
+    return json_object_or_none(path)
 
 
 # --- config ---------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from ..io.jsonfile import json_object_or_none
 from .. import formats
 from ..io import atomic
 from ..model.base import BaseModel, remote_code_files
@@ -387,11 +388,8 @@ def carry_files(plan: Plan, folder: PlannedFolder, base: BaseModel, config: dict
     plan.stats["tokenizer_from"] = str(tok_from)
     tok_cfg = tok_from / "tokenizer_config.json"
     if tok_cfg.is_file():
-        try:
-            tok_doc = json.loads(tok_cfg.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
-            tok_doc = {}
-        for name in remote_code_files(tok_from, tok_doc if isinstance(tok_doc, dict) else {}):
+        tok_doc = json_object_or_none(tok_cfg) or {}
+        for name in remote_code_files(tok_from, tok_doc):
             add(tok_from / name, origin)
 
     # processor files (multimodal bases), remote code, licences: from the base
