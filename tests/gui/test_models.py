@@ -58,10 +58,9 @@ def test_result_tree_marks_files_and_missing_ones(tmp_path):
     assert rows["tokenizer.json"].status == ERROR and rows["tokenizer.json"].details.startswith("missing")
     assert rows["generation_config.json"].status == "warning"
 
-    class R:
-        summary = {"parameters": 1234, "shards": 1, "bytes": 10, "dtypes": ["bfloat16"]}
+    from mergesmith.core.inspect.report import Report
 
-    R.problems = problems
+    R = Report(tmp_path, "model", problems, {"parameters": 1234, "shards": 1, "bytes": 10, "dtypes": ["bfloat16"]})
     assert summary_line(R) == "1,234 parameters, 1 shard, 10 B, bfloat16; found 2 errors, 1 warning."
 
 
