@@ -9,6 +9,10 @@ said to be one, with the traceback in the log.
 
 Results of superseded requests (the user typed another path while the last one was being
 detected) are dropped: every request carries a generation number.
+
+Who closes what (see :meth:`mergesmith.core.plan.base.Plan.close`): the controller owns the
+Source it detected and closes it when another replaces it or at shutdown; it owns each plan it
+made and closes it when another replaces it, except the one it runs, which ``run_plan`` closes.
 """
 
 from __future__ import annotations
@@ -143,12 +147,15 @@ class MergeController(CheckingMixin, QObject):
             self._spawn(self._warm_up(base))
 
     def shutdown(self) -> None:
-        """Cancel what runs and wait for the job thread (the window is closing)."""
+        """Cancel what runs, wait for the job thread (the window is closing), release the inputs."""
         self._replan_timer.stop()
         self.job.cancel()
         for task in list(self._tasks):
             task.cancel()
         self.job.shutdown(wait=True)
+        for held in (self.plan, self.source):  # the job thread is gone: nothing else touches them
+            if held is not None:
+                held.close()
 
     def log(self, level: str, text: str) -> None:
         self.logged.emit(level, text)
