@@ -17,18 +17,23 @@ from .output import run_with_progress, show_plan
 
 
 def cmd_convert(args) -> int:
-    from mergesmith.core.plan.convert import plan_convert
-    from mergesmith.core.plan.base import PlanOptions
     from mergesmith.core.sources.detect import detect
 
-    source = detect(args.source)
+    with detect(args.source) as source:
+        return _convert(args, source)
+
+
+def _convert(args, source) -> int:
+    from mergesmith.core.plan.convert import plan_convert
+    from mergesmith.core.plan.base import PlanOptions
+
     options = PlanOptions(out=Path(args.out), dtype=args.dtype, overwrite=args.overwrite,
                           max_shard_size=formats.parse_size(args.max_shard_size), iteration=args.iter,
                           visual_encoder=Path(args.visual_encoder) if args.visual_encoder else None)
-    plan = plan_convert(source, options, base=args.base)
-    if args.dry_run or not plan.ok:
-        return show_plan(plan, args.json)
-    result = run_with_progress(plan, args.json, check=False)
+    with plan_convert(source, options, base=args.base) as plan:
+        if args.dry_run or not plan.ok:
+            return show_plan(plan, args.json)
+        result = run_with_progress(plan, args.json, check=False)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

@@ -18,7 +18,7 @@ from mergesmith.core.problems import ERROR, INFO, WARNING
 def _print_report(report, stream=None) -> None:
     stream = stream or sys.stdout
     s = report.summary
-    print(f"{report.path}  ({s.get('title', report.kind)})", file=stream)
+    print(f"{report.path}  ({report.title})", file=stream)
     _print_summary(s, "", stream)
     for rel, part in sorted((s.get("parts") or {}).items()):
         _print_summary(part, rel + "/: ", stream)

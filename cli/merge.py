@@ -12,11 +12,16 @@ from .output import fail, print_problems, run_with_progress, show_plan
 
 
 def cmd_merge(args) -> int:
-    from mergesmith.core.plan.base import PlanOptions
-    from mergesmith.core.plan.planners import make_plan
     from mergesmith.core.sources.detect import detect
 
-    source = detect(args.source)
+    with detect(args.source) as source:
+        return _merge(args, source)
+
+
+def _merge(args, source) -> int:
+    from mergesmith.core.plan.base import PlanOptions
+    from mergesmith.core.plan.planners import make_plan
+
     base = args.base
     if base is None:
         hint = source.base_hint
@@ -30,10 +35,10 @@ def cmd_merge(args) -> int:
         out=Path(args.out), dtype=args.dtype, max_shard_size=formats.parse_size(args.max_shard_size),
         overwrite=args.overwrite, format=args.format, iteration=args.iter,
         visual_encoder=Path(args.visual_encoder) if args.visual_encoder else None)
-    plan = make_plan(source, base, options)
-    if args.dry_run or not plan.ok:
-        return show_plan(plan, args.json)
-    result = run_with_progress(plan, args.json, args.check)
+    with make_plan(source, base, options) as plan:
+        if args.dry_run or not plan.ok:
+            return show_plan(plan, args.json)
+        result = run_with_progress(plan, args.json, args.check)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

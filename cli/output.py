@@ -85,12 +85,12 @@ def _print_plan(plan, stream=None) -> None:
               f"{'/'.join(c.dtypes)} {extra}".rstrip(), file=stream)
     for note in src.notes:
         print(f"  Note: {note}", file=stream)
-    iterations = [str(i.get("iter")) for i in src.extras.get("iterations") or [] if isinstance(i, dict)]
+    iterations = [str(i) for i in src.iterations]
     if len(iterations) > 1:
         print(f"  Iterations: {', '.join(iterations)} (pick one with --iter N)", file=stream)
     if plan.base is not None:
         print(f"Base:    {plan.base.folder}", file=stream)
-    print(f"Output:  {plan.out}  (dtype {plan.stats.get('dtype')})", file=stream)
+    print(f"Output:  {plan.out}  (dtype {plan.dtype})", file=stream)
     for path, size, origin in plan.files():
         print(f"  {path:<48} {formats.format_size(size):>10}  {origin}", file=stream)
     free = "unknown" if plan.disk_free is None else formats.format_size(plan.disk_free)
@@ -107,7 +107,6 @@ def show_plan(plan, as_json: bool) -> int:
         _print_plan(plan)
         print_problems(plan.problems)
     if not plan.ok:
-        plan.source.close()
         print("mergesmith: nothing was written: the plan has errors (listed above).", file=sys.stderr)
     return 0 if plan.ok else 2
 

@@ -79,6 +79,34 @@ def is_tokenizer_file(name: str) -> bool:
     return name in TOKENIZER_FILES or any(p.match(name) for p in TOKENIZER_PATTERNS)
 
 
+# --- kinds of input -----------------------------------------------------------------------------
+# What a path is, as detect (Source.kind) and inspect (Report.kind) name it, with one title each.
+
+KIND_MODEL = "model"
+KIND_PEFT_ADAPTER = "peft-adapter"
+KIND_XTUNER_CONVERTED = "xtuner-converted"
+KIND_WORK_DIR = "xtuner-work-dir"
+KIND_PTH = "xtuner-pth"                    # detect: one iter_N.pth file
+KIND_DEEPSPEED = "xtuner-deepspeed"        # detect: one DeepSpeed iter_N.pth/ folder
+KIND_CHECKPOINT = "xtuner-checkpoint"      # inspect: either of the two above
+KIND_LLAVA = "llava"                       # inspect: a merged LLaVA, XTuner's layout
+KIND_LLAVA_HF = "llava-hf"                 # inspect: a merged LLaVA, LlavaForConditionalGeneration
+KIND_UNKNOWN = "unknown"                   # inspect: no model here
+
+KIND_TITLES = {
+    KIND_MODEL: "Hugging Face model folder",
+    KIND_PEFT_ADAPTER: "PEFT adapter",
+    KIND_XTUNER_CONVERTED: "XTuner converted output (pth_to_hf)",
+    KIND_WORK_DIR: "XTuner work_dir",
+    KIND_PTH: "XTuner checkpoint (.pth)",
+    KIND_DEEPSPEED: "XTuner DeepSpeed checkpoint",
+    KIND_CHECKPOINT: "XTuner training checkpoint",
+    KIND_LLAVA: "LLaVA model (XTuner layout: LLM, projector/, visual_encoder/)",
+    KIND_LLAVA_HF: "LLaVA model (Hugging Face LlavaForConditionalGeneration)",
+    KIND_UNKNOWN: "folder without a model",
+}
+
+
 # --- dtypes -----------------------------------------------------------------------------------
 
 # safetensors dtype codes <-> torch dtypes
@@ -181,11 +209,18 @@ def format_size(n: int | float) -> str:
     return f"{n:.1f} TB"  # pragma: no cover
 
 
-def format_seconds(seconds: float) -> str:
-    """``0.04 s``, ``3.2 s``, ``2 min 05 s``: as precise as a person needs."""
-    if seconds < 1:
+def format_seconds(seconds: float, *, whole: bool = False) -> str:
+    """``0.04 s``, ``3.2 s``, ``2 min 05 s``: as precise as a person needs.
+
+    ``whole``: seconds rounded to whole ones (``45 s``), for estimates such as time left.
+    """
+    if whole:
+        seconds = max(0, int(round(seconds)))
+        if seconds < 60:
+            return f"{seconds} s"
+    elif seconds < 1:
         return f"{seconds:.2f} s"
-    if seconds < 60:
+    elif seconds < 60:
         return f"{seconds:.1f} s"
     minutes, secs = divmod(int(round(seconds)), 60)
     if minutes < 60:

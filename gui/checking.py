@@ -9,8 +9,7 @@ from __future__ import annotations
 from mergesmith.core.errors import Cancelled
 
 from . import corecalls
-
-INFO, OK, WARNING, ERROR = "info", "ok", "warning", "error"
+from .tree import ERROR, INFO, OK, WARNING  # the core's severities, and OK
 
 
 def internal_error_text(exc: BaseException) -> str:
@@ -103,8 +102,8 @@ class CheckingMixin:
             if self._cancel_requested:
                 raise Cancelled()
             result = await self.job.run(corecalls.verify, out, source, base, iteration, visual)
-        except Cancelled as exc:
-            self.say(INFO, exc.message.replace("nothing was written", "the check stopped"))
+        except Cancelled:
+            self.say(INFO, "Cancelled; the check stopped.")  # verify writes nothing: the window's own words
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001
             self.failed.emit(self._report_exception(exc, f"Verifying {out}"))

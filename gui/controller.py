@@ -9,6 +9,10 @@ said to be one, with the traceback in the log.
 
 Results of superseded requests (the user typed another path while the last one was being
 detected) are dropped: every request carries a generation number.
+
+Who closes what (see :meth:`mergesmith.core.plan.base.Plan.close`): the controller owns the
+Source it detected and closes it when another replaces it or at shutdown; it owns each plan it
+made and closes it when another replaces it, except the one it runs, which ``run_plan`` closes.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ from mergesmith.core.progress import Progress
 from . import corecalls
 from .checking import ERROR, INFO, OK, WARNING, CheckingMixin, internal_error_text
 from .job import Job
-from .preview import needs_visual_encoder
 
 REPLAN_DELAY_MS = 250
 __all__ = ["ERROR", "INFO", "OK", "WARNING", "MergeController", "internal_error_text"]
@@ -44,6 +47,7 @@ class MergeController(CheckingMixin, QObject):
     visualEncoderSuggested = Signal(str)
     outputSuggested = Signal(str)
     message = Signal(str, str)  # severity, sentence
+    sourceWanted = Signal()  # no training output is chosen: the window offers the demo
     logged = Signal(str, str)  # level, text
     stateChanged = Signal()
     progressed = Signal(object)  # Progress
@@ -73,7 +77,6 @@ class MergeController(CheckingMixin, QObject):
         self.verifying = False
         self.running_for = ""  # the page whose run (merge or fix) is in progress
         self._cancel_requested = False
-        self._source_stale = False
         self._gen = 0
         self._warmed: set[str] = set()
         self.warm_ups = True  # off for one-shot uses (--screenshot) that never check a merge
@@ -144,12 +147,15 @@ class MergeController(CheckingMixin, QObject):
             self._spawn(self._warm_up(base))
 
     def shutdown(self) -> None:
-        """Cancel what runs and wait for the job thread (the window is closing)."""
+        """Cancel what runs, wait for the job thread (the window is closing), release the inputs."""
         self._replan_timer.stop()
         self.job.cancel()
         for task in list(self._tasks):
             task.cancel()
         self.job.shutdown(wait=True)
+        for held in (self.plan, self.source):  # the job thread is gone: nothing else touches them
+            if held is not None:
+                held.close()
 
     def log(self, level: str, text: str) -> None:
         self.logged.emit(level, text)
@@ -182,7 +188,7 @@ class MergeController(CheckingMixin, QObject):
     def _set_plan(self, plan) -> None:
         old, self.plan = self.plan, plan
         if old is not None and old is not plan:
-            self.job.submit(corecalls.close_plan, old, self.source)
+            self.job.submit(corecalls.close_plan, old)
         self.planChanged.emit(plan)
         self.stateChanged.emit()
 
@@ -210,7 +216,8 @@ class MergeController(CheckingMixin, QObject):
         self.source = None
         self.sourceChanged.emit(None)
         if not path:
-            self.say(INFO, "Choose a training output and its base model, or try the built-in demo.")
+            self.log("info", "Choose a training output and its base model, or try the built-in demo.")
+            self.sourceWanted.emit()
             return
         self.log("info", f"Reading {path}")
         try:
@@ -223,7 +230,6 @@ class MergeController(CheckingMixin, QObject):
             self.job.submit(corecalls.close_source, source)
             return
         self.source = source
-        self._source_stale = False
         self.log("info", f"Found {source.title} in {source.path}")
         self.sourceChanged.emit(source)
         self._suggest_inputs(source)
@@ -239,7 +245,7 @@ class MergeController(CheckingMixin, QObject):
             else:
                 self.say(WARNING, f"The training names {hint} as its base model, which is not on this "
                          "machine; choose the base model folder.")
-        if needs_visual_encoder(source) and not self.visual_encoder_path:
+        if source.is_llava and not self.visual_encoder_path:
             vhint = source.visual_encoder_hint
             if vhint and Path(vhint).expanduser().is_dir():
                 self.visual_encoder_path = str(Path(vhint).expanduser())
@@ -250,10 +256,6 @@ class MergeController(CheckingMixin, QObject):
         self.outputSuggested.emit(str(corecalls.default_out(source)))
 
     async def _replan(self, gen: int) -> None:
-        if self._source_stale and self.source_path:
-            self._source_stale = False
-            await self._detect(gen)
-            return
         if self.source is None:
             self.stateChanged.emit()
             return
@@ -271,7 +273,7 @@ class MergeController(CheckingMixin, QObject):
                 self.stateChanged.emit()
             return
         if gen != self._gen:
-            self.job.submit(corecalls.close_plan, plan, self.source)
+            self.job.submit(corecalls.close_plan, plan)
             return
         self._set_plan(plan)
         self._say_plan(plan)
@@ -284,7 +286,7 @@ class MergeController(CheckingMixin, QObject):
             self.say(ERROR, f"Nothing can start until this is fixed: {errors[0].message}{more}")
             return
 
-        warnings = [p for p in plan.problems if p.severity == "warning"]
+        warnings = [p for p in plan.problems if p.severity == WARNING]
         text = (f"Ready: {len(plan.files())} files, {format_size(plan.total_bytes)}, will be written to "
                 f"{plan.out}.")
         if warnings:
@@ -298,7 +300,7 @@ class MergeController(CheckingMixin, QObject):
             if self._cancel_requested:
                 raise Cancelled()
             result = await self.job.run(corecalls.run_plan, plan)
-            for line in result.stats.get("recovered", []):  # leftovers of a killed run, removed
+            for line in result.recovered:  # leftovers of a killed run, removed
                 self.log("info", line)
             self.progressed.emit(Progress("check", result.total_bytes, result.total_bytes,
                                           message="Checking the written folder"))
@@ -320,7 +322,6 @@ class MergeController(CheckingMixin, QObject):
             self.merged.emit(result, report, fixes)
         finally:
             self.merging = False
-            self._source_stale = True  # run_plan closed its inputs; read them afresh next time
             self._gen += 1
             self.plan = None
             self.planChanged.emit(None)

@@ -66,14 +66,9 @@ def inspect_path(path: str, base: str = ""):
     return check_folder(p, base or None)
 
 
-def close_plan(plan, keep_source=None) -> None:
-    """Release the file handles held by a plan that will not run (but not ``keep_source``'s)."""
-    base = getattr(plan, "base", None)
-    if base is not None:
-        base.close()
-    source = getattr(plan, "source", None)
-    if source is not None and source is not keep_source:
-        source.close()
+def close_plan(plan) -> None:
+    """Release what a plan that will not run holds (its base; the source stays the window's)."""
+    plan.close()
 
 
 def close_source(source) -> None:
@@ -117,29 +112,13 @@ def check_folder(path, base: Optional[str] = None):
         return report, plan_fix(path, report=report)
 
 
-def free_folder(folder: Path) -> Path:
-    """``folder`` if it does not exist, else ``folder-2``, ``folder-3``..."""
-    candidate, n = folder, 1
-    while candidate.exists():
-        n += 1
-        candidate = folder.with_name(f"{folder.name}-{n}")
-    return candidate
-
-
 def run_fix(folder, base: Optional[str] = None, progress=None, cancel=None):
     """Fix ``folder`` into a new folder beside it (``DIR-fixed``); the original is never changed."""
-    from mergesmith.core.fix.folder import fix_folder
+    from mergesmith.core.fix.folder import default_fix_out, fix_folder
 
     folder = Path(folder)
-    out = free_folder(folder.with_name(folder.name + "-fixed"))
+    out = default_fix_out(folder, unused=True)
     return fix_folder(folder, base or None, out=out, progress=progress, cancel=cancel)
-
-
-def fix_reason(reason: str) -> str:
-    """The core's reason a problem has no automatic fix, worded for the window."""
-    if "--from-base" in reason:
-        return "needs a model to copy the files from: choose it under \"Copy missing files from\", then Fix"
-    return reason
 
 
 # --- verify --------------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
 
         self.controller.message.connect(self._on_message)
+        self.controller.sourceWanted.connect(self.offer_demo)
         self.controller.logged.connect(self.log.append)
         self.controller.stateChanged.connect(self._on_state_changed)
         self.resize(1100, 760)
@@ -157,10 +158,7 @@ class MainWindow(QMainWindow):
 
     # -- signals
     def _on_message(self, severity: str, text: str) -> None:
-        if severity == INFO and not self.controller.source_path and text.startswith("Choose a training"):
-            self.offer_demo()
-        else:
-            self.banner.show_message(severity, text)
+        self.banner.show_message(severity, text)
 
     def _on_state_changed(self) -> None:
         if self._close_when_idle and not self.controller.busy:

@@ -18,7 +18,7 @@ from .controller import MergeController
 from .icons import icon
 from .options import OptionsPanel
 from .pickers import PathPicker
-from .preview import chosen_iteration, iterations_of, needs_visual_encoder, preview_tree
+from .preview import preview_tree
 from .problem_list import ProblemList
 from .progress_panel import ProgressPanel
 from .result_view import ResultView
@@ -148,11 +148,11 @@ class MergePage(QWidget):
         self.preview_model.set_root(preview_tree(source))
         self.preview.expandToDepth(0)
         self.problems.set_problems([])
-        llava = source is not None and needs_visual_encoder(source)
+        llava = source is not None and source.is_llava
         self._show_visual(llava)
         self.options.set_llava(llava)
         if source is not None:
-            self.options.set_iterations(iterations_of(source), chosen_iteration(source))
+            self.options.set_iterations(source.iterations, source.iteration)
             self.tabs.setCurrentIndex(0)
 
     def _on_plan_changed(self, plan) -> None:

@@ -9,53 +9,25 @@ here that the core did not already decide; this module only words it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable
 
 from mergesmith.core.formats import dtype_name, format_size
+from mergesmith.core.sources.source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG, VISUAL_ENCODER_ADAPTER,
+                                            VISUAL_ENCODER_FULL)
 
 from .tree import ERROR, OK, WARNING, Node
 
 ROLE_ICONS = {
-    "llm-adapter": "adapter",
-    "visual-encoder-adapter": "adapter",
-    "projector": "weights",
-    "llm": "weights",
-    "visual-encoder": "weights",
-    "training-config": "config",
+    LLM_ADAPTER: "adapter",
+    VISUAL_ENCODER_ADAPTER: "adapter",
+    PROJECTOR: "weights",
+    LLM_FULL: "weights",
+    VISUAL_ENCODER_FULL: "weights",
+    TRAINING_CONFIG: "config",
 }
-LLAVA_ROLES = ("visual-encoder-adapter", "projector", "visual-encoder")
 # details every adapter carries, worded by component_rows(); anything else is listed as it is
 _WORDED = {"r", "lora_alpha", "ranks", "use_rslora", "use_dora", "targets", "modules", "replaced",
            "trainable_tokens", "weights_file", "file"}
-
-
-def iterations_of(source) -> list[int]:
-    """Iterations a training output offers (a work_dir lists several), oldest first."""
-    found = source.extras.get("iterations") or []
-    out = []
-    for item in found:
-        if isinstance(item, dict):
-            item = item.get("iteration", item.get("iter"))
-        elif isinstance(item, str):
-            digits = "".join(ch for ch in Path(item).name if ch.isdigit())
-            item = int(digits) if digits else None
-        if isinstance(item, int):
-            out.append(item)
-    return sorted(set(out))
-
-
-def chosen_iteration(source) -> Optional[int]:
-    value = source.extras.get("iteration")
-    if isinstance(value, int):
-        return value
-    its = iterations_of(source)
-    return its[-1] if its else None
-
-
-def needs_visual_encoder(source) -> bool:
-    """Whether this is a LLaVA run, whose merge also needs the visual encoder."""
-    return bool(source.visual_encoder_hint) or any(c.role in LLAVA_ROLES for c in source.components) \
-        or str(source.extras.get("model_type", "")).lower().startswith("llava")
 
 
 def _join(items: Iterable, limit: int = 8) -> str:
@@ -127,9 +99,9 @@ def source_node(source, base_chosen: bool = False, visual_encoder_chosen: bool =
     node = Node("Training output", source.title, sum(c.bytes for c in source.components) or None,
                 icon="folder", tooltip=str(source.path), payload=source)
     node.add(Node("Path", str(source.path), icon="folder" if Path(source.path).is_dir() else "file"))
-    its = iterations_of(source)
+    its = source.iterations
     if its:
-        chosen = chosen_iteration(source)
+        chosen = source.iteration  # a work_dir's checkpoints are all named iter_N / epoch_N
         node.add(Node("Iteration", f"{chosen} (of {_join(its)})" if len(its) > 1 else str(chosen)))
     for c in source.components:
         node.add(component_node(c))
@@ -172,16 +144,15 @@ def base_node(base) -> Node:
 
 def output_node(plan) -> Node:
     """Everything the plan writes: folders, files with sizes and origins, dtype, disk space."""
-    stats = plan.stats
     files = plan.files()
-    node = Node("Output", f"{len(files)} files, {stats.get('dtype') or 'dtype as the base'}",
+    node = Node("Output", f"{len(files)} files, {plan.dtype or 'dtype as the base'}",
                 plan.total_bytes, icon="folder", tooltip=str(plan.out), payload=plan)
     node.add(Node("Folder", str(plan.out), icon="folder"))
-    if stats.get("dtype"):
-        node.add(Node("Output dtype", str(stats["dtype"])))
-    if "merged_tensors" in stats:
-        node.add(Node("Tensors", f"{stats.get('tensors', 0)} tensors, {stats['merged_tensors']} changed by the adapter"
-                      + (f", {stats['replaced_tensors']} replaced" if stats.get("replaced_tensors") else "")))
+    if plan.dtype:
+        node.add(Node("Output dtype", str(plan.dtype)))
+    if plan.merged_tensors is not None:
+        node.add(Node("Tensors", f"{plan.tensor_count} tensors, {plan.merged_tensors} changed by the adapter"
+                      + (f", {plan.replaced_tensors} replaced" if plan.replaced_tensors else "")))
     free = plan.disk_free
     enough = free is None or free >= plan.disk_needed
     node.add(Node("Disk space", f"needs {format_size(plan.disk_needed)}, "

@@ -7,13 +7,14 @@ from typing import Iterable, Optional
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
-from mergesmith.core.problems import sort_problems
+from mergesmith.core.problems import ERROR, INFO, WARNING, sort_problems
 
-from .corecalls import fix_reason
 from .icons import status_icon
 from .results import problem_text
 
-SEVERITY_WORDS = {"error": "Error", "warning": "Warning", "info": "Note"}
+SEVERITY_WORDS = {ERROR: "Error", WARNING: "Warning", INFO: "Note"}
+# the window's words for FixPlan.wants_base(p): the CLI says --from-base, the window has a picker
+NEEDS_BASE = "needs a model to copy the files from: choose it under \"Copy missing files from\", then Fix"
 
 
 class ProblemList(QListWidget):
@@ -41,7 +42,8 @@ class ProblemList(QListWidget):
                 if action is not None:
                     text += f"\n\u2192 Fix: {action.title}"
                 elif id(p) in unfixed:
-                    text += f"\n\u2192 No automatic fix: {fix_reason(unfixed[id(p)])}"
+                    why = NEEDS_BASE if fixes.wants_base(p) else unfixed[id(p)]
+                    text += f"\n\u2192 No automatic fix: {why}"
             item = QListWidgetItem(status_icon(p.severity), text)
             word = SEVERITY_WORDS.get(p.severity, p.severity)
             item.setToolTip(f"{word} [{p.code}] {p.file}\n{text}")

@@ -7,24 +7,13 @@ from typing import Optional
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
 
-from mergesmith.core.formats import format_size
+from mergesmith.core.formats import format_seconds, format_size
 from mergesmith.core.progress import Progress
 
 SCALE = 1000  # bars count in thousandths: byte counts overflow a 32-bit int
 
 PHASE_WORDS = {"write": "Writing", "finalize": "Moving the result into place", "check": "Checking",
                "done": "Done", "read": "Reading", "convert": "Converting"}
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 class ProgressPanel(QWidget):
@@ -92,7 +81,7 @@ class ProgressPanel(QWidget):
             rate = p.done / elapsed
             text += f" \u00b7 {format_size(rate)}/s"
             if p.total > p.done and rate > 0:
-                text += f" \u00b7 about {format_duration((p.total - p.done) / rate)} left"
+                text += f" \u00b7 about {format_seconds((p.total - p.done) / rate, whole=True)} left"
         self.overall_label.setText(text)
         if p.file:
             self.file_bar.setValue(int(SCALE * p.file_done / p.file_total) if p.file_total else 0)

@@ -12,16 +12,15 @@ from typing import Iterable, Optional
 
 from mergesmith.core.formats import format_size
 
-from .tree import ERROR, OK, Node, worst
+from .tree import ERROR, INFO, OK, WARNING, Node, worst
 
 MAX_ROWS = 5000  # a result view is no file manager: stop listing beyond this
-SEVERITY_STATUS = {"error": ERROR, "warning": "warning", "info": "info"}
+SEVERITY_STATUS = {ERROR: ERROR, WARNING: WARNING, INFO: INFO}
 
 
 def problem_text(p) -> str:
-    """The problem's sentence, with its fix when the core gives one apart."""
-    fix = getattr(p, "fix", None)
-    return f"{p.message} {fix}" if fix and fix not in p.message else p.message
+    """The problem's sentence (it says what to do, too)."""
+    return p.message
 
 
 def _problems_by_file(problems: Iterable, folder: Path) -> dict[str, list]:
@@ -99,16 +98,15 @@ def _size(path: Path) -> Optional[int]:
 
 def summary_line(report) -> str:
     """One sentence about an inspected folder: size, dtypes, and the count of problems."""
-    s = getattr(report, "summary", {}) or {}
     parts = []
-    if s.get("parameters"):
-        parts.append(f"{s['parameters']:,} parameters")
-    if s.get("shards"):
-        parts.append(f"{s['shards']} shard{'s' if s['shards'] != 1 else ''}")
-    if s.get("bytes"):
-        parts.append(format_size(s["bytes"]))
-    if s.get("dtypes"):
-        parts.append("/".join(s["dtypes"]))
+    if report.parameters:
+        parts.append(f"{report.parameters:,} parameters")
+    if report.shard_count:
+        parts.append(f"{report.shard_count} shard{'s' if report.shard_count != 1 else ''}")
+    if report.disk_bytes:
+        parts.append(format_size(report.disk_bytes))
+    if report.dtypes:
+        parts.append("/".join(report.dtypes))
     counts = {}
     for p in report.problems:
         counts[p.severity] = counts.get(p.severity, 0) + 1

@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-# statuses a row can carry (drawn as icons); None means "no status"
+from mergesmith.core.problems import ERROR, INFO, WARNING
+
+# statuses a row can carry (drawn as icons): the core's severities and OK; None means "no status"
 OK = "ok"
-WARNING = "warning"
-ERROR = "error"
-INFO = "info"
 STATUS_ORDER = {ERROR: 0, WARNING: 1, INFO: 2, OK: 3}
 
 

@@ -13,9 +13,9 @@ from .merge import run_plan
 
 def convert(source, out, *, progress=None, cancel=None, base=None, **options):
     """Detect, plan and run a conversion in one call (what the CLI's ``convert`` does)."""
-    src = detect(source)
-    plan = plan_convert(src, PlanOptions(out=Path(out), **options), base=base)
-    if not plan.ok:
-        src.close()
-        raise PlanError("; ".join(p.message for p in plan.problems if p.is_error))
-    return run_plan(plan, progress, cancel, check=False)
+    with detect(source) as src:
+        plan = plan_convert(src, PlanOptions(out=Path(out), **options), base=base)
+        with plan:
+            if not plan.ok:
+                raise PlanError("; ".join(p.message for p in plan.problems if p.is_error))
+            return run_plan(plan, progress, cancel, check=False)

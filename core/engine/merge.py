@@ -46,6 +46,11 @@ class Result:
     def total_bytes(self) -> int:
         return sum(s for _, s in self.files)
 
+    @property
+    def recovered(self) -> list[str]:
+        """Sentences about leftovers of a killed run that were cleaned up before writing."""
+        return self.stats.get("recovered", [])
+
     def to_dict(self) -> dict:
         return {
             "out": str(self.out),
@@ -91,7 +96,15 @@ def run_plan(plan: Plan, progress: Optional[ProgressCallback] = None,
     ``check`` is ``"quick"`` (headers, index, files and configs: milliseconds, no transformers
     import), ``"full"`` (also loads the tokenizer and builds the model on the meta device to
     compare weight names, which costs the seconds of importing transformers) or ``"none"``.
+
+    The plan is closed on every path, returned or raised (its base and what it opened; the
+    source stays the caller's: see :meth:`Plan.close`).
     """
+    with plan:
+        return _run_plan(plan, progress, cancel, check)
+
+
+def _run_plan(plan: Plan, progress: Optional[ProgressCallback], cancel: Optional[CancelToken], check) -> Result:
     check = {True: "quick", False: "none", None: "none"}.get(check, check)
     if check not in ("quick", "full", "none"):
         raise ValueError(f"check must be quick, full or none, not {check!r}")
@@ -121,8 +134,8 @@ def run_plan(plan: Plan, progress: Optional[ProgressCallback] = None,
             atomic.commit(tmp, out)
             t_commit = time.perf_counter() - t1
     finally:
-        _close_stores(plan)
-    result = Result(out, [(p, s) for p, s, _ in plan.files()], plan.stats.get("dtype"),
+        plan.close()  # the inputs are released before the check reads the output
+    result = Result(out, [(p, s) for p, s, _ in plan.files()], plan.dtype,
                     {"write": t_write, "commit": t_commit}, dict(plan.stats), plan_problems=list(plan.problems))
     if recovered:
         result.stats["recovered"] = recovered
@@ -346,22 +359,18 @@ def _write_file(dest: Path, f: PlannedFile) -> int:
     return f.size
 
 
-def _close_stores(plan: Plan) -> None:
-    plan.close()
-
-
 def merge(source, base, out, *, progress=None, cancel=None, check="quick", **options) -> Result:
     """Detect, plan and run in one call (what the CLI's ``merge`` does)."""
     from ..plan.base import PlanOptions
     from ..plan.planners import make_plan
     from ..sources.detect import detect
 
-    src = detect(source)
-    p = make_plan(src, base, PlanOptions(out=Path(out), **options))
-    if not p.ok:
-        _close_stores(p)
-        raise PlanError("; ".join(x.message for x in p.problems if x.is_error))
-    return run_plan(p, progress, cancel, check=check)
+    with detect(source) as src:
+        p = make_plan(src, base, PlanOptions(out=Path(out), **options))
+        with p:
+            if not p.ok:
+                raise PlanError("; ".join(x.message for x in p.problems if x.is_error))
+            return run_plan(p, progress, cancel, check=check)
 
 
 __all__ = ["Result", "run_plan", "merge"]

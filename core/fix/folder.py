@@ -53,6 +53,11 @@ class FixPlan:
     max_shard_size: Optional[int] = None
     actions: list[FixAction] = field(default_factory=list)
     unfixed: list[tuple[Problem, str]] = field(default_factory=list)
+    needs_base: list[Problem] = field(default_factory=list)  # unfixed ones a base folder would fix
+
+    def wants_base(self, problem: Problem) -> bool:
+        """Whether ``problem`` is left unfixed only for want of a base model to copy from."""
+        return any(p is problem for p in self.needs_base)
 
     def action_for(self, problem: Problem) -> Optional[FixAction]:
         return next((a for a in self.actions if problem in a.problems), None)
@@ -117,6 +122,17 @@ def _check_base(base) -> Optional[Path]:
 # --- running -----------------------------------------------------------------------------------------
 
 
+def default_fix_out(folder: Path, *, unused: bool = False) -> Path:
+    """Where a fix writes by default: ``DIR-fixed`` beside ``folder``; with ``unused``, the first of
+    ``DIR-fixed``, ``DIR-fixed-2``, ``DIR-fixed-3``... that does not exist yet (the window's choice)."""
+    first = folder.with_name(folder.name + "-fixed")
+    candidate, n = first, 1
+    while unused and candidate.exists():
+        n += 1
+        candidate = first.with_name(f"{first.name}-{n}")
+    return candidate
+
+
 def run_fix(plan: FixPlan, *, out=None, in_place: bool = False, progress: Optional[ProgressCallback] = None,
             cancel: Optional[CancelToken] = None, check: bool = True) -> FixResult:
     """Perform ``plan``: into a new folder (default ``DIR-fixed``) or, with ``in_place``, into DIR."""
@@ -129,7 +145,7 @@ def run_fix(plan: FixPlan, *, out=None, in_place: bool = False, progress: Option
         backup = _run_in_place(plan, progress, cancel)
         target = src
     else:
-        target = Path(out).expanduser() if out else src.with_name(src.name + "-fixed")
+        target = Path(out).expanduser() if out else default_fix_out(src)
         _run_new_folder(plan, target, progress, cancel)
         backup = None
     report = inspect_folder(target, max_shard_size=plan.max_shard_size) if check else None

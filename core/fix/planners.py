@@ -3,10 +3,10 @@ actions that repair them, or the reason they cannot be repaired automatically.""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
+from ..io.jsonfile import json_object_or_none
 from . import actions as fa
 from .actions import FixAction
 from .. import formats
@@ -29,9 +29,11 @@ def plan_scope(plan, rel: str, problems: list[Problem]) -> None:
                                       [join(rel, r) for r in removes], apply))
         handled.update(id(p) for p in probs)
 
-    def refuse(probs: list[Problem], why: str) -> None:
+    def refuse(probs: list[Problem], why: str, needs_base: bool = False) -> None:
         for p in probs:
             plan.unfixed.append((p, why))
+            if needs_base:
+                plan.needs_base.append(p)
             handled.add(id(p))
 
     for plan_part in FIX_PLANNERS:
@@ -42,6 +44,7 @@ def plan_scope(plan, rel: str, problems: list[Problem]) -> None:
         kind = fix_kind(p.code)
         if kind == "base" and plan.base is None:
             plan.unfixed.append((p, "needs the base model to copy from: pass --from-base DIR"))
+            plan.needs_base.append(p)
         else:
             plan.unfixed.append((p, "no automatic fix; the message says what to do"))
 
@@ -133,11 +136,7 @@ def _ties(folder: Path) -> bool:
 
 
 def _read(path: Path) -> Optional[dict]:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        return doc if isinstance(doc, dict) else None
-    except (OSError, ValueError, RecursionError):
-        return None
+    return json_object_or_none(path)
 
 
 # --- config ---------------------------------------------------------------------------------------
@@ -219,7 +218,7 @@ def _plan_generation(plan, rel, folder, by_code, add, refuse) -> None:
             add("Write generation_config.json from config.json's token ids (bos, eos, pad)", replace, generate,
                 writes=[formats.GENERATION_CONFIG])
         else:
-            refuse(replace, "no config.json to derive it from and no --from-base to copy it from")
+            refuse(replace, "no config.json to derive it from and no --from-base to copy it from", needs_base=True)
     if by_code.get("generation-config-flags"):
         from ..inspect.config import validate_generation_config
 

@@ -49,18 +49,10 @@ from ..progress import CancelToken, ProgressCallback
 __all__ = ["Report", "CODES", "fix_kind", "inspect_folder", "detect_kind", "KIND_TITLES"]
 
 MODEL, ADAPTER, CONVERTED, WORK_DIR, LLAVA, LLAVA_HF, UNKNOWN = (
-    "model", "peft-adapter", "xtuner-converted", "xtuner-work-dir", "llava", "llava-hf", "unknown")
-CHECKPOINT = "xtuner-checkpoint"
-KIND_TITLES = {
-    MODEL: "Hugging Face model folder",
-    ADAPTER: "PEFT adapter",
-    CONVERTED: "XTuner converted output (pth_to_hf)",
-    WORK_DIR: "XTuner work_dir (training checkpoints)",
-    CHECKPOINT: "XTuner training checkpoint",
-    LLAVA: "LLaVA model (XTuner layout: LLM, projector/, visual_encoder/)",
-    LLAVA_HF: "LLaVA model (Hugging Face LlavaForConditionalGeneration)",
-    UNKNOWN: "folder without a model",
-}
+    formats.KIND_MODEL, formats.KIND_PEFT_ADAPTER, formats.KIND_XTUNER_CONVERTED, formats.KIND_WORK_DIR,
+    formats.KIND_LLAVA, formats.KIND_LLAVA_HF, formats.KIND_UNKNOWN)
+CHECKPOINT = formats.KIND_CHECKPOINT
+KIND_TITLES = formats.KIND_TITLES  # one table with detect's
 EMBEDDING_SUFFIXES = formats.INPUT_EMBEDDING_SUFFIXES
 
 

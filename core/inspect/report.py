@@ -105,6 +105,29 @@ class Report:
     def ok(self) -> bool:
         return not errors(self.problems)
 
+    # What the front ends read, by name; ``summary`` (printed by --json as is) stays the record.
+    @property
+    def title(self) -> str:
+        """What the folder is, in words (``formats.KIND_TITLES``)."""
+        return self.summary.get("title", self.kind)
+
+    @property
+    def parameters(self) -> Optional[int]:
+        return self.summary.get("parameters")
+
+    @property
+    def shard_count(self) -> int:
+        return self.summary.get("shards") or 0
+
+    @property
+    def disk_bytes(self) -> Optional[int]:
+        """The folder's size on disk."""
+        return self.summary.get("bytes")
+
+    @property
+    def dtypes(self) -> list[str]:
+        return list(self.summary.get("dtypes") or [])
+
     @property
     def codes(self) -> set[str]:
         return {p.code for p in self.problems}

@@ -8,10 +8,10 @@ runs remote code: a tokenizer that needs ``trust_remote_code`` is counted from i
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Optional
 
+from ..io.jsonfile import json_object_or_none
 from .. import formats
 from .report import Report, join
 from ..quiet import quiet_transformers
@@ -116,11 +116,7 @@ def _load_if_asked(report: Report, folder: Path, rel: str, names: set[str], conf
 
 
 def _read(path: Path):
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        return doc if isinstance(doc, dict) else None
-    except (OSError, ValueError, RecursionError):
-        return None
+    return json_object_or_none(path)
 
 
 def _count_from_files(folder: Path, names: set[str]):

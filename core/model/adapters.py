@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from ..io.jsonfile import read_json_object
 from .. import formats
 from ..errors import SourceError
 from .lora import lora_scale
@@ -307,15 +308,7 @@ def find_adapter_weights(folder: Path) -> Optional[Path]:
 
 def read_adapter_config(folder: Path) -> dict:
     path = folder / formats.ADAPTER_CONFIG
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SourceError(f"Cannot read {path}: {exc.strerror or exc}.", path=path) from None
-    except (ValueError, RecursionError) as exc:
-        raise SourceError(f"{path} is not valid JSON ({exc}); fix or replace it.", path=path) from None
-    if not isinstance(config, dict):
-        raise SourceError(f"{path} does not hold a JSON object.", path=path)
-    return config
+    return read_json_object(path, SourceError)
 
 
 def open_adapter_store(weights: Path, label: str) -> TensorStore:

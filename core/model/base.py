@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Optional
 
+from ..io.jsonfile import read_json_object
 from .. import formats
 from ..errors import PlanError, SourceError
 from ..io.safetensors import TensorInfo
@@ -44,14 +44,7 @@ class BaseModel:
                                 "adapter was trained on.", path=folder)
             raise PlanError(f"{folder} has no {formats.CONFIG}, so it is not a full model folder; "
                             f"choose the {role} the adapter was trained on.", path=folder)
-        try:
-            config = json.loads(cfg_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError) as exc:
-            raise PlanError(f"{cfg_path} cannot be read as JSON ({exc}); fix or replace it.",
-                            path=cfg_path) from None
-        if not isinstance(config, dict):
-            raise PlanError(f"{cfg_path} holds a JSON {type(config).__name__}, not an object, so it is not "
-                            "a model config; fix it or copy it from the original model.", path=cfg_path)
+        config = read_json_object(cfg_path, PlanError)
         quant = config.get("quantization_config")
         if quant:
             method = quant.get("quant_method", "quantized") if isinstance(quant, dict) else "quantized"

@@ -15,11 +15,11 @@ config) is compared with the chosen one:
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Optional
 
+from ..io.jsonfile import json_object_or_none
 from ..problems import ERROR, WARNING
 
 KEYS = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size", "intermediate_size")
@@ -29,10 +29,7 @@ FAMILIES = ("qwen", "gemma", "phi", "gpt2", "internlm", "chatglm", "baichuan", "
 
 
 def _config(folder: Path) -> Optional[dict]:
-    try:
-        doc = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
+    doc = json_object_or_none(folder / "config.json")
     if isinstance(doc, dict) and isinstance(doc.get("text_config"), dict) and "hidden_size" not in doc:
         doc = {**doc["text_config"], "model_type": doc.get("model_type")}
     if isinstance(doc, dict) and isinstance(doc.get("vision_config"), dict) and "hidden_size" not in doc:

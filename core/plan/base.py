@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from ..io.jsonfile import json_object_or_none
 from .. import formats
 from ..io import atomic
 from ..model.base import BaseModel, remote_code_files
@@ -121,10 +122,23 @@ class Plan:
     closers: list = field(default_factory=list)  # further inputs opened while planning (closed after the run)
 
     def close(self) -> None:
-        """Close every input the plan opened (base, source, others)."""
-        for obj in [self.base, self.source, *self.closers]:
+        """Close what the plan owns; safe to call twice.
+
+        Who closes what: a plan owns its base model and every input it opened while planning
+        (``closers``: a visual encoder, a source it read itself for another ``--iter``). The
+        :class:`Source` handed to the planner stays its caller's, who closes it (``with source:``).
+        ``run_plan`` closes the plan on every path, returned or raised; a plan that is not run is
+        closed by whoever made it (``with make_plan(...) as plan:``).
+        """
+        for obj in [self.base, *self.closers]:
             if obj is not None:
                 obj.close()
+
+    def __enter__(self) -> "Plan":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     @property
     def ok(self) -> bool:
@@ -137,6 +151,26 @@ class Plan:
     @property
     def disk_needed(self) -> int:
         return int(self.total_bytes * DISK_MARGIN)
+
+    # What the front ends read, by name: the planners record these in ``stats`` (printed by --json as is).
+    @property
+    def dtype(self) -> Optional[str]:
+        """The output's float dtype(s), ``"bfloat16"`` or ``"float16+float32"``; None: as the base."""
+        return self.stats.get("dtype")
+
+    @property
+    def tensor_count(self) -> int:
+        return self.stats.get("tensors", 0)
+
+    @property
+    def merged_tensors(self) -> Optional[int]:
+        """How many tensors an adapter changes; None when the plan merges no adapter."""
+        return self.stats.get("merged_tensors")
+
+    @property
+    def replaced_tensors(self) -> int:
+        """How many tensors the adapter replaces outright (modules_to_save, trainable tokens)."""
+        return self.stats.get("replaced_tensors", 0)
 
     def files(self) -> list[tuple[str, int, str]]:
         """(relative path, size, origin) of every file the plan writes."""
@@ -161,7 +195,7 @@ class Plan:
             "source": self.source.to_dict(),
             "base": None if self.base is None else str(self.base.folder),
             "out": str(self.out),
-            "dtype": self.stats.get("dtype"),
+            "dtype": self.dtype,
             "files": [{"path": p, "size": s, "from": o} for p, s, o in self.files()],
             "total_bytes": self.total_bytes,
             "disk_needed": self.disk_needed,
@@ -362,11 +396,8 @@ def carry_files(plan: Plan, folder: PlannedFolder, base: BaseModel, config: dict
     plan.stats["tokenizer_from"] = str(tok_from)
     tok_cfg = tok_from / "tokenizer_config.json"
     if tok_cfg.is_file():
-        try:
-            tok_doc = json.loads(tok_cfg.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
-            tok_doc = {}
-        for name in remote_code_files(tok_from, tok_doc if isinstance(tok_doc, dict) else {}):
+        tok_doc = json_object_or_none(tok_cfg) or {}
+        for name in remote_code_files(tok_from, tok_doc):
             add(tok_from / name, origin)
 
     # processor files (multimodal bases), remote code, licences: from the base

@@ -86,9 +86,20 @@ def plan_convert(source: Source, options: PlanOptions, base=None) -> Plan:
                         "conversion. Merge it with `mergesmith merge`.")
     if options.out is None:
         raise PlanError("Choose an output folder (--out DIR).")
-    source = for_iteration(source, options.iteration)
+    given, source = source, for_iteration(source, options.iteration)
+    try:
+        return _plan_convert(source, options, base, owned=source is not given)
+    except BaseException:
+        if source is not given:
+            source.close()
+        raise
+
+
+def _plan_convert(source: Source, options: PlanOptions, base, owned: bool) -> Plan:
     llm_dtype = None if options.dtype in ("auto", "keep") else formats.dtype_code(options.dtype)
     plan = Plan(source, options, options.out)
+    if owned:  # read here for another iteration: the plan owns it
+        plan.closers.append(source)
     llava = is_llava(source)
     inputs = [source.path]
 
@@ -103,7 +114,7 @@ def plan_convert(source: Source, options: PlanOptions, base=None) -> Plan:
         root = _root(plan)
         root.title = "fine-tuned LLM"
         rule = (lambda b, c: llm_dtype or c or b)
-        tensors, config = plan_full_tensors(plan, llm, comp.store, rule, Path(source.extras.get("checkpoint", "")).name)
+        tensors, config = plan_full_tensors(plan, llm, comp.store, rule, (source.checkpoint.name if source.checkpoint else ""))
         config["use_cache"] = True
         root.shards = shard(tensors, options.max_shard_size)
         idx = index_file(root.shards)

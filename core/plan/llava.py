@@ -29,16 +29,14 @@ from .base import Plan, PlannedFile, PlannedFolder, PlannedTensor, PlanOptions, 
 from .lora import plan_lora_tensors
 from ..problems import ERROR, WARNING
 from ..sources.source import LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, Source
-from .xtuner import base_dtype_rule, plan_full_tensors, trained_roles
+from .xtuner import base_dtype_rule, plan_full_tensors
 
 PROJECTOR_CODE = ("configuration_projector.py", "modeling_projector.py")
 ONE_FILE = 10**18  # the projector is always one model.safetensors, as save_pretrained writes it
 
 
 def is_llava(source: Source) -> bool:
-    roles = trained_roles(source)
-    return bool(roles & {PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL}) \
-        or source.extras.get("model_type") == "LLaVAModel"
+    return source.is_llava
 
 
 def _version(package: str) -> Optional[str]:
@@ -98,7 +96,7 @@ def training_config_file(source: Source):
     """``xtuner_config.py``: the config file the training used (or the text kept in its meta)."""
     if source.training_config is not None and Path(source.training_config).is_file():
         return copy_file(Path(source.training_config), "training output", formats.XTUNER_CONFIG)
-    text = source.extras.get("config_text")
+    text = source.training.config_text if source.training else None
     if text:
         data = text.encode("utf-8")
         return PlannedFile(formats.XTUNER_CONFIG, len(data), "training output", content=data)
@@ -168,8 +166,9 @@ def plan_vit_tensors(plan: Plan, source: Source, vit_dir: Path, dtype_rule):
 def preprocessor_file(plan: Plan, source: Source, vit_dir: Path, where: str):
     """``preprocessor_config.json`` of the visual encoder (or of the config's image processor)."""
     pre = vit_dir / formats.PREPROCESSOR_CONFIG
-    if not pre.is_file() and source.extras.get("image_processor_dir"):
-        pre = Path(source.extras["image_processor_dir"]) / formats.PREPROCESSOR_CONFIG
+    img = source.settings.image_processor_dir if source.settings else None
+    if not pre.is_file() and img:
+        pre = Path(img) / formats.PREPROCESSOR_CONFIG
     if pre.is_file():
         return copy_file(pre, "visual encoder")
     plan.problem("missing-preprocessor", WARNING, where,
@@ -200,7 +199,7 @@ def visual_encoder_folder(plan: Plan, source: Source, vit_dir: Path, dtype_rule)
 
 def plan_llm_tensors(plan: Plan, source: Source, base: BaseModel, options: PlanOptions):
     """The LLM's tensors: LoRA merged, fully trained, or (frozen) the base as is; and its config."""
-    label = Path(source.extras.get("checkpoint", source.path)).name
+    label = source.label
     adapter = source.llm_adapter
     full = source.component(LLM_FULL)
     plan.stats["llm"] = "LoRA merged" if adapter else ("fully trained" if full else "frozen (base)")
@@ -213,7 +212,7 @@ def check_projector(plan: Plan, source: Source, base: BaseModel) -> bool:
     """Whether the checkpoint has a projector, and one that fits the base LLM (else a problem)."""
     proj = source.component(PROJECTOR)
     if proj is None:
-        label = Path(source.extras.get("checkpoint", source.path)).name
+        label = source.label
         plan.problem("missing-projector", ERROR, formats.PROJECTOR_DIR,
                      f"{label} is a LLaVA checkpoint without projector weights; it cannot be used. "
                      "Point at the checkpoint of the stage that trained the projector.")

@@ -230,7 +230,7 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
         "text_config": text,
         "tie_word_embeddings": bool(text.get("tie_word_embeddings", base.tie_word_embeddings)),
         "vision_config": vision,
-        "vision_feature_layer": source.extras.get("visual_select_layer", -2),
+        "vision_feature_layer": (source.settings.visual_select_layer if source.settings and source.settings.visual_select_layer is not None else -2),
         "vision_feature_select_strategy": strategy,
     }
     folder.files.append(json_file(formats.CONFIG, config))

@@ -40,7 +40,7 @@ class LoraMergePlanner(Planner):
         folder = PlannedFolder("", title="merged model")
         tensors, config = plan_lora_tensors(plan, base, adapter, options)
         add_weights(folder, tensors, options.max_shard_size)
-        training_dirs = [Path(d) for d in source.extras.get("tokenizer_dirs", [])]
+        training_dirs = [Path(d) for d in source.tokenizer_dirs or []]
         for d in (adapter.path, source.path):
             if d is not None and Path(d) not in training_dirs:
                 training_dirs.append(Path(d))

@@ -28,14 +28,22 @@ PLANNERS: tuple[Planner, ...] = (LlavaPlanner(), XTunerLoraPlanner(), XTunerFull
 def make_plan(source: Source, base=None, options: Optional[PlanOptions] = None) -> Plan:
     """Plan the merge of ``source`` into ``base`` (a folder path or :class:`BaseModel`)."""
     options = options or PlanOptions()
+    given = source
     if source.kind in KINDS:  # --iter first: another iteration may hold other parts (a full fine-tune)
         source = for_iteration(source, options.iteration)
-    planners = [p for p in PLANNERS if p.accepts(source)]
-    if not planners:
-        raise PlanError(f"Mergesmith does not know how to merge a {source.title} ({source.path}).",
-                        path=source.path)
-    planner = planners[0]
-    result = planner.plan(source, base, options)
+    try:
+        planners = [p for p in PLANNERS if p.accepts(source)]
+        if not planners:
+            raise PlanError(f"Mergesmith does not know how to merge a {source.title} ({source.path}).",
+                            path=source.path)
+        planner = planners[0]
+        result = planner.plan(source, base, options)
+    except BaseException:
+        if source is not given:
+            source.close()
+        raise
+    if source is not given:  # read here for another iteration: the plan owns it
+        result.closers.append(source)
     if options.format not in planner.formats:
         result.problem("format-not-applicable", ERROR, str(source.path),
                        f"--format {options.format} applies to LLaVA training outputs only, and "

@@ -28,24 +28,24 @@ IGNORABLE_SUFFIXES = ("rotary_emb.inv_freq", ".inv_freq", ".attn.masked_bias", "
 
 
 def training_dirs(source: Source) -> list[Path]:
-    return [Path(d) for d in source.extras.get("tokenizer_dirs", [])]
+    return [Path(d) for d in source.tokenizer_dirs or []]
 
 
 def training_problems(plan: Plan, source: Source) -> None:
     """What the plan must say about the training output itself, whichever XTuner planner runs."""
-    ckpt = Path(source.extras.get("checkpoint", source.path)).name
-    unknown = source.extras.get("unknown_tensors") or []
+    ckpt = source.label
+    unknown = source.training.unknown_tensors if source.training else []
     if unknown:
         shown = ", ".join(unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
         plan.problem("unknown-tensors", ERROR, ckpt,
                      f"The checkpoint holds {len(unknown)} tensor(s) that belong to no part Mergesmith "
                      f"knows ({shown}); writing the output would lose them. This model type is not supported yet.")
-    conflict = source.extras.get("config_conflict")
+    conflict = source.training.config_conflict if source.training else None
     if conflict:
         plan.problem("config-mismatch", WARNING, ckpt, conflict)
     if plan.base is None:
         return
-    quant = source.extras.get("quantization") if source.component(LLM_ADAPTER) else None  # QLoRA: a LoRA run
+    quant = source.training.quantization if source.training and source.component(LLM_ADAPTER) else None  # QLoRA: a LoRA run
     base_dtypes = [formats.dtype_name(d) for d in plan.base.float_dtypes]
     if quant:
         kept = "/".join(base_dtypes) or "16-bit"
@@ -53,7 +53,7 @@ def training_problems(plan: Plan, source: Source) -> None:
                      f"QLoRA: the training loaded the base in {quant}; as XTuner and PEFT do, the adapter is merged "
                      f"into the original {kept} weights of the base model, not into quantized ones, so the output "
                      f"is an ordinary {kept} model.")
-    said = _dtype_named(source.extras.get("llm_dtype"))
+    said = _dtype_named(source.settings.llm_dtype if source.settings else None)
     if said and plan.options.dtype in ("auto", "keep") and len(base_dtypes) == 1 and said != base_dtypes[0]:
         plan.problem("dtype-kept", INFO, ckpt,
                      f"The training config loads the LLM as {said} (torch_dtype), but the base model is stored in "
@@ -197,7 +197,7 @@ class XTunerFullPlanner(Planner):
         comp = source.component(LLM_FULL)
         folder = PlannedFolder("", title="fine-tuned model")
         tensors, config = plan_full_tensors(plan, base, comp.store, base_dtype_rule(options),
-                                            Path(source.extras.get("checkpoint", source.path)).name)
+                                            source.label)
         folder.shards = shard(tensors, options.max_shard_size)
         idx = index_file(folder.shards)
         if idx:

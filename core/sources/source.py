@@ -7,7 +7,6 @@ dtypes and LoRA settings, and the base model the training named. No tensor data 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -17,10 +16,11 @@ from ..model.adapters import Adapter, find_adapter_weights, load_adapter_folder
 from ..errors import SourceError
 from ..io.stores import TensorStore, open_model_weights
 
-# kinds
-PEFT_ADAPTER = "peft-adapter"
-XTUNER_CONVERTED = "xtuner-converted"
-MODEL = "model"
+# kinds (titles: formats.KIND_TITLES, shared with inspect)
+PEFT_ADAPTER = formats.KIND_PEFT_ADAPTER
+XTUNER_CONVERTED = formats.KIND_XTUNER_CONVERTED
+MODEL = formats.KIND_MODEL
+KIND_TITLES = formats.KIND_TITLES
 
 # component roles
 LLM_ADAPTER = "llm-adapter"
@@ -67,6 +67,40 @@ class Component:
         }
 
 
+LLAVA_MODEL = "LLaVAModel"  # XTuner's model type for a LLaVA run
+LLAVA_ROLES = (PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL)  # parts only a LLaVA run has
+
+
+@dataclass
+class TrainingRun:
+    """What one XTuner checkpoint adds to a :class:`Source` (a work_dir, ``.pth`` or DeepSpeed folder)."""
+    checkpoint: Path                          # the iter_N.pth file or folder read
+    iteration: Optional[int] = None           # its iteration (from the name, else its meta)
+    iterations: Optional[list[dict]] = None   # a work_dir's ``[{iter, unit, path, kind}]``, oldest first
+    zero_stage: Optional[int] = None          # DeepSpeed only
+    world_size: Optional[int] = None          # DeepSpeed only
+    frozen_in_checkpoint: int = 0             # DeepSpeed ZeRO-3: frozen base tensors carried along
+    unknown_tensors: list[str] = field(default_factory=list)  # tensors of no known part
+    config_text: Optional[str] = None         # the training config's text, when one was found
+    config_conflict: Optional[str] = None     # the sentence saying two configs disagree
+    quantization: Optional[str] = None        # "4-bit" / "8-bit": a QLoRA run
+
+    @property
+    def iteration_numbers(self) -> list[int]:
+        """The iterations a work_dir offers, oldest first (empty for one checkpoint)."""
+        return [e["iter"] for e in self.iterations or []]
+
+
+@dataclass
+class TrainedSettings:
+    """What a training config says about the model (XTuner work_dirs, checkpoints, converted output)."""
+    model_type: Optional[str] = None          # SupervisedFinetune, LLaVAModel, ...
+    llm_dtype: Optional[str] = None           # the dtype the training loaded the LLM in
+    visual_select_layer: Optional[int] = None  # LLaVA only
+    image_processor_dir: Optional[str] = None  # the config's image processor, when it is a folder here
+    from_config: bool = True                  # False: no config was found; model_type is guessed from keys
+
+
 @dataclass
 class Source:
     path: Path
@@ -76,7 +110,36 @@ class Source:
     base_hint: Optional[str] = None  # base model path named by the training
     visual_encoder_hint: Optional[str] = None
     notes: list[str] = field(default_factory=list)
-    extras: dict = field(default_factory=dict)  # kind-specific facts (iterations, ...)
+    tokenizer_dirs: Optional[list[str]] = None  # folders with the training's own tokenizer (None: not looked for)
+    training: Optional[TrainingRun] = None      # an XTuner checkpoint's facts
+    settings: Optional[TrainedSettings] = None  # what the training config says
+
+    @property
+    def checkpoint(self) -> Optional[Path]:
+        return self.training.checkpoint if self.training else None
+
+    @property
+    def iteration(self) -> Optional[int]:
+        return self.training.iteration if self.training else None
+
+    @property
+    def iterations(self) -> list[int]:
+        """Iterations a work_dir offers, oldest first; empty for anything else."""
+        return self.training.iteration_numbers if self.training else []
+
+    @property
+    def model_type(self) -> Optional[str]:
+        return self.settings.model_type if self.settings else None
+
+    @property
+    def is_llava(self) -> bool:
+        """A LLaVA run (projector, visual encoder trained, or the config says so): its merge needs the ViT too."""
+        return any(c.role in LLAVA_ROLES for c in self.components) or self.model_type == LLAVA_MODEL
+
+    @property
+    def label(self) -> str:
+        """The name problems and notes use for this source: the checkpoint's, else the path's."""
+        return (self.checkpoint or self.path).name
 
     @property
     def title(self) -> str:
@@ -95,11 +158,19 @@ class Source:
         return bool(self.base_hint) and Path(self.base_hint).expanduser().is_dir()
 
     def close(self) -> None:
+        """Release the memory maps of its components. The Source belongs to whoever called
+        ``detect``: plans read it but never close it (see :class:`mergesmith.core.plan.base.Plan`)."""
         for c in self.components:
             if c.store is not None:
                 c.store.close()
             if c.adapter is not None:
                 c.adapter.store.close()
+
+    def __enter__(self) -> "Source":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def to_dict(self) -> dict:
         return {
@@ -112,23 +183,42 @@ class Source:
             "base_hint_exists": self.base_hint_exists,
             "visual_encoder_hint": self.visual_encoder_hint,
             "notes": self.notes,
-            **{k: v for k, v in self.extras.items() if _jsonable(v)},
+            **self._typed_dict(),
         }
 
-
-KIND_TITLES = {
-    PEFT_ADAPTER: "PEFT LoRA adapter",
-    XTUNER_CONVERTED: "XTuner converted output (pth_to_hf)",
-    MODEL: "Hugging Face model folder",
-}
-
-
-def _jsonable(v) -> bool:
-    try:
-        json.dumps(v)
-        return True
-    except (TypeError, ValueError):
-        return False
+    def _typed_dict(self) -> dict:
+        """The typed facts, under the keys and in the order ``--json`` has always had."""
+        d: dict = {}
+        t, s = self.training, self.settings
+        if t is not None:
+            if t.zero_stage is not None:
+                d.update(zero_stage=t.zero_stage, world_size=t.world_size)
+            if t.frozen_in_checkpoint:
+                d["frozen_in_checkpoint"] = t.frozen_in_checkpoint
+            if t.unknown_tensors:
+                d["unknown_tensors"] = list(t.unknown_tensors)
+            if t.config_text is not None:
+                d["config_text"] = t.config_text
+            if t.config_conflict:
+                d["config_conflict"] = t.config_conflict
+            if t.quantization:
+                d["quantization"] = t.quantization
+        if self.tokenizer_dirs is not None:
+            d["tokenizer_dirs"] = list(self.tokenizer_dirs)
+        if s is not None:
+            if s.image_processor_dir:
+                d["image_processor_dir"] = s.image_processor_dir
+            d["model_type"] = s.model_type
+            if s.from_config:
+                d["llm_dtype"] = s.llm_dtype
+            if s.visual_select_layer is not None:
+                d["visual_select_layer"] = s.visual_select_layer
+        if t is not None:
+            d["checkpoint"] = str(t.checkpoint)
+            d["iteration"] = t.iteration
+            if t.iterations is not None:
+                d["iterations"] = t.iterations
+        return d
 
 
 def outputs_inside(folder: Path, limit: int = 50) -> list[tuple[str, str]]:
@@ -233,7 +323,7 @@ def detect_converted_or_adapter(path: Path) -> Optional[Source]:
     if llm is not None:
         source.base_hint = llm.config.get("base_model_name_or_path") or None
     tok_dirs = [str(d) for d in (path, llm_dir) if d.is_dir() and has_tokenizer(d)]
-    source.extras["tokenizer_dirs"] = tok_dirs
+    source.tokenizer_dirs = tok_dirs
     if not any(c.role in (LLM_ADAPTER, LLM_FULL, VISUAL_ENCODER_ADAPTER, PROJECTOR) for c in source.components):
         raise SourceError(
             f"{path} looks like XTuner output ({formats.XTUNER_CONFIG}) but holds no adapter, "
@@ -248,7 +338,7 @@ def detect_model(path: Path) -> Optional[Source]:
     source = Source(path, MODEL)
     source.components.append(weights_component(LLM_FULL, path))
     if has_tokenizer(path):
-        source.extras["tokenizer_dirs"] = [str(path)]
+        source.tokenizer_dirs = [str(path)]
     return source
 
 

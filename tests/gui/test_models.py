@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mergesmith.core.problems import Problem
-from mergesmith.gui.preview import iterations_of, needs_visual_encoder, preview_tree
+from mergesmith.gui.preview import preview_tree
 from mergesmith.gui.results import result_tree, summary_line
 from mergesmith.gui.tree import ERROR, OK, Node, worst
 
@@ -38,14 +38,7 @@ def test_preview_tree_words_source_base_and_output(demo_plan):
     assert files["model.safetensors"].size == dict((p, s) for p, s, _ in plan.files())["model.safetensors"]
     assert "merged" in files["model.safetensors"].details
     assert root.find("Disk space").status == OK
-    assert not needs_visual_encoder(source)
-
-
-def test_iterations_are_read_in_every_shape():
-    class S:
-        extras = {"iterations": [{"iter": 100}, {"iteration": 50}, "iter_75.pth", 10]}
-
-    assert iterations_of(S()) == [10, 50, 75, 100]
+    assert not source.is_llava
 
 
 def test_result_tree_marks_files_and_missing_ones(tmp_path):
@@ -65,10 +58,9 @@ def test_result_tree_marks_files_and_missing_ones(tmp_path):
     assert rows["tokenizer.json"].status == ERROR and rows["tokenizer.json"].details.startswith("missing")
     assert rows["generation_config.json"].status == "warning"
 
-    class R:
-        summary = {"parameters": 1234, "shards": 1, "bytes": 10, "dtypes": ["bfloat16"]}
+    from mergesmith.core.inspect.report import Report
 
-    R.problems = problems
+    R = Report(tmp_path, "model", problems, {"parameters": 1234, "shards": 1, "bytes": 10, "dtypes": ["bfloat16"]})
     assert summary_line(R) == "1,234 parameters, 1 shard, 10 B, bfloat16; found 2 errors, 1 warning."
 
 

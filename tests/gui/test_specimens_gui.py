@@ -117,7 +117,7 @@ def test_iteration_20_of_the_qwen_run_from_the_window(window, qtbot, tmp_path):
     wait_plan(qtbot, window)
     page.options.iteration.setCurrentIndex(0)
     qtbot.waitUntil(lambda: window.controller.plan is not None and window.controller.is_idle
-                    and window.controller.plan.source.extras.get("iteration") == 20, timeout=10_000)
+                    and window.controller.plan.source.iteration == 20, timeout=10_000)
     assert page.preview_model.root.find("Iteration").details == "20 (of 20, 40)"
     with qtbot.waitSignal(window.controller.merged, timeout=60_000):
         qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)

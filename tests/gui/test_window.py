@@ -144,10 +144,10 @@ def test_iteration_picker_chooses_the_checkpoint(window, qtbot, demo, tmp_path):
     plan = wait_plan(qtbot, window)
     its = [page.options.iteration.itemData(i) for i in range(page.options.iteration.count())]
     assert len(its) >= 2, its  # the demo work_dir holds two checkpoints
-    assert page.options.iteration.currentData() == its[-1] == plan.source.extras.get("iteration")
+    assert page.options.iteration.currentData() == its[-1] == plan.source.iteration
     page.options.iteration.setCurrentIndex(0)
     qtbot.waitUntil(lambda: window.controller.plan is not None
-                    and window.controller.plan.source.extras.get("iteration") == its[0], timeout=10_000)
+                    and window.controller.plan.source.iteration == its[0], timeout=10_000)
 
 
 def test_closing_while_busy_asks_then_cancels(window, qtbot, demo, tmp_path):

@@ -34,7 +34,7 @@ def test_work_dir_merge_is_base_plus_scaled_lora_from_fp32(lora_run, llm_base, t
     wd, sds, lora = lora_run
     source = detect(wd)
     assert source.kind == "xtuner-work-dir" and source.base_hint == str(llm_base)
-    assert [e["iter"] for e in source.extras["iterations"]] == [100, 200] and source.extras["iteration"] == 200
+    assert source.iterations == [100, 200] and source.iteration == 200
     assert source.component("llm-adapter").details["use_rslora"] is True
     result = merge(wd, llm_base, tmp_path / "out")
     assert not [p for p in result.problems if p.is_error]
@@ -65,7 +65,7 @@ def test_single_pth_alone_reads_the_config_from_meta(lora_run, llm_base, tmp_pat
     wd, sds, lora = lora_run
     shutil.copy(wd / "iter_200.pth", tmp_path / "model.pth")
     source = detect(tmp_path / "model.pth")
-    assert source.kind == "xtuner-pth" and source.extras.get("config_text") and source.base_hint == str(llm_base)
+    assert source.kind == "xtuner-pth" and source.training.config_text and source.base_hint == str(llm_base)
     merge(tmp_path / "model.pth", llm_base, tmp_path / "out")
     assert_same(read_weights(tmp_path / "out"), peft_merged_xtuner(llm_base, sds[200], "llm.", **lora))
 
@@ -80,7 +80,7 @@ def test_lora_without_any_config_is_refused(llm_linears, tmp_path):
 def test_deepspeed_merge_uses_fp32_masters(real_zero, llm_base, tmp_path, stage):
     run = real_zero[stage]
     source = detect(run.work_dir)
-    assert source.kind == "xtuner-work-dir" and source.extras["zero_stage"] == stage
+    assert source.kind == "xtuner-work-dir" and source.training.zero_stage == stage
     assert detect(run.folder).kind == "xtuner-deepspeed"
     merge(run.work_dir, llm_base, tmp_path / "out")
     want = peft_merged_xtuner(llm_base, run.expected, "llm.", r=4, lora_alpha=8)

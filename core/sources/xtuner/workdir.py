@@ -20,23 +20,19 @@ from ...model.adapters import Adapter, parse_adapter
 from ...io.checkpoint import CheckpointStore, checkpoint_meta, open_checkpoint, state_dict_of
 from ...io.deepspeed import RANK_FILE, MP_MODEL, is_deepspeed_folder, read_zero_checkpoint
 from ...errors import PlanError, SourceError
-from ..source import (KIND_TITLES, LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG,
+from ..source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG,
                       VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, XTUNER_CONVERTED, Component, Source,
+                      LLAVA_MODEL, TrainedSettings, TrainingRun,
                       detect_converted_or_adapter, has_tokenizer)
 from ...io.stores import TensorStore
 from .config import XTunerConfig, looks_like_config, parse_config, read_config
 from .keys import (LLM, VIT, classify, lora_rank, lora_targets, peft_view,
                           projector_layout, strip_view)
 
-WORK_DIR = "xtuner-work-dir"
-PTH = "xtuner-pth"
-DEEPSPEED = "xtuner-deepspeed"
+WORK_DIR = formats.KIND_WORK_DIR
+PTH = formats.KIND_PTH
+DEEPSPEED = formats.KIND_DEEPSPEED
 KINDS = (WORK_DIR, PTH, DEEPSPEED)
-KIND_TITLES.update({
-    WORK_DIR: "XTuner work_dir",
-    PTH: "XTuner checkpoint (.pth)",
-    DEEPSPEED: "XTuner DeepSpeed checkpoint",
-})
 
 _CKPT = re.compile(r"^(?P<unit>iter|epoch)_(?P<n>\d+)\.pth$")
 NOT_CONFIGS = ("zero_to_fp32.py", formats.XTUNER_CONFIG)
@@ -116,18 +112,16 @@ def resolve_hint(value: Optional[str], anchors: list[Path]) -> Optional[str]:
 # --- reading one checkpoint ---------------------------------------------------------------------
 
 
-def _open_checkpoint(path: Path) -> tuple[TensorStore, dict, dict, list[str]]:
-    """(store, meta, extras, notes) of a ``.pth`` file or a DeepSpeed folder."""
+def _open_checkpoint(path: Path) -> tuple[TensorStore, dict, TrainingRun, list[str]]:
+    """(store, meta, run, notes) of a ``.pth`` file or a DeepSpeed folder."""
     if path.is_dir():
         z = read_zero_checkpoint(path)
-        extras = {"zero_stage": z.stage, "world_size": z.world}
-        if z.frozen:
-            extras["frozen_in_checkpoint"] = len(z.frozen)
-        return z.store, z.meta, extras, list(z.notes)
+        run = TrainingRun(path, zero_stage=z.stage, world_size=z.world, frozen_in_checkpoint=len(z.frozen))
+        return z.store, z.meta, run, list(z.notes)
     obj, mapped = open_checkpoint(path)
     tensors = state_dict_of(obj, path)
     meta = checkpoint_meta(obj)
-    return CheckpointStore(tensors, str(path), mapped), meta, {}, []
+    return CheckpointStore(tensors, str(path), mapped), meta, TrainingRun(path), []
 
 
 @dataclass
@@ -347,7 +341,7 @@ def _component(role: str, path: Path, store: TensorStore, details: dict,
 def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = None,
              iterations: Optional[list[dict]] = None) -> Source:
     """Read one checkpoint and its config into a :class:`Source`."""
-    store, meta, extras, notes = _open_checkpoint(ckpt)
+    store, meta, run, notes = _open_checkpoint(ckpt)
     tc = training_config(ckpt, work_dir or ckpt.parent, meta)
     cfg = tc.cfg
     refused = unsupported_model(cfg, ckpt, store.infos())
@@ -411,7 +405,7 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
     if keys.unknown:
         notes.append(f"{len(keys.unknown)} tensor(s) belong to no part Mergesmith knows "
                      f"({', '.join(sorted(keys.unknown)[:3])}); merging refuses to drop them silently.")
-        extras["unknown_tensors"] = sorted(keys.unknown)
+        run.unknown_tensors = sorted(keys.unknown)
 
     if cfg is not None:
         source.training_config = tc.file
@@ -419,38 +413,39 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
         d["file"] = tc.origin
         source.components.append(Component(TRAINING_CONFIG, tc.file or ckpt, details=d))
         source.notes.extend(cfg.notes)
-        if tc.text is not None:
-            extras["config_text"] = tc.text
+        run.config_text = tc.text
         if tc.conflicts:
-            extras["config_conflict"] = config_conflict_message(tc, ckpt.name)
-        if cfg.quantization:
-            extras["quantization"] = cfg.quantization
+            run.config_conflict = config_conflict_message(tc, ckpt.name)
+        run.quantization = cfg.quantization or None
         # the config's tokenizer travels when it is not simply the base model's own
         tok = resolve_hint(cfg.tokenizer_path, anchors)
         own = tok and Path(tok).is_dir() and has_tokenizer(Path(tok))
         same = own and llm_base and Path(llm_base).is_dir() and Path(tok).resolve() == Path(llm_base).resolve()
-        extras["tokenizer_dirs"] = [tok] if own and not same else []
-        img = resolve_hint(cfg.image_processor_path, anchors)
-        if img and Path(img).is_dir():
-            extras["image_processor_dir"] = img
-        extras["model_type"] = cfg.model_type
-        extras["llm_dtype"] = cfg.llm_dtype
-        if cfg.is_llava:
-            extras["visual_select_layer"] = -2 if cfg.visual_select_layer is None else cfg.visual_select_layer
+        source.tokenizer_dirs = [tok] if own and not same else []
+        source.settings = trained_settings(cfg, anchors)
     else:
         source.notes.append("No training config was found (no config .py next to the checkpoint and "
                             "none in its meta); the base model path is unknown.")
-        extras["model_type"] = "LLaVAModel" if (keys.projector or keys.vit_lora or keys.vit_full) else None
+        llava = keys.projector or keys.vit_lora or keys.vit_full
+        source.settings = TrainedSettings(model_type=LLAVA_MODEL if llava else None, from_config=False)
     source.base_hint = llm_base
     source.visual_encoder_hint = vit_base
-    extras["checkpoint"] = str(ckpt)
     it = _ckpt_iter(meta)
     m = _CKPT.match(ckpt.name)
-    extras["iteration"] = int(m.group("n")) if m else it
-    if iterations is not None:
-        extras["iterations"] = iterations
-    source.extras.update(extras)
+    run.iteration = int(m.group("n")) if m else it
+    run.iterations = iterations
+    source.training = run
     return source
+
+
+def trained_settings(cfg, anchors: list[Path]) -> TrainedSettings:
+    """What a training config says about the model, its image processor found among ``anchors``."""
+    img = resolve_hint(cfg.image_processor_path, anchors)
+    return TrainedSettings(
+        model_type=cfg.model_type, llm_dtype=cfg.llm_dtype,
+        visual_select_layer=(-2 if cfg.visual_select_layer is None else cfg.visual_select_layer)
+        if cfg.is_llava else None,
+        image_processor_dir=img if img and Path(img).is_dir() else None)
 
 
 # --- detection ----------------------------------------------------------------------------------
@@ -495,11 +490,11 @@ def detect_xtuner(path: Path) -> Optional[Source]:
 
 def for_iteration(source: Source, iteration: Optional[int]) -> Source:
     """The same work_dir at another iteration (``--iter N``); the source itself if already there."""
-    if iteration is None or source.extras.get("iteration") == iteration:
+    if iteration is None or source.iteration == iteration:
         return source
     if source.kind != WORK_DIR:
         raise PlanError(f"--iter {iteration} applies to a work_dir; {source.path} is one checkpoint "
-                        f"(iteration {source.extras.get('iteration')}). Point at the work_dir instead.")
+                        f"(iteration {source.iteration}). Point at the work_dir instead.")
     new = detect_work_dir(source.path, iteration)
     assert new is not None
     return new
@@ -522,17 +517,11 @@ def detect_converted(path: Path) -> Optional[Source]:
         except SourceError as exc:
             source.notes.append(f"{exc.message} Its settings are not used; the folders' own configs are.")
     anchors = [path.parent, path.parent.parent]
-    extras = source.extras
     if cfg is not None:
         source.notes.extend(cfg.notes)
         source.base_hint = source.base_hint or resolve_hint(cfg.llm_path, anchors)
         source.visual_encoder_hint = resolve_hint(cfg.visual_encoder_path, anchors)
-        img = resolve_hint(cfg.image_processor_path, anchors)
-        if img and Path(img).is_dir():
-            extras["image_processor_dir"] = img
-        extras.update(model_type=cfg.model_type, llm_dtype=cfg.llm_dtype)
-        if cfg.is_llava:
-            extras["visual_select_layer"] = -2 if cfg.visual_select_layer is None else cfg.visual_select_layer
+        source.settings = trained_settings(cfg, anchors)
     vit = source.component(VISUAL_ENCODER_ADAPTER)
     if source.visual_encoder_hint is None and vit is not None and vit.adapter is not None:
         source.visual_encoder_hint = vit.adapter.config.get("base_model_name_or_path") or None
