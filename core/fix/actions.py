@@ -17,7 +17,8 @@ from typing import Callable, Optional
 
 from .. import formats
 from ..errors import MergesmithError
-from ..plan.base import PlannedTensor, index_file, shard
+from ..plan.base import PlannedTensor
+from ..plan.files import index_file, shard
 from ..problems import Problem
 from ..progress import CancelToken, Progress, ProgressCallback
 from ..io.safetensors import CorruptFileError, ShardWriter, read_header

@@ -96,7 +96,8 @@ def _plan_weights(plan, rel, folder, by_code, add, refuse) -> None:
 
 
 def _plan_rewrite(plan, rel, folder, probs, add) -> None:
-    from ..plan.base import DEFAULT_SHARD_SIZE, shard
+    from ..plan.base import DEFAULT_SHARD_SIZE
+    from ..plan.files import shard
 
     size = plan.max_shard_size or DEFAULT_SHARD_SIZE
     tie = _ties(folder)

@@ -18,7 +18,6 @@ leaves the projector and the visual encoder in their own dtype.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 from .. import formats
@@ -26,8 +25,8 @@ from ..model.base import BaseModel
 from ..errors import PlanError
 from .llava import (is_llava, projector_folder, training_config_file, visual_encoder_dir,
                     visual_encoder_folder, vit_needed_problem)
-from .base import (Plan, PlannedFile, PlannedFolder, PlannedTensor, PlanOptions, carry_files, check_output,
-                   index_file, json_file, shard)
+from .base import Plan, PlanOptions, PlannedFile, PlannedFolder, PlannedTensor, check_output
+from .files import add_weights, carry_files, json_file, shard
 from ..sources.source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL,
                       Component, Source)
 from ..sources.xtuner.workdir import KINDS, for_iteration
@@ -116,10 +115,7 @@ def _plan_convert(source: Source, options: PlanOptions, base, owned: bool) -> Pl
         rule = (lambda b, c: llm_dtype or c or b)
         tensors, config = plan_full_tensors(plan, llm, comp.store, rule, (source.checkpoint.name if source.checkpoint else ""))
         config["use_cache"] = True
-        root.shards = shard(tensors, options.max_shard_size)
-        idx = index_file(root.shards)
-        if idx:
-            root.files.append(idx)
+        add_weights(root, tensors, options.max_shard_size)
         carry_files(plan, root, llm, config, training_dirs(source))
     comp = source.component(VISUAL_ENCODER_ADAPTER)
     if comp is not None:

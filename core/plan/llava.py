@@ -25,7 +25,8 @@ from typing import Optional
 
 from .. import formats
 from ..model.base import BaseModel, remote_code_files
-from .base import Plan, PlannedFile, PlannedFolder, PlannedTensor, PlanOptions, copy_file, index_file, json_file, shard
+from .base import Plan, PlanOptions, PlannedFile, PlannedFolder, PlannedTensor
+from .files import add_weights, copy_file, json_file, shard
 from .lora import plan_lora_tensors
 from ..problems import ERROR, WARNING
 from ..sources.source import LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, Source
@@ -181,10 +182,7 @@ def visual_encoder_folder(plan: Plan, source: Source, vit_dir: Path, dtype_rule)
     """``visual_encoder/``: the ViT with its LoRA merged, or its fully trained weights."""
     tensors, config, vit = plan_vit_tensors(plan, source, vit_dir, dtype_rule)
     folder = PlannedFolder(formats.VISUAL_ENCODER_DIR, title="visual encoder")
-    folder.shards = shard(tensors, plan.options.max_shard_size)
-    idx = index_file(folder.shards)
-    if idx:
-        folder.files.append(idx)
+    add_weights(folder, tensors, plan.options.max_shard_size)
     folder.files.append(json_file(formats.CONFIG, config))
     pre = preprocessor_file(plan, source, vit_dir, f"{formats.VISUAL_ENCODER_DIR}/{formats.PREPROCESSOR_CONFIG}")
     if pre is not None:

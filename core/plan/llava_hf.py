@@ -30,7 +30,8 @@ import torch
 from .. import formats
 from ..model.base import BaseModel
 from ..errors import PlanError
-from .base import Plan, PlannedFile, PlannedFolder, PlanOptions, check_output, copy_file, index_file, json_file, shard
+from .base import Plan, PlanOptions, PlannedFile, PlannedFolder, check_output
+from .files import add_weights, copy_file, json_file
 from ..problems import ERROR, INFO
 from ..io.safetensors import TensorInfo
 from ..sources.source import PROJECTOR, Source
@@ -208,10 +209,7 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
             t.dtype = explicit
 
     folder = PlannedFolder("", title="LLaVA (llava-hf)")
-    folder.shards = shard(llm_tensors + proj_tensors + vit_tensors, options.max_shard_size)
-    idx = index_file(folder.shards)
-    if idx:
-        folder.files.append(idx)
+    add_weights(folder, llm_tensors + proj_tensors + vit_tensors, options.max_shard_size)
     vision = vision_config(vit)
     # CLIP prepends a CLS feature, which LLaVA drops ("default"); SigLIP has none ("full")
     siglip = str(vision.get("model_type", "")).startswith("siglip")

@@ -7,7 +7,8 @@ from .. import formats
 from ..problems import INFO
 from ..sources.source import VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, XTUNER_CONVERTED, Source
 from ..sources.xtuner.workdir import KINDS, for_iteration
-from .base import Plan, PlannedFolder, PlanOptions, Planner, carry_files, check_output, default_out, index_file, open_base, shard
+from .base import Plan, PlanOptions, PlannedFolder, Planner, check_output, default_out, open_base
+from .files import add_weights, carry_files
 from .llava import (check_projector, is_llava, plan_llm_tensors, projector_folder, training_config_file,
                     visual_encoder_dir, visual_encoder_folder, vit_needed_problem)
 from .llava_hf import plan_llava_hf
@@ -31,10 +32,7 @@ class LlavaPlanner(Planner):
             return plan
         root = PlannedFolder("", title="merged LLM")
         tensors, config = plan_llm_tensors(plan, source, base, options)
-        root.shards = shard(tensors, options.max_shard_size)
-        idx = index_file(root.shards)
-        if idx:
-            root.files.append(idx)
+        add_weights(root, tensors, options.max_shard_size)
         carry_files(plan, root, base, config, training_dirs(source))
         cfg_file = training_config_file(source)
         if cfg_file is not None:

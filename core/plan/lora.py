@@ -18,8 +18,9 @@ from ..model.adapters import Adapter, LoraModule
 from ..model.pairing import check_pairing, trained_on
 from ..model.base import BaseModel
 from ..model.lora import DoraTerm, LowRankTerm, RowsTerm, VectorTerm
-from .base import (Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, add_weights, carry_files,
-                   check_output, default_out, open_base)
+from .base import (Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, check_output, default_out,
+                   open_base)
+from .files import add_weights, carry_files
 from ..problems import ERROR, INFO, WARNING
 from ..sources.source import LLM_ADAPTER, Source
 from ..io.stores import TensorStore

@@ -14,8 +14,9 @@ from typing import Callable, Optional
 from .. import formats
 from ..model.base import BaseModel
 from ..errors import MergesmithError
-from .base import (Plan, PlannedFolder, PlannedTensor, PlanOptions, Planner, carry_files, check_output,
-                   default_out, index_file, open_base, shard)
+from .base import (Plan, PlanOptions, PlannedFolder, PlannedTensor, Planner, check_output, default_out,
+                   open_base)
+from .files import add_weights, carry_files
 from ..model.pairing import check_pairing, describe
 from .lora import LoraMergePlanner, output_dtype, set_dtype
 from ..problems import ERROR, INFO, WARNING
@@ -198,10 +199,7 @@ class XTunerFullPlanner(Planner):
         folder = PlannedFolder("", title="fine-tuned model")
         tensors, config = plan_full_tensors(plan, base, comp.store, base_dtype_rule(options),
                                             source.label)
-        folder.shards = shard(tensors, options.max_shard_size)
-        idx = index_file(folder.shards)
-        if idx:
-            folder.files.append(idx)
+        add_weights(folder, tensors, options.max_shard_size)
         carry_files(plan, folder, base, config, training_dirs(source))
         plan.folders.append(folder)
         plan.stats["shards"] = len(folder.shards)
