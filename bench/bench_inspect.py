@@ -63,7 +63,7 @@ def tensors_7b(cfg: dict) -> list[tuple[str, tuple[int, ...]]]:
 
 
 def build(folder: Path, shard_bytes: int) -> dict:
-    from builders import make_tokenizer
+    from fixtures.models import make_tokenizer
     from transformers import GenerationConfig, LlamaConfig
 
     from mergesmith.core.io.safetensors import build_header

@@ -48,7 +48,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "tests"))  # builders.make_tokenizer
+sys.path.insert(0, str(ROOT / "tests"))  # fixtures.models.make_tokenizer
 
 PY = sys.executable
 # What the ``mergesmith`` console script runs, started the same way on any snapshot of core/,
@@ -157,7 +157,7 @@ def write_safetensors(folder: Path, tensors, make, max_shard: int, stem: str) ->
 
 
 def build_base(folder: Path, spec: dict, max_shard: int) -> None:
-    from builders import make_tokenizer
+    from fixtures.models import make_tokenizer
     from transformers import GenerationConfig, LlamaConfig
 
     folder.mkdir(parents=True)
