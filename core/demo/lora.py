@@ -143,7 +143,7 @@ def lora_state(shapes: dict[str, tuple[int, int]], step: int = DEMO_ITERATIONS[-
     return state
 
 
-def _config_text(base: Path, work_dir: Path) -> str:
+def _config_text(base: Path, work_dir: Path) -> str:  # long: one template string, the config file
     targets = ", ".join(repr(t) for t in TARGETS)
     return f'''# Copyright (c) OpenMMLab. All rights reserved.
 # Written by Mergesmith's demo: an XTuner LoRA config, as `xtuner train` copies it into work_dir.
