@@ -102,14 +102,39 @@ def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore],
     Tensors the checkpoint lacks (frozen during training, or excluded by DeepSpeed) are copied
     from the base. Returns the tensors (base order) and the config to write.
     """
-    infos = base.infos
-    cinfos = store.infos() if store is not None else {}
     named = plan.source.visual_encoder_hint if base.option == "--visual-encoder" else plan.source.base_hint
     if store is not None:
         check_pairing(plan, label, named, base, what=base.what, option=base.option)
     other = (f"it was trained from {named}, not from {base.folder} ({describe(base.config)}); choose "
              f"that model ({base.option})" if named else
              f"it was trained from another model than {base.folder} ({describe(base.config)})")
+    cinfos = store.infos() if store is not None else {}
+    to_base, dropped = _checkpoint_to_base(plan, base, store, cinfos, label, other)
+    out, frozen, vocab_rows = _planned_tensors(plan, base, store, cinfos, dtype_rule, label, other, to_base)
+    config, floats, changes = _full_config(plan, base, out, label, vocab_rows)
+    if store is not None and frozen:
+        plan.problem("frozen-tensors", INFO, label,
+                     f"{frozen} tensor(s) are not in the checkpoint (they were frozen during training) "
+                     f"and are copied from the base model.")
+    if dropped:
+        plan.problem("dropped-tensors", INFO, label,
+                     f"{len(dropped)} tensor(s) of the checkpoint are not written: buffers transformers "
+                     f"rebuilds, or an output embedding tied to the input one ({', '.join(dropped[:3])}).")
+    plan.config_changes.update(changes)
+    plan.stats.update({
+        "dtype": "+".join(formats.dtype_name(d) for d in floats) or None,
+        "tensors": len(out),
+        "trained_tensors": len(to_base),
+        "frozen_tensors": frozen if store is not None else len(out),
+    })
+    return out, config
+
+
+def _checkpoint_to_base(plan: Plan, base: BaseModel, store: Optional[TensorStore], cinfos: dict, label: str,
+                        other: str) -> tuple[dict[str, str], list[str]]:
+    """``{base name: checkpoint name}`` for the checkpoint's tensors, and the checkpoint names not
+    written (buffers, a tied output embedding); reports the ones the base lacks as errors."""
+    infos = base.infos
     to_base: dict[str, str] = {}
     dropped, unknown = [], []
     for cname in cinfos:
@@ -130,6 +155,15 @@ def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore],
     if store is not None and not to_base:
         plan.problem("missing-module", ERROR, label,
                      f"None of the checkpoint's tensors is in the base model {base.folder.name}; {other}.")
+    return to_base, dropped
+
+
+def _planned_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore], cinfos: dict,
+                     dtype_rule: DtypeRule, label: str, other: str,
+                     to_base: dict[str, str]) -> tuple[list[PlannedTensor], int, Optional[int]]:
+    """The base's tensors in order, each from the checkpoint if trained, else from the base; returns
+    them, how many came from the base, and the checkpoint's vocabulary rows if its embeddings grew."""
+    infos = base.infos
     in_embed, out_embed = base.input_embedding, base.output_embedding
     vocab_rows = None
     out: list[PlannedTensor] = []
@@ -152,12 +186,19 @@ def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore],
         else:
             frozen += 1
             out.append(PlannedTensor(name, dtype_rule(binfo.dtype, None), binfo.shape, base.store, name))
+    return out, frozen, vocab_rows
+
+
+def _full_config(plan: Plan, base: BaseModel, out: list[PlannedTensor], label: str,
+                 vocab_rows: Optional[int]) -> tuple[dict, list, dict]:
+    """The config to write (vocabulary size and dtype following the tensors), the tensors' float
+    dtypes, and the config's changes ``{key: {"from", "to"}}``."""
     config = dict(base.config)
     changes = {}
     if vocab_rows is not None and config.get("vocab_size") != vocab_rows:
         changes["vocab_size"] = {"from": config.get("vocab_size"), "to": vocab_rows}
         config["vocab_size"] = vocab_rows
-        sizes = {t.shape[0] for t in out if t.name in (in_embed, out_embed)}
+        sizes = {t.shape[0] for t in out if t.name in (base.input_embedding, base.output_embedding)}
         if len(sizes) > 1:
             plan.problem("vocab-mismatch", ERROR, label,
                          f"The checkpoint's embeddings disagree on the vocabulary size ({sorted(sizes)}); "
@@ -167,22 +208,7 @@ def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore],
         name = formats.dtype_name(floats[0])
         for key, (a, b) in set_dtype(config, name).items():
             changes[key] = {"from": a, "to": b}
-    if store is not None and frozen:
-        plan.problem("frozen-tensors", INFO, label,
-                     f"{frozen} tensor(s) are not in the checkpoint (they were frozen during training) "
-                     f"and are copied from the base model.")
-    if dropped:
-        plan.problem("dropped-tensors", INFO, label,
-                     f"{len(dropped)} tensor(s) of the checkpoint are not written: buffers transformers "
-                     f"rebuilds, or an output embedding tied to the input one ({', '.join(dropped[:3])}).")
-    plan.config_changes.update(changes)
-    plan.stats.update({
-        "dtype": "+".join(formats.dtype_name(d) for d in floats) or None,
-        "tensors": len(out),
-        "trained_tensors": len(to_base),
-        "frozen_tensors": frozen if store is not None else len(out),
-    })
-    return out, config
+    return config, floats, changes
 
 
 class XTunerFullPlanner(Planner):
