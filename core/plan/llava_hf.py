@@ -135,6 +135,43 @@ def vision_config(vit: BaseModel) -> dict:
 
 def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOptions) -> None:
     """Fill ``plan`` with one llava-hf folder (see the module docstring)."""
+    checked = _checked_inputs(plan, source, base, options)
+    if checked is None:
+        return
+    layout, vit_dir = checked
+    explicit = None if options.dtype in ("auto", "keep") else formats.dtype_code(options.dtype)
+
+    # the LLM, with its vocabulary grown for <image> (and <pad>)
+    llm_tensors, text = plan_llm_tensors(plan, source, base, options)
+    tok_dirs = training_dirs(source)
+    tok_dir = tok_dirs[0] if tok_dirs else base.folder
+    tok_files, image_id, pad_id, vocab = tokenizer_with_image_token(tok_dir)
+    rows, new_rows = _grow_embeddings(base, llm_tensors, text, vocab)
+    text = _llava_text(plan, base, llm_tensors, text, new_rows)
+
+    # the projector and the vision tower, in the LLM's dtype: one model is loaded in one dtype
+    llm_dtype = next((t.dtype for t in llm_tensors if t.dtype in formats.FLOAT_CODES), "F16")
+    explicit = explicit or llm_dtype
+    proj_tensors = _projector_tensors(source, explicit)
+    vit_tensors, vit = _vision_tensors(plan, source, vit_dir, explicit)
+
+    folder = PlannedFolder("", title="LLaVA (llava-hf)")
+    add_weights(folder, llm_tensors + proj_tensors + vit_tensors, options.max_shard_size)
+    vision = vision_config(vit)
+    config = _llava_config(source, base, text, vision, layout, llm_dtype, image_id, pad_id)
+    _add_files(plan, source, base, folder, config, tok_dirs, tok_files, vision, vit_dir)
+    plan.folders.append(folder)
+    plan.config_changes["vocab_size"] = {"from": rows, "to": new_rows}
+    plan.stats.update({"format": "llava-hf", "shards": len(folder.shards), "image_token_index": image_id,
+                       "tensors": len(llm_tensors) + len(proj_tensors) + len(vit_tensors)})
+    training_problems(plan, source)
+    check_output(plan, [source.path, base.folder, vit_dir])
+
+
+def _checked_inputs(plan: Plan, source: Source, base: BaseModel,
+                    options: PlanOptions) -> Optional[tuple[dict, Path]]:
+    """The projector's layout and the visual encoder's folder, or None (the problem is in ``plan``);
+    raises PlanError for what llava-hf cannot hold (an LLM transformers lacks, a deeper projector)."""
     from transformers import CONFIG_MAPPING
 
     text_type = base.config.get("model_type")
@@ -142,7 +179,7 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
         raise PlanError(f"--format llava-hf needs an LLM that transformers knows without remote code; "
                         f"{base.folder.name} is a {text_type!r} model. Use the default --format xtuner.")
     if not check_projector(plan, source, base):
-        return
+        return None
     layout = source.component(PROJECTOR).details
     if layout["depth"] != 2:
         raise PlanError(f"The projector has {layout['depth']} linear layers; LlavaForConditionalGeneration has "
@@ -154,14 +191,13 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
         plan.problem("missing-visual-encoder", ERROR, "vision_tower",
                      "A llava-hf folder holds the vision tower, so the visual encoder's folder is needed even "
                      f"when it was frozen; choose it (--visual-encoder DIR).{named}")
-        return
-    explicit = None if options.dtype in ("auto", "keep") else formats.dtype_code(options.dtype)
+        return None
+    return layout, vit_dir
 
-    # the LLM, with its vocabulary grown for <image> (and <pad>)
-    llm_tensors, text = plan_llm_tensors(plan, source, base, options)
-    tok_dirs = training_dirs(source)
-    tok_dir = tok_dirs[0] if tok_dirs else base.folder
-    tok_files, image_id, pad_id, vocab = tokenizer_with_image_token(tok_dir)
+
+def _grow_embeddings(base: BaseModel, llm_tensors: list, text: dict, vocab: int) -> tuple[int, int]:
+    """Pads the embeddings' rows to hold the tokenizer's ``vocab`` (a multiple of PAD_TO); returns
+    the rows before and after."""
     embed_names = {n for n in (base.input_embedding, base.output_embedding) if n}
     embeds = [t for t in llm_tensors if t.name in embed_names]
     rows = max((t.shape[0] for t in embeds), default=text.get("vocab_size") or 0)
@@ -173,6 +209,12 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
                                 f"{IMAGE_TOKEN}; use the default --format xtuner.")
             t.store = PadRowsStore(t.store, t.source_name, new_rows)
             t.shape = (new_rows,) + tuple(t.shape[1:])
+    return rows, new_rows
+
+
+def _llava_text(plan: Plan, base: BaseModel, llm_tensors: list, text: dict, new_rows: int) -> dict:
+    """The text_config; renames ``llm_tensors`` to llava-hf's names (and unties an embedding that
+    LlavaForConditionalGeneration cannot tie)."""
     text = _clean(text)
     if base.tied and base.input_embedding and not base.input_embedding.endswith("embed_tokens.weight"):
         # LlavaForConditionalGeneration ties lm_head to a tensor called embed_tokens; an LLM whose
@@ -183,40 +225,52 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
         plan.problem("untied-embeddings", INFO, formats.CONFIG,
                      f"{base.input_embedding} is written again as lm_head.weight (tie_word_embeddings false): "
                      "LlavaForConditionalGeneration can only tie an embedding named embed_tokens.")
-    prefix = base_prefix(text_type)
+    prefix = base_prefix(base.config.get("model_type"))
     for t in llm_tensors:
         t.name = llm_name(t.name, prefix)
     text["vocab_size"] = new_rows
+    return text
 
-    # the projector and the vision tower, in the LLM's dtype: one model is loaded in one dtype
-    llm_dtype = next((t.dtype for t in llm_tensors if t.dtype in formats.FLOAT_CODES), "F16")
-    explicit = explicit or llm_dtype
-    proj_store = source.component(PROJECTOR).store
-    pinfos = proj_store.infos()
+
+def _projector_tensors(source: Source, explicit: Optional[str]) -> list:
+    """The projector's tensors as multi_modal_projector.linear_1/linear_2, floats in ``explicit``."""
     from .base import PlannedTensor
 
+    proj_store = source.component(PROJECTOR).store
+    pinfos = proj_store.infos()
     proj_tensors = []
     for n in sorted(pinfos):
         layer = {"0": "linear_1", "2": "linear_2"}[n.split(".")[1]]
         dtype = explicit if explicit and pinfos[n].dtype in formats.FLOAT_CODES else pinfos[n].dtype
         proj_tensors.append(PlannedTensor(f"multi_modal_projector.{layer}.{n.rsplit('.', 1)[1]}", dtype,
                                           pinfos[n].shape, proj_store, n))
+    return proj_tensors
+
+
+def _vision_tensors(plan: Plan, source: Source, vit_dir: Path, explicit: Optional[str]) -> tuple[list, BaseModel]:
+    """The vision tower's tensors under llava-hf's names, floats in ``explicit``; and the encoder."""
     vit_tensors, _, vit = plan_vit_tensors(plan, source, vit_dir, lambda b, c: b)
     vit_tensors = [t for t in vit_tensors if not t.name.startswith(VIT_DROP)]
     for t in vit_tensors:
         t.name = vit_name(t.name)
         if explicit and t.dtype in formats.FLOAT_CODES:
             t.dtype = explicit
+    return vit_tensors, vit
 
-    folder = PlannedFolder("", title="LLaVA (llava-hf)")
-    add_weights(folder, llm_tensors + proj_tensors + vit_tensors, options.max_shard_size)
-    vision = vision_config(vit)
-    # CLIP prepends a CLS feature, which LLaVA drops ("default"); SigLIP has none ("full")
+
+def _feature_strategy(vision: dict) -> tuple[bool, str, int, int]:
+    """``(siglip, vision_feature_select_strategy, patch size, image size)``: CLIP prepends a CLS
+    feature, which LLaVA drops ("default"); SigLIP has none ("full")."""
     siglip = str(vision.get("model_type", "")).startswith("siglip")
-    strategy = "full" if siglip else "default"
-    patch, size = vision.get("patch_size", 14), vision.get("image_size", 336)
+    return siglip, "full" if siglip else "default", vision.get("patch_size", 14), vision.get("image_size", 336)
+
+
+def _llava_config(source: Source, base: BaseModel, text: dict, vision: dict, layout: dict, llm_dtype: str,
+                  image_id: int, pad_id: Optional[int]) -> dict:
+    """config.json of the LlavaForConditionalGeneration."""
+    _, strategy, patch, size = _feature_strategy(vision)
     dtype_key = "dtype" if "dtype" in base.config else "torch_dtype"
-    config = {
+    return {
         "architectures": ["LlavaForConditionalGeneration"],
         dtype_key: formats.dtype_name(llm_dtype),
         "image_seq_length": (size // patch) ** 2,
@@ -231,6 +285,12 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
         "vision_feature_layer": (source.settings.visual_select_layer if source.settings and source.settings.visual_select_layer is not None else -2),
         "vision_feature_select_strategy": strategy,
     }
+
+
+def _add_files(plan: Plan, source: Source, base: BaseModel, folder: PlannedFolder, config: dict,
+               tok_dirs: list[Path], tok_files: dict[str, bytes], vision: dict, vit_dir: Path) -> None:
+    """The folder's other files: config, generation config, tokenizer, processor, preprocessor, licenses."""
+    siglip, strategy, patch, _ = _feature_strategy(vision)
     folder.files.append(json_file(formats.CONFIG, config))
     gen_dir = next((d for d in tok_dirs if (d / formats.GENERATION_CONFIG).is_file()), base.folder)
     if (gen_dir / formats.GENERATION_CONFIG).is_file():
@@ -246,9 +306,3 @@ def plan_llava_hf(plan: Plan, source: Source, base: BaseModel, options: PlanOpti
     for path in base.files():
         if formats.LICENSE_RE.match(path.name):
             folder.files.append(copy_file(path, "base"))
-    plan.folders.append(folder)
-    plan.config_changes["vocab_size"] = {"from": rows, "to": new_rows}
-    plan.stats.update({"format": "llava-hf", "shards": len(folder.shards), "image_token_index": image_id,
-                       "tensors": len(llm_tensors) + len(proj_tensors) + len(vit_tensors)})
-    training_problems(plan, source)
-    check_output(plan, [source.path, base.folder, vit_dir])
