@@ -204,7 +204,7 @@ def check_work_dir(report: Report, folder: Path) -> None:
     checkpoints = sorted((p for p in folder.iterdir() if CHECKPOINT_RE.match(p.name)),
                          key=lambda p: int(CHECKPOINT_RE.match(p.name).group(2)))
     rows = [_checkpoint_row(report, path) for path in checkpoints]
-    from ..sources.xtuner.workdir import latest_checkpoint
+    from ..sources.xtuner.listing import latest_checkpoint
 
     report.summary.update({"configs": [p.name for p in configs], "checkpoints": rows,
                            "base_hint": _check_training_config(report, folder, latest_checkpoint(folder)),
@@ -230,8 +230,9 @@ def _is_flagged(report: Report, name: str) -> bool:
 def _check_training_config(report: Report, folder: Path, ckpt: Optional[Path]) -> Optional[str]:
     """The base the training of ``ckpt`` names (its stored config, else the work_dir's .py); a .py that
     disagrees with the checkpoint's own config, an unsupported model."""
-    from ..sources.xtuner.workdir import (TrainingConfig, config_conflict_message, find_config, read_config, stored_meta,
-                         training_config, unsupported_model)
+    from ..sources.xtuner.config import read_config
+    from ..sources.xtuner.config_choice import TrainingConfig, config_conflict_message, training_config, unsupported_model
+    from ..sources.xtuner.listing import find_config, stored_meta
 
     try:
         if ckpt is not None and not _is_flagged(report, ckpt.name):

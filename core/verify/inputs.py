@@ -33,7 +33,7 @@ from ..io.checkpoint import CheckpointStore, checkpoint_meta, open_checkpoint, s
 from ..io.deepspeed import is_deepspeed_folder, read_zero_checkpoint
 from ..errors import SourceError
 from ..io.stores import TensorStore, open_model_weights
-from ..sources.xtuner.workdir import latest_iteration, find_config, list_iterations, resolve_hint
+from ..sources.xtuner.listing import latest_iteration, find_config, list_iterations, resolve_hint
 from ..sources.xtuner.config import XTunerConfig, parse_config, read_config
 from .parts import LORA_PART, Inputs, Part, adapter_part
 
