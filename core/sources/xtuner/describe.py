@@ -17,7 +17,8 @@ from ..source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG,
                       VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, Component, Source,
                       LLAVA_MODEL, TrainedSettings, TrainingRun, has_tokenizer)
 from ...io.stores import TensorStore
-from .config_choice import config_conflict_message, training_config, unsupported_model
+from .config import XTunerConfig
+from .config_choice import TrainingConfig, config_conflict_message, training_config, unsupported_model
 from .keys import (LLM, VIT, classify, lora_rank, lora_targets, peft_view,
                    projector_layout, strip_view)
 from .listing import CHECKPOINT_NAME, resolve_hint
@@ -129,10 +130,28 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
     llm_bias = (cfg.llm_lora or {}).get("bias", "none") if cfg else "none"
     vit_bias = (cfg.visual_encoder_lora or {}).get("bias", "none") if cfg else "none"
     keys = classify(infos, llm_bias, vit_bias)
-    label = ckpt.name
     llm_base = resolve_hint(cfg.llm_path, anchors) if cfg else None
     vit_base = resolve_hint(cfg.visual_encoder_path, anchors) if cfg else None
 
+    _add_components(source, store, keys, cfg, ckpt, notes)
+    _note_other_keys(keys, notes, run)
+    _add_config(source, run, tc, keys, ckpt, anchors, llm_base)
+    source.base_hint = llm_base
+    source.visual_encoder_hint = vit_base
+    it = _ckpt_iter(meta)
+    m = CHECKPOINT_NAME.match(ckpt.name)
+    run.iteration = int(m.group("n")) if m else it
+    run.iterations = iterations
+    source.training = run
+    return source
+
+
+def _add_components(source: Source, store: TensorStore, keys, cfg: Optional[XTunerConfig], ckpt: Path,
+                    notes: list[str]) -> None:
+    """The checkpoint's trained parts, as ``keys`` sorts them: LoRA adapters, the projector, full
+    weights; raises SourceError when there is none, or the projector is not XTuner's."""
+    infos = store.infos()
+    label = ckpt.name
     if keys.llm_lora:
         ad = _adapter(store, keys.llm_lora, LLM, cfg.llm_lora if cfg else None, cfg.llm_path if cfg else None,
                       f"{label} (LLM LoRA)", ckpt, why_unknown=cfg.unknown.get("llm_lora") if cfg else None)
@@ -171,6 +190,10 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
         raise SourceError(
             f"{ckpt} holds no XTuner model weights (no llm., visual_encoder. or projector. keys; it "
             f"has {shown}{' ...' if len(infos) > 3 else ''}). It is not an XTuner checkpoint.", path=ckpt)
+
+
+def _note_other_keys(keys, notes: list[str], run: TrainingRun) -> None:
+    """Notes on the tensors no component takes: frozen base copies, DPO's reference model, unknown ones."""
     if keys.frozen:
         notes.append(f"{len(keys.frozen)} frozen base tensor(s) in the checkpoint (base_layer and the "
                      "like) are not used; the base model's own copies are.")
@@ -181,6 +204,12 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
                      f"({', '.join(sorted(keys.unknown)[:3])}); merging refuses to drop them silently.")
         run.unknown_tensors = sorted(keys.unknown)
 
+
+def _add_config(source: Source, run: TrainingRun, tc: TrainingConfig, keys, ckpt: Path, anchors: list[Path],
+                llm_base: Optional[str]) -> None:
+    """What the training config adds (its component, notes, tokenizer, settings), or a note that
+    there is none."""
+    cfg = tc.cfg
     if cfg is not None:
         source.training_config = tc.file
         d = cfg.summary()
@@ -202,14 +231,6 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
                             "none in its meta); the base model path is unknown.")
         llava = keys.projector or keys.vit_lora or keys.vit_full
         source.settings = TrainedSettings(model_type=LLAVA_MODEL if llava else None, from_config=False)
-    source.base_hint = llm_base
-    source.visual_encoder_hint = vit_base
-    it = _ckpt_iter(meta)
-    m = CHECKPOINT_NAME.match(ckpt.name)
-    run.iteration = int(m.group("n")) if m else it
-    run.iterations = iterations
-    source.training = run
-    return source
 
 
 def trained_settings(cfg, anchors: list[Path]) -> TrainedSettings:
