@@ -28,11 +28,11 @@ note, and nothing asks a question on the terminal.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Optional
 
+from ..io.jsonfile import json_object_or_none
 from .. import formats
 from ..errors import SourceError
 from ..progress import CancelToken, Progress, ProgressCallback, no_progress
@@ -139,11 +139,7 @@ def _llava_hf_folders(out: Path, cfg: dict, inputs: Inputs, base_dir: Path, visu
 
 
 def _read_config(folder: Path) -> dict:
-    try:
-        cfg = json.loads((folder / formats.CONFIG).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return {}
-    return cfg if isinstance(cfg, dict) else {}
+    return json_object_or_none(folder / formats.CONFIG) or {}
 
 
 def _settings_line(inputs: Inputs) -> str:

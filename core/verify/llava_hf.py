@@ -25,11 +25,11 @@ config (asked on the meta device, not taken from the writer's list of embedding 
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Callable, Optional
 
+from ..io.jsonfile import json_object_or_none
 from .. import formats
 from ..errors import SourceError
 from ..quiet import quiet_transformers
@@ -44,11 +44,8 @@ _ONE_DTYPE = "a llava-hf folder holds the whole model in one dtype, the LLM's"
 
 def llava_hf_config(out: Path) -> Optional[dict]:
     """``out``'s config.json when it describes one LLaVA model (no ``projector/`` beside it), else None."""
-    try:
-        cfg = json.loads((out / formats.CONFIG).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
-    if isinstance(cfg, dict) and str(cfg.get("model_type", "")).startswith("llava") \
+    cfg = json_object_or_none(out / formats.CONFIG)
+    if cfg is not None and str(cfg.get("model_type", "")).startswith("llava") \
             and not (out / formats.PROJECTOR_DIR).is_dir():
         return cfg
     return None

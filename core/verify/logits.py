@@ -19,7 +19,6 @@ adapter itself does.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import warnings
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Optional
 
 import torch
 
+from ..io.jsonfile import json_object_or_none
 from .. import formats
 from ..io.stores import open_model_weights
 
@@ -62,11 +62,8 @@ def _params(out: Path) -> int:
 def remote_code_of(folder: Path) -> Optional[str]:
     """The file of ``folder`` whose ``auto_map`` names code the folder brings along, if any."""
     for name in (formats.CONFIG, "tokenizer_config.json"):
-        try:
-            doc = json.loads((folder / name).read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
-            continue
-        if isinstance(doc, dict) and doc.get("auto_map"):
+        doc = json_object_or_none(folder / name)
+        if doc is not None and doc.get("auto_map"):
             return name
     return None
 
