@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="open the built-in demo (made on the spot): a LoRA run (default) or a LLaVA run")
     p.add_argument("--inspect", metavar="DIR", help="open the Inspect page on DIR")
     p.add_argument("--theme", choices=("auto", "light", "dark"), help="colour theme (default: remembered, else auto)")
+    p.add_argument("--language", choices=("auto", "en", "zh_CN"),
+                   help="language of the window (default: remembered under View > Language, else the system's)")
     p.add_argument("--screenshot", metavar="FILE", help="render the window to FILE (PNG) and exit")
     p.add_argument("--version", action="version", version=f"mergesmith-gui {__version__}")
     return p
@@ -48,6 +50,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     import qasync
 
+    from .i18n import chosen_language, install_language
     from .icons import app_icon
     from .main_window import MainWindow
     from .settings import Settings
@@ -62,6 +65,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     app.setDesktopFileName("mergesmith")
     app.setWindowIcon(app_icon())
     settings = Settings()
+    install_language(app, chosen_language(args.language or settings.value("language", "auto")))
     apply_theme(app, args.theme or str(settings.value("theme", "auto")))
     window = MainWindow(settings)
     _install_excepthook(window)

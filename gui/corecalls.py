@@ -136,24 +136,6 @@ def verify(out, source, base, iteration=None, visual_encoder="", progress=None, 
                    progress=progress, cancel=cancel)
 
 
-def verify_sentence(result) -> str:
-    """One sentence about a VerifyResult."""
-    merged = sum(1 for c in result.checks if c.kind == "merged")
-    worst = result.worst
-    diff = ""
-    if worst is not None:
-        ulp = "an infinite" if worst.ulp == float("inf") else f"{int(worst.ulp)} ulp"
-        diff = f"; the largest difference is {ulp} (in {worst.name}, accepted up to {result.tolerance_ulp})"
-    unchecked = getattr(result, "unchecked", None) or []
-    if result.ok and unchecked:
-        return (f"Verified: {merged} merged tensor(s) recomputed from the inputs match{diff}; {len(unchecked)} "
-                "tensor(s) of a variant verify does not recompute (DoRA, lora_bias, trainable tokens) were not checked.")
-    if result.ok:
-        return f"Verified: {merged} merged tensor(s) recomputed from the inputs match{diff}. The merge is right."
-    first = result.problems[0].message if result.problems else ""
-    return f"The merge does NOT match its inputs{diff}. {first} Details are in the log."
-
-
 # --- warming up ---------------------------------------------------------------------------------
 
 

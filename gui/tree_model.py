@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QHeaderView, QTreeView, QWidget
 
-from mergesmith.core.formats import format_size
 
+from .i18n import severity_word, size_text, translate
 from .icons import icon, status_icon
 from .tree import Node
 
@@ -22,7 +22,6 @@ NodeRole = Qt.ItemDataRole.UserRole + 1
 PayloadRole = Qt.ItemDataRole.UserRole + 2
 StatusRole = Qt.ItemDataRole.UserRole + 3
 
-STATUS_WORDS = {"ok": "OK", "warning": "Warning", "error": "Error", "info": "Note"}
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -30,7 +29,8 @@ Index = QModelIndex | QPersistentModelIndex
 class NodeTreeModel(QAbstractItemModel):
     """Show a :class:`Node` tree (its root is invisible; its children are the top rows)."""
 
-    HEADERS = ("Name", "Details", "Size")
+    HEADERS = (QT_TRANSLATE_NOOP("TreeModel", "Name"), QT_TRANSLATE_NOOP("TreeModel", "Details"),
+               QT_TRANSLATE_NOOP("TreeModel", "Size"))
 
     def __init__(self, root: Optional[Node] = None, parent: Optional[QObject] = None,
                  headers: tuple[str, str, str] = HEADERS) -> None:
@@ -105,7 +105,7 @@ class NodeTreeModel(QAbstractItemModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             if 0 <= section < len(self._headers):
-                return self._headers[section]
+                return translate("TreeModel", self._headers[section])
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
@@ -118,7 +118,7 @@ class NodeTreeModel(QAbstractItemModel):
                 return node.name
             if col == 1:
                 return node.details
-            return "" if node.size is None else format_size(node.size)
+            return "" if node.size is None else size_text(node.size)
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
             if node.status:
                 return status_icon(node.status)
@@ -128,9 +128,9 @@ class NodeTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(node)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            word = STATUS_WORDS.get(node.status or "", "")
+            word = severity_word(node.status) if node.status else ""
             parts = [word, node.name, node.details,
-                     "" if node.size is None else format_size(node.size)]
+                     "" if node.size is None else size_text(node.size)]
             return ", ".join(p for p in parts if p)
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -146,7 +146,7 @@ class NodeTreeModel(QAbstractItemModel):
     def _tooltip(node: Node) -> str:
         text = node.tooltip or node.details or node.name
         if node.size is not None:
-            text += f"\n{node.size:,} bytes"
+            text += "\n" + translate("TreeModel", "{0} bytes").format(f"{node.size:,}")
         return text
 
 
