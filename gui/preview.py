@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QT_TRANSLATE_NOOP
 from typing import Iterable
 
-from mergesmith.core.formats import dtype_name
+from mergesmith.core.formats import KIND_WORK_DIR as WORK_DIR, dtype_name
 from mergesmith.core.sources.source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG, VISUAL_ENCODER_ADAPTER,
                                             VISUAL_ENCODER_FULL)
 
@@ -57,10 +57,31 @@ def component_summary(c) -> str:
     if c.dtypes:
         parts.append("/".join(c.dtypes))
     if not parts:  # the training config: what it trains, and where it was read
-        parts = [str(d[k]) for k in ("model_type", "file") if d.get(k)]
+        parts = [str(d["model_type"])] if d.get("model_type") else []
+        if d.get("file"):
+            parts.append(_config_origin(c))
     if not parts and c.path is not None:
         parts.append(Path(c.path).name)
     return translate("Preview", ", ").join(parts)
+
+
+def _config_origin(c) -> str:
+    """Where the training config was read: its .py file, or the checkpoint that stores it."""
+    path = Path(c.path) if c.path is not None else None
+    if c.role == TRAINING_CONFIG and path is not None and path.suffix != ".py":
+        return translate("Preview", "stored in {0}").format(path.name)
+    return str(c.details.get("file"))
+
+
+def _detail_label(key: str) -> str:
+    text = DETAIL_WORDS.get(key)
+    return translate("Preview", text) if text else key.replace("_", " ").capitalize()
+
+
+def _detail_value(value) -> str:
+    if isinstance(value, bool):
+        return translate("Preview", "yes") if value else translate("Preview", "no")
+    return _join(value) if isinstance(value, (list, tuple, set)) else str(value)
 
 
 def _num(x) -> str:
@@ -88,8 +109,8 @@ def component_node(c) -> Node:
     for key, value in d.items():
         if key in _WORDED or value in (None, "", [], {}):
             continue
-        text = _join(value) if isinstance(value, (list, tuple, set)) else str(value)
-        node.add(Node(key.replace("_", " ").capitalize(), text[:200], tooltip=text[:2000]))
+        text = _detail_value(value)
+        node.add(Node(_detail_label(key), text[:200], tooltip=text[:2000]))
     if c.path is not None:
         node.add(Node(translate("Preview", "Path"), str(c.path), icon="folder" if Path(c.path).is_dir() else "file"))
     return node
@@ -121,11 +142,29 @@ def source_node(source, base_chosen=None, visual_encoder_chosen=None) -> Node:
     if source.visual_encoder_hint:
         node.add(_hint_node(translate("Preview", "Visual encoder named by the training"), source.visual_encoder_hint,
                             visual_encoder_chosen, WARNING, VISUAL_WORDS))
-    for note in source.notes:
+    for note in _notes(source):
         node.add(Node(translate("Preview", "Note"), note, icon="info", tooltip=note))
     return node
 
 
+# the training config's and adapters' other details (Component.details keys), as row names
+DETAIL_WORDS = {
+    "model_type": QT_TRANSLATE_NOOP("Preview", "Model type"),
+    "base": QT_TRANSLATE_NOOP("Preview", "Base"),
+    "llm_dtype": QT_TRANSLATE_NOOP("Preview", "LLM dtype"),
+    "quantization": QT_TRANSLATE_NOOP("Preview", "Quantization"),
+    "tokenizer": QT_TRANSLATE_NOOP("Preview", "Tokenizer"),
+    "visual_encoder": QT_TRANSLATE_NOOP("Preview", "Visual encoder"),
+    "image_processor": QT_TRANSLATE_NOOP("Preview", "Image processor"),
+    "lora": QT_TRANSLATE_NOOP("Preview", "LoRA"),
+    "visual_encoder_lora": QT_TRANSLATE_NOOP("Preview", "Visual encoder LoRA"),
+    "projector_depth": QT_TRANSLATE_NOOP("Preview", "Projector depth"),
+    "freeze_llm": QT_TRANSLATE_NOOP("Preview", "Freeze LLM"),
+    "freeze_visual_encoder": QT_TRANSLATE_NOOP("Preview", "Freeze visual encoder"),
+    "lora_dropout": QT_TRANSLATE_NOOP("Preview", "LoRA dropout"),
+    "bias": QT_TRANSLATE_NOOP("Preview", "Bias"),
+    "task_type": QT_TRANSLATE_NOOP("Preview", "Task type"),
+}
 ORIGIN_WORDS = {  # PlannedFile.origin
     "base": QT_TRANSLATE_NOOP("Preview", "from the base"),
     "training output": QT_TRANSLATE_NOOP("Preview", "from the training output"),
@@ -155,6 +194,22 @@ def _same_folder(a, b) -> bool:
         return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
     except OSError:
         return False
+
+
+def _notes(source) -> list[str]:
+    """The source's notes; a work_dir's first one (which checkpoint is used) in the window's words."""
+    notes = list(source.notes)
+    if source.kind == WORK_DIR and notes and source.checkpoint is not None:
+        its, name = source.iterations, source.checkpoint.name
+        if len(its) > 1:
+            latest = source.iteration == max(its)
+            notes[0] = (translate("Preview", "Using {0} (the latest of {1} checkpoints; choose another iteration "
+                                             "to use that one instead).") if latest else
+                        translate("Preview", "Using {0} (one of {1} checkpoints; choose another iteration to use "
+                                             "that one instead).")).format(name, len(its))
+        else:
+            notes[0] = translate("Preview", "Using {0}.").format(name)
+    return notes
 
 
 def _hint_node(name: str, hint: str, chosen, missing_status: str, words: dict) -> Node:

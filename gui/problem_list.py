@@ -31,6 +31,9 @@ class ProblemList(QListWidget):
         self.setAccessibleName(translate("ProblemList", "Problems"))
         self.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
         self.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        # lay the wrapped items out again when the width changes (else their text is cut off)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setSpacing(2)
         self.problems: list = []
 
     def set_problems(self, problems: Iterable, fixes=None) -> None:

@@ -84,7 +84,7 @@ class ResultView(QWidget):
         self.tree.expandToDepth(0)
         self.problems.set_problems(report.problems, fixes)
         kind = f" ({kind_title(report.kind)})" if getattr(report, "kind", "") else ""
-        self.summary.setText(f"{folder}{kind}: {summary_line(report)}")
+        self.summary.setText(translate("ResultView", "{0}{1}: {2}").format(folder, kind, summary_line(report)))
         notes = getattr(report, "notes", None) or []
         self.summary.setToolTip("\n".join(notes))
         actions = list(getattr(fixes, "actions", []) or [])

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QHeaderView, QTreeView, QWidget
+from PySide6.QtCore import QRect, QSize
+from PySide6.QtWidgets import QHeaderView, QStyledItemDelegate, QTreeView, QWidget
 
 
 from .i18n import severity_word, size_text, translate
@@ -150,6 +151,27 @@ class NodeTreeModel(QAbstractItemModel):
         return text
 
 
+class WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their wrapped text at the column's current width (QTreeView's own size hint
+    measures text on one line, so a long sentence would be cut off with an ellipsis)."""
+
+    def __init__(self, view: QTreeView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def sizeHint(self, option, index) -> QSize:
+        hint = super().sizeHint(option, index)
+        if index.column() != 1:
+            return hint
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        width = self._view.header().sectionSize(1) - 8
+        if not text or width <= 0:
+            return hint
+        rect = option.fontMetrics.boundingRect(QRect(0, 0, width, 100_000),
+                                               int(Qt.TextFlag.TextWordWrap), text)
+        return QSize(hint.width(), max(hint.height(), rect.height() + 4))
+
+
 def node_tree_view(parent: QWidget, model: NodeTreeModel, name: str, tooltip: str,
                    first_width: int) -> QTreeView:
     """A read-only tree view over ``model``: name column sized by hand, details stretching."""
@@ -157,9 +179,14 @@ def node_tree_view(parent: QWidget, model: NodeTreeModel, name: str, tooltip: st
     view.setModel(model)
     view.setAccessibleName(name)
     view.setToolTip(tooltip)
-    view.setUniformRowHeights(True)
+    # long details (a problem's sentence in a Status column) wrap onto more lines instead of being
+    # cut off with an ellipsis; rows are laid out again when a column's width changes
+    view.setWordWrap(True)
+    view.setUniformRowHeights(False)
+    view.setItemDelegate(WrappingDelegate(view))
     view.setAlternatingRowColors(True)
     header = view.header()
+    header.sectionResized.connect(lambda *_: view.doItemsLayout())
     header.setStretchLastSection(False)
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
     header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
