@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.mergesmith-installed
 
-.PHONY: setup run demo test bench clean
+.PHONY: setup run demo test bench clean translations
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ run: setup
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+# After changing a window string: new entries into the .ts (then translate them, e.g. in
+# pyside6-linguist), then the .qm compiled from it. `make test` fails while either is stale.
+translations: setup
+	$(PY) tools/translations.py update
+	$(PY) tools/translations.py release
 
 bench: setup
 	$(PY) bench/bench_merge.py
