@@ -54,11 +54,36 @@ def lrelease(ts: Path, qm: Path) -> None:
     subprocess.run([tool("lrelease"), "-silent", str(ts), "-qm", str(qm)], check=True, cwd=ROOT)
 
 
-def untranslated(ts: Path) -> list[str]:
+def other_contexts(language: str) -> set[str]:
+    """Contexts another catalogue of ``language`` holds (the problem texts'): not ours to keep."""
+    names: set[str] = set()
+    for ts in I18N.glob(f"*_{language}.ts"):
+        if ts != ts_file(language):
+            names |= {c.findtext("name") for c in ET.parse(ts).getroot().iter("context")}
+    return names
+
+
+def drop_contexts(ts: Path, names: set[str]) -> None:
+    """Remove the contexts ``names`` from ``ts`` (strings lupdate found in another catalogue's code)."""
+    tree = ET.parse(ts)
+    root = tree.getroot()
+    gone = [c for c in root.findall("context") if c.findtext("name") in names]
+    if not gone:
+        return
+    for c in gone:
+        root.remove(c)
+    ET.indent(tree, space="    ")
+    ts.write_text('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n'
+                  + ET.tostring(root, encoding="unicode") + "\n", encoding="utf-8")
+
+
+def untranslated(ts: Path, skip: frozenset = frozenset()) -> list[str]:
     """Entries of ``ts`` that are unfinished, obsolete or vanished (each as "context: source")."""
     bad = []
     for context in ET.parse(ts).getroot().iter("context"):
         name = context.findtext("name")
+        if name in skip:
+            continue
         for message in context.iter("message"):
             tr = message.find("translation")
             kind = tr.get("type") if tr is not None else "unfinished"
@@ -80,7 +105,7 @@ def check() -> list[str]:
             copy = Path(tmp) / ts.name
             shutil.copy(ts, copy)
             lupdate(copy, language, drop_obsolete=False)
-            failures += [f"{ts.name}: {line}" for line in untranslated(copy)]
+            failures += [f"{ts.name}: {line}" for line in untranslated(copy, frozenset(other_contexts(language)))]
         for ts in map(ts_file, LANGUAGES):
             qm = ts.with_suffix(".qm")
             fresh = Path(tmp) / qm.name
@@ -96,6 +121,7 @@ def main(argv: list[str]) -> int:
     if command == "update":
         for language in LANGUAGES:
             print(lupdate(ts_file(language), language, drop_obsolete=True), end="")
+            drop_contexts(ts_file(language), other_contexts(language))
         return 0
     if command == "release":
         for ts in map(ts_file, LANGUAGES):
