@@ -7,7 +7,8 @@ the user picks paths. Anything that needs those libraries runs on the same job t
 warm-up, so it waits for it without the window freezing.
 
 With ``MERGESMITH_STARTUP_PROBE=1`` in the environment (``bench/bench_startup.py``), the app
-prints ``first-frame <unix time>`` when the first frame is drawn, then, once the warm-up has
+prints ``first-frame <unix time> cpu <seconds>`` when the first frame is drawn (and the CPU time
+the process used until then), then, once the warm-up has
 ended, ``warm <unix time> stall <ms>`` (the longest the event loop went without turning while
 the imports ran) and quits.
 """
@@ -71,7 +72,7 @@ class StartupProbe(QObject):
 
     def first_frame(self) -> None:
         """The first frame is on screen: say so, then watch the warm-up (started right after)."""
-        self._print(f"first-frame {time.time():.4f}")
+        self._print(f"first-frame {time.time():.4f} cpu {time.process_time():.3f}")
         self._warm_started = time.time()
         self._clock.start()
         self._timer.start()
