@@ -83,6 +83,10 @@ def _folder_or_fail(text: str, checkpoint_file_ok: bool = False):
 
 # --- inspect ------------------------------------------------------------------------------------------
 
+# Kinds whose report --full adds to (a tokenizer to load, weights to compare with an architecture).
+FULL_CHECKS_APPLY = (formats.KIND_MODEL, formats.KIND_PEFT_ADAPTER, formats.KIND_XTUNER_CONVERTED,
+                     formats.KIND_LLAVA, formats.KIND_LLAVA_HF)
+
 
 def cmd_inspect(args) -> int:
     from mergesmith.core.inspect.folder import UNKNOWN, inspect_folder
@@ -102,6 +106,9 @@ def cmd_inspect(args) -> int:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         _print_report(report)
+        if not getattr(args, "full", False) and report.kind in FULL_CHECKS_APPLY:
+            print(f"Checked from headers and small files; `mergesmith inspect --full {path}` also runs the checks "
+                  "that need transformers (the tokenizer loaded, weights against the architecture; a few seconds).")
     if report.kind == UNKNOWN:
         print(f"mergesmith: {path} holds no model, adapter or training output.", file=sys.stderr)
         return 2
