@@ -185,8 +185,8 @@ def main() -> None:
         measure("mergesmith inspect 7B (130 shards)", lambda: run_cli(prelude, ["inspect", str(folder)]), args.runs),
     ]
     if not args.skip_full and has_probe:  # (--full came with the probe; before, plain inspect was the full one)
-        rows.append(measure("mergesmith inspect --full 7B", lambda: run_cli(prelude, ["inspect", "--full", str(folder)]),
-                            max(3, args.runs // 2)))
+        full = ["inspect", "--full", str(folder)]
+        rows.append(measure("mergesmith inspect --full 7B", lambda: run_cli(prelude, full), max(3, args.runs // 2)))
     rows.append(measure("window: first frame", lambda: run_gui(prelude, has_probe, home), args.runs))
     load1 = os.getloadavg()
     budget = {"mergesmith --help": 0.3, "mergesmith inspect 7B (130 shards)": 0.6, "window: first frame": 1.0}

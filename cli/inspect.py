@@ -122,7 +122,8 @@ def add_inspect(sub) -> None:
     parser.add_argument("--max-shard-size", help="warn about shards larger than this, e.g. 5GB")
     parser.description = ("Check a model, adapter, LLaVA or XTuner folder: config, tokenizer, generation "
                           "config, shards and index, leftover pickles; with --full also what needs transformers "
-                          "(the tokenizer loaded, weights against the architecture). Exit status 0: no errors; 1: errors found; 2: the path is unusable.")
+                          "(the tokenizer loaded, weights against the architecture). "
+                          "Exit status 0: no errors; 1: errors found; 2: the path is unusable.")
     parser.add_argument("--base", help="check an adapter's targets against this base model folder")
     parser.add_argument("--scan-values", action="store_true", help="also read every tensor and look for NaN/Inf")
     # Without --full, inspect reads headers and small files only (a fraction of a second, no torch or
