@@ -83,6 +83,18 @@ def test_inspect_imports_no_heavy_library(folder):
     assert found["heavy"] == [], f"`mergesmith inspect {folder.name}` imported {found['heavy']}"
 
 
+def test_inspect_of_fixture_models_imports_no_heavy_library(model_cache, tmp_path):
+    """Tiny models made by transformers (one file, and sharded with an index) and a PEFT adapter."""
+    from fixtures.adapters import make_adapter
+
+    base = model_cache()
+    adapter = make_adapter(base, tmp_path / "adapter")
+    for folder in (base, model_cache(sharded=True), adapter):
+        found = _child(CLI_CHILD, "inspect", folder)
+        assert found["code"] == 0
+        assert found["heavy"] == [], f"`mergesmith inspect {folder.name}` imported {found['heavy']}"
+
+
 def test_inspect_full_still_uses_transformers(model_cache):
     """--full is where the checks that need transformers went: they still run there."""
     found = _child(CLI_CHILD, "inspect", "--full", model_cache())
