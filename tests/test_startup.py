@@ -47,7 +47,7 @@ app = QApplication([])
 window = MainWindow(Settings.at(sys.argv[1]))
 frames = []
 FirstFrame(window).painted.connect(lambda: (frames.append(1), app.quit()))
-QTimer.singleShot(20000, app.quit)
+QTimer.singleShot(60000, app.quit)
 window.show()
 app.exec()
 print(json.dumps({"frames": len(frames), "heavy": [m for m in %r if m in sys.modules]}), file=sys.stderr)
