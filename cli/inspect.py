@@ -83,6 +83,10 @@ def _folder_or_fail(text: str, checkpoint_file_ok: bool = False):
 
 # --- inspect ------------------------------------------------------------------------------------------
 
+# Kinds whose report --full adds to (a tokenizer to load, weights to compare with an architecture).
+FULL_CHECKS_APPLY = (formats.KIND_MODEL, formats.KIND_PEFT_ADAPTER, formats.KIND_XTUNER_CONVERTED,
+                     formats.KIND_LLAVA, formats.KIND_LLAVA_HF)
+
 
 def cmd_inspect(args) -> int:
     from mergesmith.core.inspect.folder import UNKNOWN, inspect_folder
@@ -94,13 +98,17 @@ def cmd_inspect(args) -> int:
     bar = TerminalProgress(sys.stderr, enabled=None if args.scan_values and not args.json else False)
     try:
         report = inspect_folder(path, max_shard_size=max_size, base=getattr(args, "base", None),
-                                scan_values=getattr(args, "scan_values", False), progress=bar)
+                                scan_values=getattr(args, "scan_values", False), progress=bar,
+                                deep=getattr(args, "full", False))
     finally:
         bar.finish()
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         _print_report(report)
+        if not getattr(args, "full", False) and report.kind in FULL_CHECKS_APPLY:
+            print(f"Checked from headers and small files; `mergesmith inspect --full {path}` also runs the checks "
+                  "that need transformers (the tokenizer loaded, weights against the architecture; a few seconds).")
     if report.kind == UNKNOWN:
         print(f"mergesmith: {path} holds no model, adapter or training output.", file=sys.stderr)
         return 2
@@ -113,10 +121,16 @@ def add_inspect(sub) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--max-shard-size", help="warn about shards larger than this, e.g. 5GB")
     parser.description = ("Check a model, adapter, LLaVA or XTuner folder: config, tokenizer, generation "
-                          "config, shards and index, leftover pickles, weights against the architecture. "
+                          "config, shards and index, leftover pickles; with --full also what needs transformers "
+                          "(the tokenizer loaded, weights against the architecture). "
                           "Exit status 0: no errors; 1: errors found; 2: the path is unusable.")
     parser.add_argument("--base", help="check an adapter's targets against this base model folder")
     parser.add_argument("--scan-values", action="store_true", help="also read every tensor and look for NaN/Inf")
+    # Without --full, inspect reads headers and small files only (a fraction of a second, no torch or
+    # transformers); these checks need transformers, which takes seconds to import.
+    parser.add_argument("--full", action="store_true",
+                        help="also load the tokenizer, validate the generation config and the model type with "
+                             "transformers, and compare the weights with the architecture (a few seconds more)")
     parser.set_defaults(func=cmd_inspect)
 
 

@@ -50,7 +50,7 @@ def _merge(args, source) -> int:
             print_problems(result.problems)
         elif args.check == "quick":
             print("Checked: config, tokenizer files, generation config, shards and index are all in order. "
-                  f"`mergesmith inspect {result.out}` also loads the tokenizer and checks the weights "
+                  f"`mergesmith inspect --full {result.out}` also loads the tokenizer and checks the weights "
                   "against the architecture.")
         else:
             print("Checked: config, tokenizer (loaded), generation config, shards, index and the "

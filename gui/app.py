@@ -75,8 +75,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         app.aboutToQuit.connect(closed.set)
         if args.screenshot:
             return await _screenshot(window, args)
+        _after_first_frame(window)
         window.show()
-        window.controller.warm_up()
         _open_from_args(window, args)
         await closed.wait()
         return 0
@@ -87,6 +87,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return qasync.run(amain())
     finally:
         window.shutdown()
+
+
+def _after_first_frame(window) -> None:
+    """torch and transformers are imported in the background once the window is on screen."""
+    from .first_frame import FirstFrame, StartupProbe, probe_requested
+
+    frame = FirstFrame(window)
+    frame.painted.connect(lambda: window.controller.warm_up())
+    if probe_requested():  # bench/bench_startup.py: print when the frame came and the warm-up ended
+        frame.painted.connect(StartupProbe(window).first_frame)
 
 
 def _open_from_args(window, args) -> None:
