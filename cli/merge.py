@@ -25,11 +25,13 @@ def _merge(args, source) -> int:
     base = args.base
     if base is None:
         hint = source.base_hint
-        if hint and Path(hint).expanduser().is_dir():
+        found = source.base_located()
+        if hint and found.found:
             base = hint
-            print(f"Using the base model named by the training: {hint}", file=sys.stderr)
+            print(f"Using the base model named by the training: {found.line() if found.in_cache else hint}",
+                  file=sys.stderr)
         else:
-            named = f" The training names {hint}, which is not on this machine." if hint else ""
+            named = f" {found.named_sentence(download=True)}" if hint else ""
             return fail(f"No base model given; pass --base DIR, the model the adapter was trained on.{named}")
     options = PlanOptions(
         out=Path(args.out), dtype=args.dtype, max_shard_size=formats.parse_size(args.max_shard_size),

@@ -89,7 +89,8 @@ def _print_plan(plan, stream=None) -> None:
     if len(iterations) > 1:
         print(f"  Iterations: {', '.join(iterations)} (pick one with --iter N)", file=stream)
     if plan.base is not None:
-        print(f"Base:    {plan.base.folder}", file=stream)
+        found = getattr(plan.base, "located", None)
+        print(f"Base:    {found.line() if found is not None else plan.base.folder}", file=stream)
     print(f"Output:  {plan.out}  (dtype {plan.dtype})", file=stream)
     for path, size, origin in plan.files():
         print(f"  {path:<48} {formats.format_size(size):>10}  {origin}", file=stream)
