@@ -44,8 +44,10 @@ class MergePage(QWidget):
             placeholder="work_dir, iter_N.pth, converted folder or adapter folder")
         self.base_picker = PathPicker(
             "base", "Base model", settings,
-            tooltip="The full model the adapter was trained on (a folder with config.json)",
-            placeholder="the model folder the training started from")
+            tooltip="The full model the adapter was trained on: a folder with config.json, or a Hub id "
+                    "(ORG/NAME) found in the local Hugging Face or ModelScope cache",
+            placeholder="the model folder the training started from, or its Hub id")
+        self.base_picker.setSuggestions(corecalls.cached_hub_ids())
         self.visual_picker = PathPicker(
             "visual-encoder", "Visual encoder", settings,
             tooltip="The visual encoder of a LLaVA run (e.g. a CLIP model folder)",

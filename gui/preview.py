@@ -106,12 +106,12 @@ def source_node(source, base_chosen: bool = False, visual_encoder_chosen: bool =
     for c in source.components:
         node.add(component_node(c))
     if source.base_hint:
-        node.add(_hint_node("Base named by the training", source.base_hint, source.base_hint_exists,
+        node.add(_hint_node("Base named by the training", source.base_hint, source.base_located(),
                             base_chosen, ERROR, "the base model", "Not on this machine: choose the base "
                             "model folder."))
     if source.visual_encoder_hint:
         node.add(_hint_node("Visual encoder named by the training", source.visual_encoder_hint,
-                            Path(source.visual_encoder_hint).expanduser().is_dir(), visual_encoder_chosen,
+                            source.visual_encoder_located(), visual_encoder_chosen,
                             WARNING, "the visual encoder", "Not on this machine: choose the visual encoder's "
                             "folder if the merge needs it."))
     for note in source.notes:
@@ -119,10 +119,16 @@ def source_node(source, base_chosen: bool = False, visual_encoder_chosen: bool =
     return node
 
 
-def _hint_node(name: str, hint: str, there: bool, chosen: bool, missing_status: str, what: str,
+def _hint_node(name: str, hint: str, found, chosen: bool, missing_status: str, what: str,
                missing_tip: str) -> Node:
-    if there:
+    """``found``: where :func:`mergesmith.core.hub.cache.locate` found ``hint`` (a folder, a cache)."""
+    if found.found and found.in_cache:
+        return Node(name, f"{hint} ({found.summary()})", status=WARNING if found.missing else OK,
+                    tooltip=f"Found in the {found.summary()}: {found.path}")
+    if found.found:
         return Node(name, hint, status=OK, tooltip="Found on this machine.")
+    if found.caches:
+        missing_tip += f" Looked in {found.looked()}."
     if chosen:
         return Node(name, f"{hint} (not on this machine; {what} you chose is used)", icon="info",
                     tooltip=f"Not on this machine; {what} you chose is used instead.")
@@ -138,6 +144,11 @@ def base_node(base) -> Node:
     node = Node("Base model", f"{arch}, {len(infos)} tensors, {'/'.join(dtypes)}",
                 sum(i.nbytes for i in infos.values()) or None, icon="weights",
                 tooltip=str(base.folder), payload=base)
+    found = getattr(base, "located", None)
+    if found is not None and found.in_cache:  # a Hub id, read from a local cache's snapshot
+        missing = f"; missing: {', '.join(found.missing)}" if found.missing else ""
+        node.add(Node("Found in", f"{found.repo_id}: {found.summary()}", status=WARNING if found.missing else OK,
+                      tooltip=f"{found.path}{missing}"))
     node.add(Node("Path", str(base.folder), icon="folder"))
     return node
 
