@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mergesmith.core import formats
 
-from .output import fail, print_problems, run_with_progress, show_plan
+from .output import base_not_here, fail, print_problems, run_with_progress, show_plan
 
 
 def cmd_merge(args) -> int:
@@ -23,6 +23,9 @@ def _merge(args, source) -> int:
     from mergesmith.core.plan.planners import make_plan
 
     base = args.base
+    refused = base_not_here(base)
+    if refused:
+        return fail(refused)
     if base is None:
         hint = source.base_hint
         found = source.base_located()
@@ -79,3 +82,4 @@ def add_merge(sub) -> None:
     m.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
     m.add_argument("--json", action="store_true", help="print the result (or plan) as JSON")
     m.set_defaults(func=cmd_merge)
+

@@ -141,3 +141,12 @@ def say_before_run(plan, as_json: bool = False) -> None:
 def fail(message: str, code: int = 2) -> int:
     print(f"mergesmith: {message}", file=sys.stderr)
     return code
+
+
+def base_not_here(base) -> str:
+    """The sentence for a ``--base`` Hub id found neither here nor in a cache (where we looked; --download)."""
+    from mergesmith.core.hub.cache import locate
+
+    found = locate(base) if base else None
+    return found.not_found_message(download=True) if found is not None and not found.found and found.caches else ""
+

@@ -174,7 +174,9 @@ def warm_up(base: Optional[str] = None) -> None:
     """
     try:
         if base:
-            inspect_folder(base)
+            from mergesmith.core.hub.cache import local_folder
+
+            inspect_folder(local_folder(base) or base)  # a Hub id: its cache snapshot
         else:
             import mergesmith.core.inspect.folder  # noqa: F401
             import mergesmith.core.engine.merge  # noqa: F401

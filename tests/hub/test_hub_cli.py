@@ -67,7 +67,7 @@ def test_not_found_says_where_we_looked(caches, tmp_path):
     line = assert_clean_failure(done.code, done.err, [QWEN_ID, str(hf), str(ms), "--base", "--download"])
     assert "Hugging Face cache" in line and "ModelScope cache" in line
     done = run_cli("merge", QWEN_WD, "--base", "internlm/internlm2-chat-7b", "--out", tmp_path / "x")
-    assert_clean_failure(done.code, done.err, ["internlm/internlm2-chat-7b", str(hf), str(ms)])
+    assert_clean_failure(done.code, done.err, ["internlm/internlm2-chat-7b", str(hf), str(ms), "--download"])
 
 
 def test_incomplete_snapshot_names_the_missing_files(caches, tmp_path):
@@ -131,3 +131,21 @@ def test_verify_and_fix_not_found_say_where_we_looked(caches, reference, tmp_pat
     broken = shutil.copytree(reference, tmp_path / "broken")
     done = run_cli("fix", broken, "--from-base", QWEN_ID)
     assert_clean_failure(done.code, done.err, [QWEN_ID, str(hf), "--from-base"], expected=(1, 2))
+
+
+def test_peft_adapter_names_its_base_by_hub_id(caches, tmp_path):
+    """PEFT writes the id it loaded the base by into ``base_model_name_or_path``: found in the cache."""
+    from fixtures.adapters import make_adapter
+    from fixtures.files import edit_json
+
+    hf, _ = caches
+    hf_cache(hf, QWEN_ID, QWEN_BASE)
+    adapter = make_adapter(QWEN_BASE, tmp_path / "adapter")
+    edit_json(adapter / "adapter_config.json", base_model_name_or_path=QWEN_ID)
+    done = run_cli("merge", adapter, "--out", tmp_path / "by-id")
+    assert done.code == 0, done.err
+    assert "Hugging Face cache" in done.err
+    assert run_cli("merge", adapter, "--base", QWEN_BASE, "--out", tmp_path / "by-folder").code == 0
+    assert tree_digest(tmp_path / "by-id") == tree_digest(tmp_path / "by-folder")
+    done = run_cli("verify", tmp_path / "by-id", "--source", adapter, "--base", QWEN_ID)
+    assert done.code == 0, done.out + done.err
