@@ -149,3 +149,24 @@ def test_peft_adapter_names_its_base_by_hub_id(caches, tmp_path):
     assert tree_digest(tmp_path / "by-id") == tree_digest(tmp_path / "by-folder")
     done = run_cli("verify", tmp_path / "by-id", "--source", adapter, "--base", QWEN_ID)
     assert done.code == 0, done.out + done.err
+
+
+def test_the_revision_the_training_config_names_is_used(caches, tmp_path):
+    """``llm=dict(..., revision='v1.0')``: the snapshot refs/v1.0 names, not main's."""
+    from fixtures.xtuner import LORA, lora_state_dict, base_linears
+
+    from mergesmith.core.sources.detect import detect
+
+    hf, _ = caches
+    main = hf_cache(hf, QWEN_ID, QWEN_BASE)
+    v1 = hf_cache(hf, QWEN_ID, QWEN_BASE, revision="v1.0", commit="1" * 40)
+    text = sft_config(QWEN_ID, LORA).replace("        trust_remote_code=True,\n        torch_dtype",
+                                             "        revision='v1.0',\n        trust_remote_code=True,\n"
+                                             "        torch_dtype")
+    sd = lora_state_dict(base_linears(QWEN_BASE), "llm.", r=LORA["r"], seed=4)
+    wd = work_dir(tmp_path / "wd", text, {5: sd}, name="rev")
+    with detect(wd) as source:
+        assert source.base_hint == f"{QWEN_ID}@v1.0" and source.base_located().path == v1 != main
+    done = run_cli("merge", wd, "--out", tmp_path / "out", "--dry-run")
+    assert done.code == 0, done.err
+    assert f"snapshot 1111111 (v1.0)): {v1}" in done.out
