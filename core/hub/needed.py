@@ -3,7 +3,8 @@
 "Needed" is decided from what the folder lists (a cache snapshot lists every file it has started
 to download as a symbolic link into ``blobs/``): ``config.json``; the weights (the safetensors
 index and every shard it names, else ``model.safetensors``; the pickle ``.bin`` files only when
-that is all there is); the tokenizer files present and those ``tokenizer_config.json`` names; the
+that is all there is); the tokenizer files present, and without a ``tokenizer.json`` the files
+``tokenizer_config.json`` names (``vocab_file``...); the
 generation config and processor files when present; the remote code ``auto_map`` names. A file
 is missing when it is absent, a symbolic link whose target is gone (a blob not downloaded yet),
 or points at a blob still being written (``.incomplete``).
@@ -65,7 +66,8 @@ def _module_files(auto_map) -> list[str]:
 def _tokenizer(folder: Path, names: list[str]) -> list[str]:
     files = [n for n in names if formats.is_tokenizer_file(n)]
     doc = json_object_or_none(folder / "tokenizer_config.json") if present(folder, "tokenizer_config.json") else None
-    for key, value in (doc or {}).items():  # vocab_file, merges_file, tokenizer_file... when named
+    for key, value in (doc or {}).items() if "tokenizer.json" not in names else ():
+        # without tokenizer.json, the files the slow tokenizer is told to read (vocab_file, merges_file...)
         if key.endswith("_file") and isinstance(value, str) and value and "/" not in value and "\\" not in value:
             files.append(value)
     files += _module_files((doc or {}).get("auto_map"))

@@ -120,7 +120,7 @@ class Plan:
 
     def __post_init__(self) -> None:
         found = getattr(self.base, "located", None)
-        if found is not None and found.missing:  # a cache snapshot not fully downloaded: what it lacks
+        if found is not None and found.in_cache and found.missing:  # a snapshot not fully downloaded
             self.problem("base-incomplete", WARNING, found.missing[0], found.missing_note(self.base.what))
 
     def close(self) -> None:

@@ -152,3 +152,30 @@ def test_cache_root_is_where_huggingface_hub_looks(env, tmp_path, monkeypatch):
     theirs = subprocess.run([sys.executable, "-c", "import huggingface_hub.constants as c; print(c.HF_HUB_CACHE)"],
                             capture_output=True, text=True, check=True, env=dict(os.environ)).stdout.strip()
     assert str(hf_cache_root()) == theirs
+
+
+def test_needed_files_follow_what_the_snapshot_has(tmp_path):
+    """.bin only when that is all there is; the slow tokenizer's files when there is no tokenizer.json;
+    remote code named by auto_map; shards without their index miss the index."""
+    import json
+
+    from mergesmith.core.hub.needed import needed_files
+
+    f = tmp_path / "m"
+    f.mkdir()
+    (f / "config.json").write_text(json.dumps({"auto_map": {"AutoModelForCausalLM": "modeling_x.XForCausalLM"}}))
+    (f / "pytorch_model.bin").write_bytes(b"x")
+    (f / "tokenizer_config.json").write_text(json.dumps({"vocab_file": "vocab.json", "merges_file": "merges.txt",
+                                                         "special_tokens_map_file": "/home/someone/x.json"}))
+    (f / "merges.txt").write_text("#")
+    needed, missing = needed_files(f)
+    assert "pytorch_model.bin" in needed and "model.safetensors" not in needed
+    assert missing == ("vocab.json", "modeling_x.py")
+    (f / "tokenizer.json").write_text("{}")
+    (f / "modeling_x.py").write_text("")
+    assert needed_files(f)[1] == ()
+    g = tmp_path / "g"
+    g.mkdir()
+    (g / "config.json").write_text("{}")
+    (g / "model-00001-of-00002.safetensors").write_bytes(b"")
+    assert needed_files(g)[1] == ("model.safetensors.index.json",)
