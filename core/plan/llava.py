@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Optional
 
 from .. import formats
+from ..hub.cache import locate
 from ..model.base import BaseModel, remote_code_files
 from .base import Plan, PlanOptions, PlannedFile, PlannedFolder, PlannedTensor
 from .files import add_weights, copy_file, json_file, shard
@@ -113,8 +114,9 @@ def hidden_size(config: dict) -> Optional[int]:
 
 
 def visual_encoder_dir(source: Source, options: PlanOptions) -> Optional[Path]:
-    if options.visual_encoder is not None:
-        return Path(options.visual_encoder).expanduser()
+    if options.visual_encoder is not None:  # a folder, or a Hub id's snapshot in a local cache
+        found = locate(options.visual_encoder)
+        return found.path if found.found else Path(options.visual_encoder).expanduser()
     found = source.visual_encoder_located()  # a folder, or a Hub id in a local cache
     return found.path if source.visual_encoder_hint and found.found else None
 

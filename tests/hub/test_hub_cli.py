@@ -170,3 +170,20 @@ def test_the_revision_the_training_config_names_is_used(caches, tmp_path):
     done = run_cli("merge", wd, "--out", tmp_path / "out", "--dry-run")
     assert done.code == 0, done.err
     assert f"snapshot 1111111 (v1.0)): {v1}" in done.out
+
+
+def test_llava_llm_and_visual_encoder_by_their_hub_ids(caches, tmp_path):
+    """The llava-pretrain specimen names lmsys/vicuna-7b-v1.5 and openai/clip-vit-large-patch14-336."""
+    from fixtures.specimens import SPECIMENS
+
+    spec = SPECIMENS["llava-pretrain"]
+    hf, ms = caches
+    hf_cache(hf, "lmsys/vicuna-7b-v1.5", spec.base)
+    ms_cache(ms, "openai/clip-vit-large-patch14-336", spec.vit)
+    done = run_cli("merge", spec.work_dir, "--out", tmp_path / "by-id")
+    assert done.code == 0, done.err
+    assert run_cli("merge", spec.work_dir, *spec.merge_args(), "--out", tmp_path / "by-folder").code == 0
+    assert tree_digest(tmp_path / "by-id") == tree_digest(tmp_path / "by-folder")
+    done = run_cli("merge", spec.work_dir, "--visual-encoder", "openai/clip-vit-large-patch14-336",
+                   "--out", tmp_path / "typed", "--format", "llava-hf")
+    assert done.code == 0, done.err
