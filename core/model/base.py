@@ -9,7 +9,7 @@ from typing import ClassVar, Optional
 
 from ..io.jsonfile import read_json_object
 from .. import formats
-from ..hub.cache import is_hub_id, locate, split_revision
+from ..hub.cache import locate
 from ..hub.located import Located
 from ..errors import PlanError, SourceError
 from ..io.safetensors import TensorInfo
@@ -43,7 +43,7 @@ class BaseModel:
             raise PlanError(f"The {role} {folder} is the Hugging Face cache folder of {located.repo_id}, but "
                             f"{located.problem}; download it again, or pass a complete model folder with "
                             f"{cls.option} FOLDER.", path=Path(str(folder)))
-        elif is_hub_id(split_revision(str(folder).strip())[0]) and not Path(str(folder)).expanduser().exists():
+        elif located.caches and not Path(str(folder)).expanduser().exists():  # a Hub id, in no cache
             raise PlanError(located.not_found_message(role, cls.option))
         folder = Path(folder).expanduser()
         if not folder.exists():
