@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from mergesmith.core import formats
-from .output import run_with_progress, show_plan
+from .output import base_not_here, fail, run_with_progress, show_plan
 
 
 def cmd_convert(args) -> int:
@@ -27,6 +27,9 @@ def _convert(args, source) -> int:
     from mergesmith.core.plan.convert import plan_convert
     from mergesmith.core.plan.base import PlanOptions
 
+    refused = base_not_here(args.base)
+    if refused:
+        return fail(refused)
     options = PlanOptions(out=Path(args.out), dtype=args.dtype, overwrite=args.overwrite,
                           max_shard_size=formats.parse_size(args.max_shard_size), iteration=args.iter,
                           visual_encoder=Path(args.visual_encoder) if args.visual_encoder else None)

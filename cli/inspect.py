@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from mergesmith.core import formats
+from mergesmith.core.hub.cache import locate
 from .output import TerminalProgress, fail
 from mergesmith.core.problems import ERROR, INFO, WARNING
 
@@ -55,7 +56,14 @@ def _print_summary(s: dict, prefix: str, stream) -> None:
             print(f"  checkpoint {c['name']}{' (DeepSpeed)' if c['deepspeed'] else ''}: "
                   f"{formats.format_size(c['bytes'])}", file=stream)
         if s.get("base_hint"):
-            print(f"  base model named by the config: {s['base_hint']}", file=stream)
+            found = locate(s["base_hint"])
+            where = f" ({found.summary()}: {found.path})" if found.in_cache else "" if found.found else \
+                " (not on this machine)"
+            print(f"  base model named by the config: {s['base_hint']}{where}", file=stream)
+    if not prefix and s.get("base_found"):
+        b = s["base_found"]
+        where = b["path"] if b["where"] == "folder" else f"{b['repo_id']} ({b['summary']}): {b['path']}"
+        print(f"  base model: {where}", file=stream)
     if not prefix and "bytes" in s:
         print(f"  size on disk: {formats.format_size(s['bytes'])}", file=stream)
 
@@ -223,6 +231,9 @@ def cmd_fix(args) -> int:
 
 
 def _print_fix_plan(plan, *, dry_run: bool) -> None:
+    found = locate(plan.base) if plan.base is not None and plan.actions else None
+    if found is not None and found.in_cache:
+        print(f"Base: {found.line()}")
     if plan.actions:
         print(f"{'Would do' if dry_run else 'Actions'} ({len(plan.actions)}):")
         for a in plan.actions:

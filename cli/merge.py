@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mergesmith.core import formats
 
-from .output import fail, print_problems, run_with_progress, show_plan
+from .output import base_not_here, fail, print_problems, run_with_progress, show_plan
 
 
 def cmd_merge(args) -> int:
@@ -23,13 +23,18 @@ def _merge(args, source) -> int:
     from mergesmith.core.plan.planners import make_plan
 
     base = args.base
+    refused = base_not_here(base)
+    if refused:
+        return fail(refused)
     if base is None:
         hint = source.base_hint
-        if hint and Path(hint).expanduser().is_dir():
+        found = source.base_located()
+        if hint and found.found:
             base = hint
-            print(f"Using the base model named by the training: {hint}", file=sys.stderr)
+            print(f"Using the base model named by the training: {found.line() if found.in_cache else hint}",
+                  file=sys.stderr)
         else:
-            named = f" The training names {hint}, which is not on this machine." if hint else ""
+            named = f" {found.named_sentence(download=True)}" if hint else ""
             return fail(f"No base model given; pass --base DIR, the model the adapter was trained on.{named}")
     options = PlanOptions(
         out=Path(args.out), dtype=args.dtype, max_shard_size=formats.parse_size(args.max_shard_size),
@@ -77,3 +82,4 @@ def add_merge(sub) -> None:
     m.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
     m.add_argument("--json", action="store_true", help="print the result (or plan) as JSON")
     m.set_defaults(func=cmd_merge)
+

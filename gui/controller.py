@@ -246,18 +246,22 @@ class MergeController(CheckingMixin, QObject):
     def _suggest_inputs(self, source) -> None:
         hint = source.base_hint
         if hint and not self.base_path:
-            if source.base_hint_exists:
-                self.base_path = str(Path(hint).expanduser())
+            found = source.base_located()  # a folder, or a Hub id in a local cache
+            if found.found:
+                self.base_path = str(Path(hint).expanduser()) if not found.in_cache else hint
                 self.baseSuggested.emit(self.base_path)
                 self.log("info", translate("Controller", "Using the base model named by the training: {0}")
-                         .format(self.base_path))
+                         .format(found.line()))
             else:
+                looked = (" " + translate("Controller", "Looked in {0}.").format(found.looked())) if found.caches else ""
                 self.say(WARNING, translate("Controller", "The training names {0} as its base model, which "
-                                            "is not on this machine; choose the base model folder.").format(hint))
+                                            "is not on this machine; choose the base model folder.").format(hint)
+                         + looked)
         if source.is_llava and not self.visual_encoder_path:
             vhint = source.visual_encoder_hint
-            if vhint and Path(vhint).expanduser().is_dir():
-                self.visual_encoder_path = str(Path(vhint).expanduser())
+            vfound = source.visual_encoder_located()
+            if vhint and vfound.found:
+                self.visual_encoder_path = str(Path(vhint).expanduser()) if not vfound.in_cache else vhint
                 self.visualEncoderSuggested.emit(self.visual_encoder_path)
             else:
                 named = (" " + translate("Controller", "The training names {0}, which is not on this machine.")

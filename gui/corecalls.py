@@ -19,6 +19,13 @@ def detect(path: str):
     return _detect(path)
 
 
+def cached_hub_ids() -> list[str]:
+    """Hub ids of the models in the local Hugging Face and ModelScope caches (a few directory listings)."""
+    from mergesmith.core.hub.cache import cached_ids
+
+    return cached_ids()
+
+
 def default_out(source) -> Path:
     from mergesmith.core.plan.base import default_out as _default_out
 
@@ -149,7 +156,9 @@ def warm_up(base: Optional[str] = None) -> None:
     """
     try:
         if base:
-            inspect_folder(base)
+            from mergesmith.core.hub.cache import local_folder
+
+            inspect_folder(local_folder(base) or base)  # a Hub id: its cache snapshot
         else:
             import mergesmith.core.inspect.folder  # noqa: F401
             import mergesmith.core.engine.merge  # noqa: F401

@@ -46,8 +46,10 @@ class MergePage(QWidget):
             placeholder=translate("MergePage", "work_dir, iter_N.pth, converted folder or adapter folder"))
         self.base_picker = PathPicker(
             "base", translate("MergePage", "Base model"), settings,
-            tooltip=translate("MergePage", "The full model the adapter was trained on (a folder with config.json)"),
-            placeholder=translate("MergePage", "the model folder the training started from"))
+            tooltip=translate("MergePage", "The full model the adapter was trained on: a folder with config.json, "
+                              "or a Hub id (ORG/NAME) found in the local Hugging Face or ModelScope cache"),
+            placeholder=translate("MergePage", "the model folder the training started from, or its Hub id"))
+        self.base_picker.setSuggestions(corecalls.cached_hub_ids())
         self.visual_picker = PathPicker(
             "visual-encoder", translate("MergePage", "Visual encoder"), settings,
             tooltip=translate("MergePage", "The visual encoder of a LLaVA run (e.g. a CLIP model folder)"),

@@ -50,6 +50,7 @@ class PathPicker(QWidget):
         self._settings = settings
         self._file_filter = file_filter
         self._committed = ""
+        self._suggestions: list[str] = []  # offered after the recent paths (the base: Hub ids in the caches)
         self.combo = QComboBox(self)
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -99,6 +100,11 @@ class PathPicker(QWidget):
         self._committed = str(path)
         self.combo.setEditText(str(path))
 
+    def setSuggestions(self, items) -> None:
+        """Offer ``items`` in the list too, after the recent paths."""
+        self._suggestions = [str(i) for i in items]
+        self._load_recent()
+
     def commit(self, path: str) -> None:
         """Set ``path`` as if the user had chosen it."""
         self.combo.setEditText(str(path))
@@ -106,12 +112,13 @@ class PathPicker(QWidget):
 
     # -- internals
     def _load_recent(self) -> None:
-        if self._settings is None:
+        if self._settings is None and not self._suggestions:
             return
         text = self.combo.currentText()
         self.combo.blockSignals(True)
         self.combo.clear()
-        self.combo.addItems(self._settings.recent(self.kind))
+        recent = self._settings.recent(self.kind) if self._settings is not None else []
+        self.combo.addItems(recent + [s for s in self._suggestions if s not in recent])
         self.combo.setEditText(text)
         self.combo.blockSignals(False)
 

@@ -137,11 +137,11 @@ def source_node(source, base_chosen=None, visual_encoder_chosen=None) -> Node:
     for c in source.components:
         node.add(component_node(c))
     if source.base_hint:
-        node.add(_hint_node(translate("Preview", "Base named by the training"), source.base_hint, base_chosen,
-                            ERROR, BASE_WORDS))
+        node.add(_hint_node(translate("Preview", "Base named by the training"), source.base_hint,
+                            source.base_located(), base_chosen, ERROR, BASE_WORDS))
     if source.visual_encoder_hint:
         node.add(_hint_node(translate("Preview", "Visual encoder named by the training"), source.visual_encoder_hint,
-                            visual_encoder_chosen, WARNING, VISUAL_WORDS))
+                            source.visual_encoder_located(), visual_encoder_chosen, WARNING, VISUAL_WORDS))
     for note in _notes(source):
         node.add(Node(translate("Preview", "Note"), note, icon="info", tooltip=note))
     return node
@@ -212,20 +212,27 @@ def _notes(source) -> list[str]:
     return notes
 
 
-def _hint_node(name: str, hint: str, chosen, missing_status: str, words: dict) -> Node:
-    """The folder the training names: ticked only when it is on this machine and is (or will be) used."""
+def _hint_node(name: str, hint: str, found, chosen, missing_status: str, words: dict) -> Node:
+    """The folder (or Hub id) the training names: ticked only when it is on this machine and is (or will
+    be) used. ``found``: where :func:`mergesmith.core.hub.cache.locate` found it (a folder, a cache)."""
     def w(key: str) -> str:
         return translate("Preview", words[key])
 
-    there = Path(hint).expanduser().is_dir()
-    if chosen and not (there and (chosen is True or _same_folder(hint, chosen))):
+    there = found.found
+    if chosen and not (there and (chosen is True or _same_folder(found.path, chosen))):
         if not there:
             return Node(name, w("not-here").format(hint), icon="info", tooltip=w("not-here-tip"))
         return Node(name, w("other").format(hint, chosen), icon="info", tooltip=w("other-tip").format(chosen))
+    if there and found.in_cache:
+        return Node(name, f"{hint} ({found.summary()})", status=WARNING if found.missing else OK,
+                    tooltip=translate("Preview", "Found in the {0}: {1}").format(found.summary(), found.path))
     if there:
         return Node(name, hint, status=OK, tooltip=translate("Preview", "Found on this machine; this is the "
                                                                         "folder used."))
-    return Node(name, hint, status=missing_status, tooltip=w("missing"))
+    tip = w("missing")
+    if found.caches:
+        tip += " " + translate("Preview", "Looked in {0}.").format(found.looked())
+    return Node(name, hint, status=missing_status, tooltip=tip)
 
 
 def base_node(base) -> Node:
@@ -238,6 +245,11 @@ def base_node(base) -> Node:
                 arch, len(infos), "/".join(dtypes)),
                 sum(i.nbytes for i in infos.values()) or None, icon="weights",
                 tooltip=str(base.folder), payload=base)
+    found = getattr(base, "located", None)
+    if found is not None and found.in_cache:  # a Hub id, read from a local cache's snapshot
+        missing = translate("Preview", "; missing: {0}").format(", ".join(found.missing)) if found.missing else ""
+        node.add(Node(translate("Preview", "Found in"), f"{found.repo_id}: {found.summary()}",
+                      status=WARNING if found.missing else OK, tooltip=f"{found.path}{missing}"))
     node.add(Node(translate("Preview", "Path"), str(base.folder), icon="folder"))
     return node
 

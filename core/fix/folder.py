@@ -35,6 +35,7 @@ from . import actions as fa
 from .actions import FixAction
 from .planners import plan_scope
 from ..errors import MergesmithError, PlanError
+from ..hub.cache import locate
 from ..formats import format_size
 from ..inspect.folder import inspect_folder
 from ..inspect.report import Report, fix_kind
@@ -110,9 +111,14 @@ def plan_fix(path, *, base=None, max_shard_size: Optional[int] = None,
 
 
 def _check_base(base) -> Optional[Path]:
+    """The base folder to copy from: a folder, or a Hub id's snapshot in a local cache."""
     if base is None:
         return None
-    folder = Path(getattr(base, "folder", base)).expanduser()
+    spec = getattr(base, "folder", base)
+    found = locate(spec)
+    if not found.found and found.caches:
+        raise MergesmithError(found.not_found_message("base model", "--from-base"))
+    folder = found.path or Path(spec).expanduser()
     if not folder.is_dir():
         raise MergesmithError(f"The base folder {folder} does not exist; pass the model this folder was "
                               "made from (--from-base DIR).", path=folder)

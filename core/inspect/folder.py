@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Optional
 
 from .. import formats
+from ..hub.cache import locate
 from .config import (check_architecture_known, check_config, check_dtype, check_generation_config,
                              check_remote_code, read_json)
 from .layouts import (check_adapter, check_checkpoint, check_processor, check_projector, check_work_dir,
@@ -111,6 +112,9 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
     kind = detect_kind(path)
     report = Report(path, kind)
     report.summary["title"] = KIND_TITLES[kind]
+    if base is not None:  # where the base (a folder, or a Hub id in a local cache) was found
+        report.summary["base_found"] = (base.located or locate(base.folder) if hasattr(base, "folder")
+                                        else locate(base)).to_dict()
     ctx = _Context(report, max_shard_size, deep)
     if kind == WORK_DIR:
         check_work_dir(report, path)

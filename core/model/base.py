@@ -9,6 +9,8 @@ from typing import ClassVar, Optional
 
 from ..io.jsonfile import read_json_object
 from .. import formats
+from ..hub.cache import locate
+from ..hub.located import Located
 from ..errors import PlanError, SourceError
 from ..io.safetensors import TensorInfo
 from ..io.stores import SafetensorsStore, TensorStore, open_model_weights
@@ -25,12 +27,24 @@ class BaseModel:
     config: dict
     store: TensorStore
     order: list[str] = field(default_factory=list)
+    located: Optional[Located] = None  # where it was found (a folder, or a Hub id in a cache)
 
     what: ClassVar[str] = "base model"  # how messages name it, and the option that chooses it
     option: ClassVar[str] = "--base"
 
     @classmethod
     def open(cls, folder, *, role: str = "base model") -> "BaseModel":
+        located = locate(folder)
+        if located.found:
+            folder = located.path
+            if located.in_cache and located.essential_missing:
+                raise PlanError(located.incomplete_message(role, cls.option), path=folder)
+        elif located.problem and Path(str(folder)).expanduser().is_dir():  # a cache repo folder, no snapshot
+            raise PlanError(f"The {role} {folder} is the Hugging Face cache folder of {located.repo_id}, but "
+                            f"{located.problem}; download it again, or pass a complete model folder with "
+                            f"{cls.option} FOLDER.", path=Path(str(folder)))
+        elif located.caches and not Path(str(folder)).expanduser().exists():  # a Hub id, in no cache
+            raise PlanError(located.not_found_message(role, cls.option))
         folder = Path(folder).expanduser()
         if not folder.exists():
             raise PlanError(f"The {role} folder {folder} does not exist; choose the folder of the "
@@ -56,7 +70,7 @@ class BaseModel:
             store = open_model_weights(folder)
         except SourceError as exc:
             raise PlanError(exc.message, path=folder) from None
-        return cls(folder, config, store, _file_order(store))
+        return cls(folder, config, store, _file_order(store), located if located.found else None)
 
     # -- tensors
     @property

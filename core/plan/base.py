@@ -22,7 +22,7 @@ from .. import formats
 from ..io import atomic
 from ..model.base import BaseModel
 from ..errors import PlanError
-from ..problems import ERROR, INFO, Problem, errors
+from ..problems import ERROR, INFO, WARNING, Problem, errors
 from ..sources.source import Source
 from ..io.stores import TensorStore
 
@@ -118,6 +118,11 @@ class Plan:
     disk_free: Optional[int] = None
     closers: list = field(default_factory=list)  # further inputs opened while planning (closed after the run)
 
+    def __post_init__(self) -> None:
+        found = getattr(self.base, "located", None)
+        if found is not None and found.in_cache and found.missing:  # a snapshot not fully downloaded
+            self.problem("base-incomplete", WARNING, found.missing[0], found.missing_note(self.base.what))
+
     def close(self) -> None:
         """Close what the plan owns; safe to call twice.
 
@@ -191,6 +196,7 @@ class Plan:
         return {
             "source": self.source.to_dict(),
             "base": None if self.base is None else str(self.base.folder),
+            "base_found": None if getattr(self.base, "located", None) is None else self.base.located.to_dict(),
             "out": str(self.out),
             "dtype": self.dtype,
             "files": [{"path": p, "size": s, "from": o} for p, s, o in self.files()],

@@ -72,7 +72,7 @@ def _open_llm_base(source: Source, base) -> BaseModel:
     if base is None and source.base_hint_exists:
         base = source.base_hint
     if base is None:
-        named = f" The training names {source.base_hint}, which is not on this machine." if source.base_hint else ""
+        named = f" {source.base_located().named_sentence(download=True)}" if source.base_hint else ""
         raise PlanError("Writing a fully fine-tuned LLM needs the base model's config.json and tokenizer; "
                         f"choose the base model folder (--base DIR).{named}")
     return base if isinstance(base, BaseModel) else BaseModel.open(base)

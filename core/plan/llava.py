@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Optional
 
 from .. import formats
+from ..hub.cache import locate
 from ..model.base import BaseModel, remote_code_files
 from .base import Plan, PlanOptions, PlannedFile, PlannedFolder, PlannedTensor
 from .files import add_weights, copy_file, json_file, shard
@@ -113,12 +114,11 @@ def hidden_size(config: dict) -> Optional[int]:
 
 
 def visual_encoder_dir(source: Source, options: PlanOptions) -> Optional[Path]:
-    if options.visual_encoder is not None:
-        return Path(options.visual_encoder).expanduser()
-    hint = source.visual_encoder_hint
-    if hint and Path(hint).expanduser().is_dir():
-        return Path(hint).expanduser()
-    return None
+    if options.visual_encoder is not None:  # a folder, or a Hub id's snapshot in a local cache
+        found = locate(options.visual_encoder)
+        return found.path if found.found else Path(options.visual_encoder).expanduser()
+    found = source.visual_encoder_located()  # a folder, or a Hub id in a local cache
+    return found.path if source.visual_encoder_hint and found.found else None
 
 
 class VisionBase(BaseModel):
@@ -226,7 +226,7 @@ def check_projector(plan: Plan, source: Source, base: BaseModel) -> bool:
 
 def vit_needed_problem(plan: Plan, source: Source, what: str) -> None:
     hint = source.visual_encoder_hint
-    named = f" The training names {hint}, which is not on this machine." if hint else ""
+    named = f" {source.visual_encoder_located().named_sentence('--visual-encoder')}" if hint else ""
     plan.problem("missing-visual-encoder", ERROR, formats.VISUAL_ENCODER_DIR,
                  f"The visual encoder was {what}, so its base model is needed to write it; choose its "
                  f"folder (--visual-encoder DIR).{named}")

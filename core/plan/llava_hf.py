@@ -187,7 +187,7 @@ def _checked_inputs(plan: Plan, source: Source, base: BaseModel,
     vit_dir = visual_encoder_dir(source, options)
     if vit_dir is None:
         hint = source.visual_encoder_hint
-        named = f" The training names {hint}, which is not on this machine." if hint else ""
+        named = f" {source.visual_encoder_located().named_sentence('--visual-encoder')}" if hint else ""
         plan.problem("missing-visual-encoder", ERROR, "vision_tower",
                      "A llava-hf folder holds the vision tower, so the visual encoder's folder is needed even "
                      f"when it was frozen; choose it (--visual-encoder DIR).{named}")
