@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mergesmith.core import formats
 
+from .download import fetch_base, looks_like_hub_id, not_here
 from .output import fail, print_problems, run_with_progress, show_plan
 
 
@@ -28,9 +29,15 @@ def _merge(args, source) -> int:
         if hint and Path(hint).expanduser().is_dir():
             base = hint
             print(f"Using the base model named by the training: {hint}", file=sys.stderr)
+        elif args.download and looks_like_hub_id(hint):
+            base = fetch_base(hint, args.json)
         else:
-            named = f" The training names {hint}, which is not on this machine." if hint else ""
+            named = f" The training names {hint}, which is not on this machine.{not_here(hint)}" if hint else ""
             return fail(f"No base model given; pass --base DIR, the model the adapter was trained on.{named}")
+    elif looks_like_hub_id(base):
+        if not args.download:
+            return fail(f"The base model {base} is not a folder on this machine; it looks like a Hub id.{not_here(base)}")
+        base = fetch_base(base, args.json)
     options = PlanOptions(
         out=Path(args.out), dtype=args.dtype, max_shard_size=formats.parse_size(args.max_shard_size),
         overwrite=args.overwrite, format=args.format, iteration=args.iter,
@@ -74,6 +81,9 @@ def add_merge(sub) -> None:
                    help="check the result: quick (files, headers, index; default), full (also load the "
                         "tokenizer and compare the weights with the architecture) or none")
     m.add_argument("--overwrite", action="store_true", help="replace --out if it exists (only once the merge succeeds)")
+    m.add_argument("--download", action="store_true",
+                   help="when the base (a Hub id, given by --base or named by the training) is not on this "
+                        "machine, download it from the Hugging Face Hub into the local cache first")
     m.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
     m.add_argument("--json", action="store_true", help="print the result (or plan) as JSON")
     m.set_defaults(func=cmd_merge)

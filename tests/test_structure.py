@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"core": "mergesmith.core", "cli": "mergesmith.cli", "gui": "mergesmith.gui"}
 
 # core's layers, bottom up; a module may import its own layer's package or any layer below
-LAYERS = {"": 0, "io": 1, "model": 2, "sources": 3, "plan": 4, "inspect": 5, "engine": 6,
+LAYERS = {"": 0, "io": 1, "hub": 1, "model": 2, "sources": 3, "plan": 4, "inspect": 5, "engine": 6,
           "fix": 7, "verify": 7, "demo": 8}
 QT = ("PySide6", "shiboken6", "qasync")
 
