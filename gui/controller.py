@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from mergesmith.core.errors import Cancelled, MergesmithError
 from mergesmith.core.formats import format_seconds, format_size
+from mergesmith.core.hub.download import is_hub_id
 from mergesmith.core.progress import Progress
 
 from . import corecalls
@@ -243,8 +244,9 @@ class MergeController(CheckingMixin, QObject):
                 self.baseSuggested.emit(self.base_path)
                 self.log("info", f"Using the base model named by the training: {self.base_path}")
             else:
+                fetch = " or download it (Download base model)" if is_hub_id(hint) else ""
                 self.say(WARNING, f"The training names {hint} as its base model, which is not on this "
-                         "machine; choose the base model folder.")
+                         f"machine; choose the base model folder{fetch}.")
         if source.is_llava and not self.visual_encoder_path:
             vhint = source.visual_encoder_hint
             if vhint and Path(vhint).expanduser().is_dir():
