@@ -38,7 +38,9 @@ def _convert(args, source) -> int:
         if not args.download:
             return fail(f"Writing a fully fine-tuned LLM needs its base model's config.json and tokenizer; "
                         f"the base {name} is not on this machine.{not_here(name)} Or choose its folder with --base DIR.")
-        base = fetch_base(name, args.json)
+        base = fetch_base(name, args.json, args.dry_run)
+        if base is None:
+            return 0
     with plan_convert(source, options, base=base) as plan:
         if args.dry_run or not plan.ok:
             return show_plan(plan, args.json)

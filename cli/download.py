@@ -28,11 +28,17 @@ def not_here(name: Optional[str]) -> str:
     return ""
 
 
-def fetch_base(repo_id: str, as_json: bool = False, revision: Optional[str] = None) -> str:
-    """Plan, check the disk, download with a progress line like the merge's; the snapshot folder."""
+def fetch_base(repo_id: str, as_json: bool = False, dry_run: bool = False) -> Optional[str]:
+    """Plan, check the disk, download with a progress line like the merge's; the snapshot folder.
+
+    With ``--dry-run`` only the download is planned and said (None: the caller stops there)."""
     from mergesmith.core.hub.download import check_space, download, plan_download
 
-    plan = plan_download(repo_id, revision)
+    plan = plan_download(repo_id)
+    if dry_run:
+        print(f"Would download the base model {plan.describe()}. Dry run: nothing was downloaded; the merge "
+              "can be planned once the base is here.", file=sys.stderr, flush=True)
+        return None
     print(f"Downloading the base model {plan.describe()}", file=sys.stderr, flush=True)
     check_space(plan)
     bar = TerminalProgress(enabled=None if not as_json else False)

@@ -30,14 +30,18 @@ def _merge(args, source) -> int:
             base = hint
             print(f"Using the base model named by the training: {hint}", file=sys.stderr)
         elif args.download and looks_like_hub_id(hint):
-            base = fetch_base(hint, args.json)
+            base = fetch_base(hint, args.json, args.dry_run)
+            if base is None:
+                return 0
         else:
             named = f" The training names {hint}, which is not on this machine.{not_here(hint)}" if hint else ""
             return fail(f"No base model given; pass --base DIR, the model the adapter was trained on.{named}")
     elif looks_like_hub_id(base):
         if not args.download:
             return fail(f"The base model {base} is not a folder on this machine; it looks like a Hub id.{not_here(base)}")
-        base = fetch_base(base, args.json)
+        base = fetch_base(base, args.json, args.dry_run)
+        if base is None:
+            return 0
     options = PlanOptions(
         out=Path(args.out), dtype=args.dtype, max_shard_size=formats.parse_size(args.max_shard_size),
         overwrite=args.overwrite, format=args.format, iteration=args.iter,

@@ -82,3 +82,10 @@ def test_convert_full_finetune_with_download(hub, hub_repos, tmp_path):
     ref = run_cli("convert", wd, "--base", hub_repos["single"], "--out", tmp_path / "ref")
     assert ref.code == 0, ref.err
     same_output(tmp_path / "out", tmp_path / "ref")
+
+
+def test_dry_run_with_download_only_says_the_size(hub, adapter, tmp_path):
+    done = run_cli("merge", adapter, "--base", "tiny/llama", "--out", tmp_path / "out", "--download", "--dry-run")
+    assert done.code == 0, done.err
+    assert "Would download the base model tiny/llama" in done.err and "nothing was downloaded" in done.err
+    assert hub.gets() == [] and not hub.cache.joinpath("models--tiny--llama", "snapshots").exists()
