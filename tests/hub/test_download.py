@@ -34,13 +34,12 @@ def leftovers(cache):
     return sorted(p.name for p in cache.rglob("*.incomplete"))
 
 
-def test_is_hub_id(tmp_path):
+def test_is_hub_id(tmp_path, monkeypatch):
     assert is_hub_id("Qwen/Qwen1.5-0.5B-Chat") and is_hub_id("internlm/internlm2-chat-7b")
     assert not is_hub_id("/models/qwen") and not is_hub_id("qwen") and not is_hub_id("a/b/c")
     assert not is_hub_id("../x") and not is_hub_id(None)
     (tmp_path / "org" / "name").mkdir(parents=True)
-    import os
-    os.chdir(tmp_path)  # a relative folder that exists is a folder, not a Hub id
+    monkeypatch.chdir(tmp_path)  # a relative folder that exists is a folder, not a Hub id
     assert not is_hub_id("org/name")
 
 
