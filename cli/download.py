@@ -36,7 +36,7 @@ def fetch_base(repo_id: str, as_json: bool = False, dry_run: bool = False) -> Op
 
     plan = plan_download(repo_id)
     if dry_run:
-        print(f"Would download the base model {plan.describe()}. Dry run: nothing was downloaded; the merge "
+        print(f"Would download the base model {plan.describe()} Dry run: nothing was downloaded; the merge "
               "can be planned once the base is here.", file=sys.stderr, flush=True)
         return None
     print(f"Downloading the base model {plan.describe()}", file=sys.stderr, flush=True)

@@ -62,7 +62,7 @@ class BaseDownloader(QObject):
         self.asking = False
         self._task: Optional[asyncio.Task] = None
         controller.sourceChanged.connect(lambda _s: self.refresh())
-        controller.planChanged.connect(lambda _p: self.refresh())
+        controller.stateChanged.connect(self.refresh)  # the base field changed, a plan came or went
 
     @property
     def button_text(self) -> str:
@@ -75,7 +75,7 @@ class BaseDownloader(QObject):
         wanted = "" if self.downloading else hub_id_wanted(c.base_path, c.source)
         if wanted != self.repo_id:
             self.repo_id, self.plan = wanted, None
-        self.changed.emit()
+            self.changed.emit()
 
     def click(self) -> None:
         """First click: ask the size; second click: download."""
@@ -98,7 +98,7 @@ class BaseDownloader(QObject):
             self.asking = False
         if repo_id == self.repo_id:
             self.plan = plan
-            c.say(INFO, f"{plan.describe()}. Click the button again to download.")
+            c.say(INFO, f"{plan.describe()} Click the button again to download.")
             self.sized.emit(plan)
         self.changed.emit()
 

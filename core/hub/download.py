@@ -60,6 +60,7 @@ class DownloadPlan:
     cache_dir: Path
     files: list[HubFile] = field(default_factory=list)
     endpoint: str = ""
+    gated: bool = False  # the Hub asks users to accept conditions before they may download
 
     @property
     def total(self) -> int:
@@ -77,9 +78,11 @@ class DownloadPlan:
     def describe(self) -> str:
         have = sum(1 for f in self.files if f.cached)
         cached = f", {have} already in the cache" if have else ""
+        gated = (" It is gated: accept its conditions on its Hub page and log in (`huggingface-cli login` or "
+                 "HF_TOKEN) first." if self.gated else "")
         return (f"{self.repo_id} ({self.revision}, commit {self.commit[:7]}): {len(self.files)} files, "
                 f"{formats.format_size(self.total)}{cached}; {formats.format_size(self.to_fetch)} to download "
-                f"into {self.cache_dir}")
+                f"into {self.cache_dir}.{gated}")
 
 
 def is_hub_id(text) -> bool:
@@ -124,7 +127,7 @@ def plan_download(repo_id: str, revision: Optional[str] = None, *, cache_dir=Non
     except Exception as exc:  # noqa: BLE001 - each kind becomes its sentence in explain()
         raise explain(exc, repo_id, revision, cache=cache, endpoint=endpoint) from None
     sizes = {s.rfilename: (s.size or 0) for s in (info.siblings or [])}
-    plan = DownloadPlan(repo_id, revision, info.sha or revision, cache, endpoint=endpoint)
+    plan = DownloadPlan(repo_id, revision, info.sha or revision, cache, endpoint=endpoint, gated=bool(info.gated))
     names = _needed(plan, sizes)
     plan.files = [HubFile(n, sizes[n], (plan.snapshot / n).is_file()) for n in names]
     return plan

@@ -176,6 +176,7 @@ def test_missing_repo_revision_or_file(hub, hub_repos, case):
 def test_gated_repo(hub, hub_repos):
     hub.add_repo("tiny/gated", hub_repos["single"], gated=True)
     plan = plan_download("tiny/gated")  # the listing is public, the files are not
+    assert plan.gated and "It is gated" in plan.describe()
     with pytest.raises(DownloadError, match=r"tiny/gated is gated.*huggingface-cli login.*HF_TOKEN"):
         download(plan)
     hub.add_repo("tiny/gated-sharded", hub_repos["sharded"], gated=True)

@@ -124,3 +124,14 @@ def test_gated_repo_is_a_sentence_in_the_banner(window, qtbot, hub, hub_repos, a
         click(qtbot, page.download_button)
     assert finished.args == ["Download failed"]
     assert window.banner.severity == "error" and "huggingface-cli login" in window.banner.text.text()
+
+
+def test_a_hub_id_typed_in_the_base_field_is_offered(window, qtbot, hub, adapter):
+    page = window.merge_page
+    window.open_paths(str(adapter))
+    qtbot.waitUntil(lambda: page.downloader.repo_id == "tiny/llama", timeout=15_000)
+    page.base_picker.commit("tiny/llama-sharded")
+    qtbot.waitUntil(lambda: page.downloader.repo_id == "tiny/llama-sharded" and window.controller.is_idle,
+                    timeout=15_000)
+    assert page.download_button.isVisible() and page.download_button.isEnabled()
+    assert hub.log == []  # typing an id asks nothing of the network
