@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from mergesmith.core import formats
+from .download import fetch_base, looks_like_hub_id, not_here
 from .output import base_not_here, fail, run_with_progress, show_plan
 
 
@@ -26,14 +27,24 @@ def cmd_convert(args) -> int:
 def _convert(args, source) -> int:
     from mergesmith.core.plan.convert import plan_convert
     from mergesmith.core.plan.base import PlanOptions
+    from mergesmith.core.sources.source import LLM_FULL
 
-    refused = base_not_here(args.base)
-    if refused:
+    refused = base_not_here(args.base)  # a Hub id in no local cache
+    if refused and not (args.download and looks_like_hub_id(args.base)):
         return fail(refused)
     options = PlanOptions(out=Path(args.out), dtype=args.dtype, overwrite=args.overwrite,
                           max_shard_size=formats.parse_size(args.max_shard_size), iteration=args.iter,
                           visual_encoder=Path(args.visual_encoder) if args.visual_encoder else None)
-    with plan_convert(source, options, base=args.base) as plan:
+    base = args.base
+    name = base if refused else None if base or source.base_hint_exists else source.base_hint
+    if name and source.component(LLM_FULL) is not None and looks_like_hub_id(name):  # a full fine-tune needs its base
+        if not args.download:
+            return fail(f"Writing a fully fine-tuned LLM needs its base model's config.json and tokenizer; "
+                        f"the base {name} is not on this machine.{not_here(name)} Or choose its folder with --base DIR.")
+        base = fetch_base(name, args.json, args.dry_run)
+        if base is None:
+            return 0
+    with plan_convert(source, options, base=base) as plan:
         if args.dry_run or not plan.ok:
             return show_plan(plan, args.json)
         result = run_with_progress(plan, args.json, check=False)
@@ -61,6 +72,9 @@ def add_convert(sub) -> None:
     c.add_argument("--visual-encoder", help="the visual encoder folder (only for a fully trained ViT)")
     c.add_argument("--max-shard-size", default="5GB", help="largest shard of a full LLM, e.g. 2GB (default 5GB)")
     c.add_argument("--overwrite", action="store_true", help="replace --out if it exists (only once the conversion succeeds)")
+    c.add_argument("--download", action="store_true",
+                   help="when the base of a full fine-tune (a Hub id) is not on this machine, download it "
+                        "from the Hugging Face Hub into the local cache first")
     c.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
     c.add_argument("--json", action="store_true", help="print the result (or plan) as JSON")
     c.set_defaults(func=cmd_convert)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mergesmith.core import formats
 
+from .download import fetch_base, looks_like_hub_id
 from .output import base_not_here, fail, print_problems, run_with_progress, show_plan
 
 
@@ -23,16 +24,25 @@ def _merge(args, source) -> int:
     from mergesmith.core.plan.planners import make_plan
 
     base = args.base
-    refused = base_not_here(base)
-    if refused:
-        return fail(refused)
-    if base is None:
+    if base is not None:
+        refused = base_not_here(base)  # a Hub id in no local cache
+        if refused and not (args.download and looks_like_hub_id(base)):
+            return fail(refused)
+        if refused:
+            base = fetch_base(base, args.json, args.dry_run)
+            if base is None:
+                return 0
+    else:
         hint = source.base_hint
         found = source.base_located()
         if hint and found.found:
             base = hint
             print(f"Using the base model named by the training: {found.line() if found.in_cache else hint}",
                   file=sys.stderr)
+        elif hint and args.download and looks_like_hub_id(hint):
+            base = fetch_base(hint, args.json, args.dry_run)
+            if base is None:
+                return 0
         else:
             named = f" {found.named_sentence(download=True)}" if hint else ""
             return fail(f"No base model given; pass --base DIR, the model the adapter was trained on.{named}")
@@ -79,6 +89,9 @@ def add_merge(sub) -> None:
                    help="check the result: quick (files, headers, index; default), full (also load the "
                         "tokenizer and compare the weights with the architecture) or none")
     m.add_argument("--overwrite", action="store_true", help="replace --out if it exists (only once the merge succeeds)")
+    m.add_argument("--download", action="store_true",
+                   help="when the base (a Hub id, given by --base or named by the training) is not on this "
+                        "machine, download it from the Hugging Face Hub into the local cache first")
     m.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
     m.add_argument("--json", action="store_true", help="print the result (or plan) as JSON")
     m.set_defaults(func=cmd_merge)

@@ -27,6 +27,8 @@ from typing import Optional
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from mergesmith.core.errors import Cancelled, MergesmithError
+from mergesmith.core.formats import format_seconds, format_size
+from mergesmith.core.hub.download import is_hub_id
 from mergesmith.core.progress import Progress
 
 from . import corecalls
@@ -254,9 +256,10 @@ class MergeController(CheckingMixin, QObject):
                          .format(found.line()))
             else:
                 looked = (" " + translate("Controller", "Looked in {0}.").format(found.looked())) if found.caches else ""
+                fetch = (" " + translate("Controller", "Or download it (Download base model).")) if is_hub_id(hint) else ""
                 self.say(WARNING, translate("Controller", "The training names {0} as its base model, which "
                                             "is not on this machine; choose the base model folder.").format(hint)
-                         + looked)
+                         + looked + fetch)
         if source.is_llava and not self.visual_encoder_path:
             vhint = source.visual_encoder_hint
             vfound = source.visual_encoder_located()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QPushButton, QS
 
 from . import corecalls
 from .controller import MergeController
+from .download import BaseDownloader
 from .i18n import translate
 from .icons import icon
 from .options import OptionsPanel
@@ -65,6 +66,12 @@ class MergePage(QWidget):
             form.addRow(label, picker)
             self._labels[picker] = label
         self._show_visual(False)
+        self.downloader = BaseDownloader(controller, self)
+        self.download_button = QPushButton(icon("folder"), "Download base model\u2026", self)
+        self.download_button.setToolTip("The base model is not on this machine: ask the Hugging Face Hub for "
+                                        "its size, then download it into the Hugging Face cache")
+        form.insertRow(2, "", self.download_button)
+        self.download_button.hide()
 
         self.options = OptionsPanel(settings, self)
 
@@ -114,6 +121,10 @@ class MergePage(QWidget):
         self.options.out.pathCommitted.connect(self._on_out_committed)
         self.options.changed.connect(self._push_options)
         self.start_button.clicked.connect(self._on_start_clicked)
+        self.download_button.clicked.connect(self.downloader.click)
+        self.downloader.changed.connect(self._update_state)
+        self.downloader.started.connect(self.progress.begin)
+        self.downloader.finished.connect(self._finish)
         self.cancel_button.clicked.connect(controller.cancel)
         self.result.fixRequested.connect(lambda folder: controller.fix(folder, "merge", controller.base_path))
         self.result.verifyRequested.connect(controller.verify)
@@ -176,7 +187,7 @@ class MergePage(QWidget):
             self._push_options()
 
     def _mine(self) -> bool:
-        return self.controller.running_for == "merge"
+        return self.controller.running_for in ("merge", "download")
 
     def _on_started(self) -> None:
         if self._mine():
@@ -210,6 +221,10 @@ class MergePage(QWidget):
         for w in (self.source_picker, self.base_picker, self.visual_picker, self.options):
             w.setEnabled(not c.busy)
         self.result.fix_button.setEnabled(not c.busy)
+        d = self.downloader
+        self.download_button.setVisible(bool(d.repo_id) or d.downloading)
+        self.download_button.setText(d.button_text)
+        self.download_button.setEnabled(not c.busy and not d.asking and not d.downloading)
         self.result.verify_button.setEnabled(not c.busy and c.result is not None)
 
     def _show_visual(self, visible: bool) -> None:
