@@ -23,6 +23,7 @@ from ..io import atomic
 from ..model.base import BaseModel
 from ..errors import PlanError
 from ..problems import ERROR, INFO, Problem, errors
+from ..texts import render
 from ..sources.source import Source
 from ..io.stores import TensorStore
 
@@ -184,8 +185,14 @@ class Plan:
             for shard in folder.shards:
                 yield from shard.tensors
 
-    def problem(self, code: str, severity: str, file: str, message: str) -> None:
-        self.problems.append(Problem(code, severity, file, message))
+    def problem(self, code: str, severity: str, file: str, message: Optional[str] = None, *,
+                key: str = "", **params) -> None:
+        """Add a problem; with no ``message``, its text is ``key`` (default: the code) rendered with
+        ``params`` (:mod:`mergesmith.core.texts`)."""
+        key = key or (code if message is None else "")
+        if message is None:
+            message = render(key, params)
+        self.problems.append(Problem(code, severity, file, message, params=params, key=key))
 
     def to_dict(self) -> dict:
         return {

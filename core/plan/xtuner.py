@@ -43,7 +43,7 @@ def training_problems(plan: Plan, source: Source) -> None:
                      f"knows ({shown}); writing the output would lose them. This model type is not supported yet.")
     conflict = source.training.config_conflict if source.training else None
     if conflict:
-        plan.problem("config-mismatch", WARNING, ckpt, conflict)
+        plan.problem("config-mismatch", WARNING, ckpt, **source.training.config_conflict_params)
     if plan.base is None:
         return
     quant = source.training.quantization if source.training and source.component(LLM_ADAPTER) else None  # QLoRA: a LoRA run
