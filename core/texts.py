@@ -39,7 +39,7 @@ CLI_CONTROLS = {
     "opt_format": "--format",
     "opt_iter": "--iter",
     "opt_out": "--out",
-    "opt_source": "SOURCE",
+    "opt_source": "--source",
     "fix": "`mergesmith fix`",
     "fix_from_base": "`mergesmith fix --from-base`",
     "fix_reshard": "`mergesmith fix --max-shard-size`",
@@ -105,6 +105,28 @@ CODES: dict[str, tuple[str, str]] = {
     "dtype-narrowing": ("float16 from a bfloat16 base", "Keep bfloat16 unless your runtime needs float16 ({opt_dtype})."),
     # refusals (MergesmithError with a key)
     "refusal": ("Mergesmith cannot do this", ""),
+    "refusal/cancelled": ("Cancelled", ""),
+    "refusal/no-base": ("No base model", ""),
+    "refusal/base-not-found": ("Base model not found", ""),
+    "refusal/base-not-found-vit": ("Visual encoder not found", ""),
+    "refusal/base-is-file": ("Not a model folder", ""),
+    "refusal/base-is-file-vit": ("Not a model folder", ""),
+    "refusal/base-is-adapter": ("An adapter, not a base model", ""),
+    "refusal/base-is-adapter-vit": ("An adapter, not a visual encoder", ""),
+    "refusal/base-no-config": ("Not a full model folder", ""),
+    "refusal/base-no-config-vit": ("Not a full model folder", ""),
+    "refusal/base-quantized": ("Quantized base model", ""),
+    "refusal/base-quantized-vit": ("Quantized visual encoder", ""),
+    "refusal/source-not-found": ("Path not found", ""),
+    "refusal/outputs-inside": ("Training outputs inside", ""),
+    "refusal/unknown-layout": ("Unknown layout", ""),
+    "refusal/unknown-file": ("Unknown file", ""),
+    "refusal/unsafe-pickle": ("Unsafe checkpoint refused", ""),
+    "refusal/pickle-too-large": ("Unsafe checkpoint refused", ""),
+    "refusal/output-appeared": ("Output folder exists", ""),
+    "refusal/disk-full": ("Disk full", ""),
+    "refusal/quota": ("Disk quota exceeded", ""),
+    "refusal/file-too-big": ("File too large for the file system", ""),
 }
 
 # key: the sentence (and what to do, when it differs from the code's)
@@ -164,7 +186,18 @@ SENTENCES: dict[str, Text] = {
                                "model-0000k-of-0000n.safetensors).", "Copy them again."),
     "missing-shard/indexed": Text("The index puts {count} tensor(s) in {name}, which is not in the folder."),
     "missing-shard/numbered": Text("{name} is missing from the numbered shards (1 to {count})."),
-    "corrupt-shard/layout": Text("{name} {reason}."),
+    "corrupt-shard/truncated": Text("{name} is truncated: its header promises {expected} bytes but the file has "
+                                    "{size}."),
+    "corrupt-shard/longer": Text("{name} is {extra} bytes longer than its header says, which loaders refuse (the file "
+                                 "is damaged or was appended to)."),
+    "corrupt-shard/too-short": Text("{name} is {size} bytes long, too short to be a safetensors file; it is truncated "
+                                    "or empty."),
+    "corrupt-shard/header-size": Text("{name} does not start with a valid safetensors header (it claims a "
+                                      "{header}-byte header in a {size}-byte file); it is not a safetensors file or "
+                                      "is damaged."),
+    "corrupt-shard/header-json": Text("The header of {name} is not valid JSON ({error}); the file is damaged."),
+    "corrupt-shard/overlap": Text("{name} has overlapping tensors at {tensor}."),
+    "corrupt-shard/gap": Text("{name} has a gap between tensors at {tensor}."),
     "index-mismatch": Text("The index and the shards disagree: {details}."),
     "index-mismatch/unparsable": Text("{name} cannot be parsed (no weight_map)."),
     "index-mismatch/no-index": Text("There are {count} safetensors file(s) ({names}) but no {index}, so loaders "
@@ -219,13 +252,197 @@ SENTENCES: dict[str, Text] = {
     "bad-adapter/no-config": Text("The adapter has weights but no adapter_config.json.", "Copy the config saved with it."),
     "bad-adapter/no-weights": Text("adapter_config.json is here but the adapter weights (adapter_model.safetensors) "
                                    "are not."),
+    # planning: pairing and shapes
+    "wrong-base/llm": Text("{label} was trained on {named} ({theirs}), but the base model chosen, {chosen}, is "
+                           "{mine}."),
+    "wrong-base/vit": Text("{label} was trained on {named} ({theirs}), but the visual encoder chosen, {chosen}, is "
+                           "{mine}.", "Choose the visual encoder it was trained with ({opt_visual_encoder})."),
+    "wrong-base/llm-family": Text("{label} names {named} as its base, but the base model chosen, {chosen}, is {mine}.",
+                                  "If the merge fails or the model misbehaves, choose the model it was trained on "
+                                  "({opt_base})."),
+    "wrong-base/vit-family": Text("{label} names {named} as its visual encoder, but the visual encoder chosen, "
+                                  "{chosen}, is {mine}.",
+                                  "If the merge fails or the model misbehaves, choose the visual encoder it was "
+                                  "trained with ({opt_visual_encoder})."),
+    "shape-mismatch/replaced": Text("The adapter replaces {target} with a tensor of shape {got}, but the base has "
+                                    "{want}.", "@adapter-other"),
+    "shape-mismatch/lora": Text("The adapter's {kind} LoRA for {module} needs a weight of shape {want}, but the "
+                                "base's {target} is {got} (if the vocabulary was resized, the adapter did not save "
+                                "it).", "@adapter-other"),
+    "shape-mismatch/dora": Text("The DoRA magnitude of {module} has shape {got}, expected {want}.", "@adapter-other"),
+    "shape-mismatch/token-rows": Text("The adapter trains token rows {indices} of {target}, which has only {rows} "
+                                      "rows.", "@adapter-other"),
+    "missing-module/lora-bias": Text("The adapter was trained with lora_bias, but the base layer {module} has no bias "
+                                     "to add it to.", "@adapter-other"),
+    "missing-module/adapter": Text("The adapter changes {count} tensor(s) the base model does not have ({names}).",
+                                   "@adapter-other"),
+    "vocab-mismatch/adapter": Text("The adapter grows the vocabulary to {rows} rows but leaves {name} at {kept}; it "
+                                   "did not save that layer, so its new rows are unknown.",
+                                   "Save the adapter with save_embedding_layers=True."),
+    "shape-mismatch/checkpoint": Text("The checkpoint's {tensor} has shape {got} but the base's {target} is {want}.",
+                                      "@checkpoint-other"),
+    "shape-mismatch/checkpoint-vit": Text("The checkpoint's {tensor} has shape {got} but the base's {target} is "
+                                          "{want}.", "@checkpoint-other-vit"),
+    "missing-module/checkpoint": Text("The checkpoint has {count} tensor(s) the base model does not have ({names}).",
+                                      "@checkpoint-other"),
+    "missing-module/checkpoint-vit": Text("The checkpoint has {count} tensor(s) the base model does not have "
+                                          "({names}).", "@checkpoint-other-vit"),
+    "missing-module/checkpoint-none": Text("None of the checkpoint's tensors is in the base model {name}.",
+                                           "@checkpoint-other"),
+    "missing-module/checkpoint-none-vit": Text("None of the checkpoint's tensors is in the base model {name}.",
+                                               "@checkpoint-other-vit"),
+    "vocab-mismatch/checkpoint": Text("The checkpoint's embeddings disagree on the vocabulary size ({sizes}).",
+                                      "The checkpoint is damaged or from another model: use another one."),
+    "shape-mismatch/projector": Text("The projector outputs {got} features but the base LLM's hidden size is {want}; "
+                                     "the base {base} is not the LLM this LLaVA was trained with.",
+                                     "Choose the LLM this LLaVA was trained with ({opt_base})."),
+    "unknown-tensors": Text("The checkpoint holds {count} tensor(s) that belong to no part Mergesmith knows ({names}); "
+                            "writing the output would lose them."),
+    # planning: LLaVA
+    "missing-projector/checkpoint": Text("{label} is a LLaVA checkpoint without projector weights; it cannot be used.",
+                                         "Point at the checkpoint of the stage that trained the projector."),
+    "missing-projector/convert": Text("This LLaVA checkpoint has no projector weights.",
+                                      "Point at the checkpoint of the stage that trained the projector."),
+    "missing-visual-encoder/lora": Text("The visual encoder was LoRA-tuned, so its base model is needed to write it."),
+    "missing-visual-encoder/lora-named": Text("The visual encoder was LoRA-tuned, so its base model is needed to write "
+                                              "it. The training names {named}, which is not on this machine."),
+    "missing-visual-encoder/trained": Text("The visual encoder was fully trained, so its base model is needed to write "
+                                           "it."),
+    "missing-visual-encoder/trained-named": Text("The visual encoder was fully trained, so its base model is needed to "
+                                                 "write it. The training names {named}, which is not on this machine."),
+    "missing-visual-encoder/llava-hf": Text("A llava-hf folder holds the vision tower, so the visual encoder's folder "
+                                            "is needed even when it was frozen."),
+    "missing-visual-encoder/llava-hf-named": Text("A llava-hf folder holds the vision tower, so the visual encoder's "
+                                                  "folder is needed even when it was frozen. The training names "
+                                                  "{named}, which is not on this machine."),
+    "missing-preprocessor": Text("Neither {folder} nor the config's image processor path has "
+                                 "preprocessor_config.json."),
+    "frozen-visual-encoder": Text("The visual encoder was frozen, so it is not written; use {folder} with this output "
+                                  "(e.g. {command})."),
+    "frozen-visual-encoder/unnamed": Text("The visual encoder was frozen, so it is not written; use the original "
+                                          "visual encoder with this output (e.g. {command})."),
+    "untied-embeddings/llava-hf": Text("{name} is written again as lm_head.weight (tie_word_embeddings false): "
+                                       "LlavaForConditionalGeneration can only tie an embedding named embed_tokens."),
+    "format-not-applicable": Text("The llava-hf format applies to LLaVA training outputs only, and {name} is a "
+                                  "{kind} ({format})."),
+    # planning: dtypes and notes
+    "qlora": Text("QLoRA: the training loaded the base in {quant}; as XTuner and PEFT do, the adapter is merged into "
+                  "the original {dtype} weights of the base model, not into quantized ones, so the output is an "
+                  "ordinary {dtype} model."),
+    "dtype-kept": Text("The training config loads the LLM as {said} (torch_dtype), but the base model is stored in "
+                       "{stored}; the output keeps {stored}, as the base.",
+                       "Choose {said} as the output dtype ({opt_dtype}) to change that."),
+    "dtype-mismatch/float32-base": Text("The base's config says {named} but its weights are stored in float32, so the "
+                                        "merged model will be too (twice the size).",
+                                        "Choose {named} as the output dtype ({opt_dtype}) to write what the config "
+                                        "says."),
+    "dtype-narrowing": Text("The base is bfloat16 and you asked for float16, whose range is much smaller; weights or "
+                            "activations may overflow."),
+    "frozen-tensors": Text("{count} tensor(s) are not in the checkpoint (they were frozen during training) and are "
+                           "copied from the base model."),
+    "dropped-tensors": Text("{count} tensor(s) of the checkpoint are not written: buffers transformers rebuilds, or an "
+                            "output embedding tied to the input one ({names})."),
+    "untied-embeddings": Text("The adapter changes {output}, which the base ties to {input}; the merged model stores "
+                              "both and sets tie_word_embeddings to false, as training saw them."),
+    # planning: files and the output folder
+    "broken-link": Text("{path} is a symbolic link to {target}, which does not exist, so it is not copied."),
+    "missing-generation-config/plan": Text("Neither the training output nor the base has generation_config.json; the "
+                                           "merged model will use transformers' defaults for generation (EOS, "
+                                           "sampling)."),
+    "missing-tokenizer/plan": Text("Neither the training output nor the base ({base}) has tokenizer files; the merged "
+                                   "folder will have no tokenizer.", "Copy them from where the base came from."),
+    "output-overlaps-input": Text("The output folder {out} overlaps the input {input}; Mergesmith never writes into "
+                                  "its inputs."),
+    "output-exists": Text("The output folder {out} already exists and is not empty.",
+                          "Choose another folder, or allow replacing it ({opt_overwrite}); it is replaced only when "
+                          "the merge succeeds."),
+    "output-exists/file": Text("{out} exists and is a file.", "Choose a folder name that is free ({opt_out})."),
+    "output-not-writable": Text("Cannot write in {folder}."),
+    "leftover-partial": Text("{name} was left by an interrupted run; it is removed when this one starts."),
+    "disk-space": Text("This writes {size} but only {free} is free on the disk of {folder}."),
+    # verify
+    "merge-mismatch/more": Text("...and {count} more tensor(s) differ beyond {ulp} ulp."),
+    "missing-weights/verify": Text("{name} should be in the folder but is not.", "Merge again."),
+    "missing-weights/verify-part": Text("{name} should be in {part} but is not.", "Merge again."),
+    "missing-weights/not-in-base": Text("The adapter changes {name}, but the base model has no such tensor.",
+                                        "Check the base model ({opt_base})."),
+    "shape-mismatch/verify": Text("{name} is {got} in the folder but the inputs give {want}; the folder was merged "
+                                  "from other inputs.", "Merge again from the right inputs."),
+    "unexpected-weights/verify": Text("The folder holds {count} tensor(s) the inputs do not give ({names})."),
+    "unexpected-weights/no-part": Text("The folder holds {count} tensor(s) that belong to no part of the inputs "
+                                       "({names}); it was not merged from these inputs.",
+                                       "Check the training output, the base model and the visual encoder "
+                                       "({opt_source}, {opt_base}, {opt_visual_encoder}), or merge again."),
+    "logits-mismatch": Text("On a test prompt the merged model's logits differ from base + adapter by {merged}, "
+                            "{ratio} of the adapter's own effect ({adapter}); the merge does not reproduce the "
+                            "adapter."),
     # refusals
     "refusal/cancelled": Text("Cancelled; nothing was written.", " "),
+    "refusal/base-not-found": Text("The base model folder {folder} does not exist.",
+                                   "Choose the folder of the model the adapter was trained on ({opt_base})."),
+    "refusal/base-not-found-vit": Text("The visual encoder folder {folder} does not exist.",
+                                       "Choose the folder of the visual encoder the model was trained with "
+                                       "({opt_visual_encoder})."),
+    "refusal/base-is-file": Text("The base model {folder} is a file.", "Choose the model's folder ({opt_base})."),
+    "refusal/base-is-file-vit": Text("The visual encoder {folder} is a file.",
+                                     "Choose the model's folder ({opt_visual_encoder})."),
+    "refusal/base-is-adapter": Text("{folder} is an adapter, not a base model.",
+                                    "Choose the full model the adapter was trained on ({opt_base})."),
+    "refusal/base-is-adapter-vit": Text("{folder} is an adapter, not a visual encoder.",
+                                        "Choose the full visual encoder model ({opt_visual_encoder})."),
+    "refusal/base-no-config": Text("{folder} has no config.json, so it is not a full model folder.",
+                                   "Choose the base model the adapter was trained on ({opt_base})."),
+    "refusal/base-no-config-vit": Text("{folder} has no config.json, so it is not a full model folder.",
+                                       "Choose the visual encoder the model was trained with ({opt_visual_encoder})."),
+    "refusal/base-quantized": Text("The base model {folder} is quantized ({method}); Mergesmith merges into 16-bit "
+                                   "weights.", "Choose the original float16/bfloat16 model it was quantized from "
+                                   "(for a QLoRA adapter, the model named before quantization) ({opt_base})."),
+    "refusal/base-quantized-vit": Text("The visual encoder {folder} is quantized ({method}); Mergesmith merges into "
+                                       "16-bit weights.", "Choose the original float16/bfloat16 model it was "
+                                       "quantized from ({opt_visual_encoder})."),
+    "refusal/source-not-found": Text("{path} does not exist.", "Check the path."),
+    "refusal/outputs-inside": Text("{path} is not itself a training output, but it holds {names}.",
+                                   "Point at one of those folders instead."),
+    "refusal/unknown-layout": Text("{path} is not a training output Mergesmith knows: expected a PEFT adapter "
+                                   "(adapter_config.json + adapter_model.safetensors), an XTuner work_dir or "
+                                   "converted folder, a .pth checkpoint, or a model folder with config.json.",
+                                   "Point at one of those."),
+    "refusal/unknown-file": Text("{path} is not a file Mergesmith can read.",
+                                 "Point at a training output folder, an XTuner .pth checkpoint or a DeepSpeed "
+                                 "iter_N.pth folder."),
+    "refusal/unsafe-pickle": Text("{name} asks to call {call} while loading; a checkpoint has no business doing that, "
+                                  "so Mergesmith refused to read it (nothing was run).",
+                                  "Do not open it with torch.load either; get the checkpoint again from a source "
+                                  "you trust."),
+    "refusal/pickle-too-large": Text("{name} asks to build far more data ({what}) than a checkpoint holds; it is "
+                                     "crafted or damaged, so Mergesmith refused to read it (nothing was run).",
+                                     "Get the checkpoint again from a source you trust."),
+    "refusal/output-appeared": Text("{out} appeared while planning.",
+                                    "Choose another output folder or allow replacing it ({opt_overwrite})."),
+    "refusal/disk-full": Text("Writing {out} stopped because the disk ran out of space on the disk of {folder} "
+                              "({free} free now); the partial output was removed.", "@disk"),
+    "refusal/quota": Text("Writing {out} stopped because your disk quota ran out on the disk of {folder} ({free} free "
+                          "now); the partial output was removed.", "@disk"),
+    "refusal/file-too-big": Text("Writing {out} stopped because a file grew larger than the file system allows on "
+                                 "the disk of {folder} ({free} free now); the partial output was removed.", "@disk"),
+    "refusal/no-base": Text("No base model given.",
+                            "Choose the folder of the model the adapter was trained on ({opt_base})."),
+}
+
+# what to do, shared by several texts (a ``todo`` of "@name")
+TODOS = {
+    "disk": "Free some space or choose an output folder on another disk ({opt_out}).",
+    "adapter-other": "This adapter was trained on another model than the base {base} ({base_desc}); choose the base "
+                     "it was trained on ({opt_base}).",
+    "checkpoint-other": "It was trained from another model than {base} ({base_desc}); choose the model it was "
+                        "trained from ({opt_base}).",
+    "checkpoint-other-vit": "It was trained from another model than {base} ({base_desc}); choose the visual encoder "
+                            "it was trained from ({opt_visual_encoder}).",
 }
 
 
 def title(key: str) -> str:
-    return CODES.get(code_of(key), ("", ""))[0]
+    return CODES.get(code_of(key), CODES["refusal"])[0]
 
 
 def code_of(key: str) -> str:
@@ -235,7 +452,7 @@ def code_of(key: str) -> str:
 def todo_template(key: str) -> str:
     text = SENTENCES.get(key)
     if text is not None and text.todo:
-        return text.todo.strip()
+        return TODOS[text.todo[1:]] if text.todo.startswith("@") else text.todo.strip()
     return CODES.get(code_of(key), ("", ""))[1]
 
 

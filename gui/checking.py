@@ -9,6 +9,7 @@ from __future__ import annotations
 from mergesmith.core.errors import Cancelled
 
 from . import corecalls
+from .problem_text import problem_text, refusal_text
 from .tree import ERROR, INFO, OK, WARNING  # the core's severities, and OK
 
 
@@ -67,7 +68,7 @@ class CheckingMixin:
             self.log("info", f"Note: {note}")
         for p in report.problems:
             self.log(p.severity if p.severity in ("error", "warning") else "info",
-                     f"[{p.code}] {p.file}: {p.message}")
+                     f"[{p.code}] {p.file}: {problem_text(p)}")
         self.say(ERROR if not report.ok else WARNING if n else OK,
                  f"{what}: " + (f"{n} problem(s) found; see the list." if n else "no problems found."))
 
@@ -80,7 +81,7 @@ class CheckingMixin:
             outcome = await self.job.run(corecalls.run_fix, folder, base)
             report, fixes = await self.job.call(corecalls.check_folder, outcome.out, base)
         except Cancelled as exc:
-            self.say(INFO, exc.message)
+            self.say(INFO, refusal_text(exc))
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001
             self.failed.emit(self._report_exception(exc, f"Fixing {folder}"))

@@ -12,6 +12,8 @@ from typing import Optional
 
 from mergesmith.core.errors import MergesmithError
 
+from .problem_text import problem_text
+
 
 def detect(path: str):
     from mergesmith.core.sources.detect import detect as _detect
@@ -150,7 +152,7 @@ def verify_sentence(result) -> str:
                 "tensor(s) of a variant verify does not recompute (DoRA, lora_bias, trainable tokens) were not checked.")
     if result.ok:
         return f"Verified: {merged} merged tensor(s) recomputed from the inputs match{diff}. The merge is right."
-    first = result.problems[0].message if result.problems else ""
+    first = problem_text(result.problems[0]) if result.problems else ""
     return f"The merge does NOT match its inputs{diff}. {first} Details are in the log."
 
 

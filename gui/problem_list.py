@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 from mergesmith.core.problems import ERROR, INFO, WARNING, sort_problems
 
 from .icons import status_icon
+from .problem_text import problem_title, window_words
 from .results import problem_text
 
 SEVERITY_WORDS = {ERROR: "Error", WARNING: "Warning", INFO: "Note"}
@@ -35,14 +36,14 @@ class ProblemList(QListWidget):
         self.problems = sort_problems(list(problems))
         unfixed = {id(p): why for p, why in getattr(fixes, "unfixed", [])}
         for p in self.problems:
-            where = f"{p.file}: " if p.file else ""
-            text = f"{where}{problem_text(p)}"
+            where = f" ({p.file})" if p.file else ""
+            text = f"{problem_title(p)}{where}\n{problem_text(p)}"
             if fixes is not None:
                 action = fixes.action_for(p)
                 if action is not None:
                     text += f"\n\u2192 Fix: {action.title}"
                 elif id(p) in unfixed:
-                    why = NEEDS_BASE if fixes.wants_base(p) else unfixed[id(p)]
+                    why = NEEDS_BASE if fixes.wants_base(p) else window_words(unfixed[id(p)])
                     text += f"\n\u2192 No automatic fix: {why}"
             item = QListWidgetItem(status_icon(p.severity), text)
             word = SEVERITY_WORDS.get(p.severity, p.severity)

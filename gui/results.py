@@ -12,6 +12,7 @@ from typing import Iterable, Optional
 
 from mergesmith.core.formats import format_size
 
+from .problem_text import problem_text as window_problem_text
 from .tree import ERROR, INFO, OK, WARNING, Node, worst
 
 MAX_ROWS = 5000  # a result view is no file manager: stop listing beyond this
@@ -19,8 +20,8 @@ SEVERITY_STATUS = {ERROR: ERROR, WARNING: WARNING, INFO: INFO}
 
 
 def problem_text(p) -> str:
-    """The problem's sentence (it says what to do, too)."""
-    return p.message
+    """The problem's sentence and what to do, in the window's words and language."""
+    return window_problem_text(p)
 
 
 def _problems_by_file(problems: Iterable, folder: Path) -> dict[str, list]:

@@ -81,7 +81,7 @@ def check_weights(report: Report, folder: Path, rel: str = "", *, max_shard_size
         reason = _layout_error(header)
         if reason:
             view.broken.add(name)
-            report.problem("corrupt-shard", join(rel, name), key="corrupt-shard/layout", name=name, reason=reason)
+            report.problem("corrupt-shard", join(rel, name), key=reason[0], name=name, **reason[1])
         view.headers[name] = header
 
     index_path = folder / formats.SAFE_INDEX
@@ -96,18 +96,17 @@ def check_weights(report: Report, folder: Path, rel: str = "", *, max_shard_size
     return view
 
 
-def _layout_error(h: SafetensorsHeader) -> Optional[str]:
-    """What the safetensors library would refuse: wrong length, gaps or overlaps in the data."""
+def _layout_error(h: SafetensorsHeader) -> Optional[tuple[str, dict]]:
+    """What the safetensors library would refuse (wrong length, gaps or overlaps in the data): the
+    key of its text and the particulars, or None."""
     if h.file_size < h.expected_size:
-        return (f"is truncated: its header promises {h.expected_size} bytes but the file has "
-                f"{h.file_size}")
+        return "corrupt-shard/truncated", {"expected": h.expected_size, "size": h.file_size}
     if h.file_size > h.expected_size:
-        return (f"is {h.file_size - h.expected_size} bytes longer than its header says, which "
-                "loaders refuse (the file is damaged or was appended to)")
+        return "corrupt-shard/longer", {"extra": h.file_size - h.expected_size}
     pos = 0
     for t in sorted(h.tensors.values(), key=lambda t: (t.start, t.end)):
         if t.start != pos:
-            return f"has {'overlapping' if t.start < pos else 'a gap between'} tensors at {t.name}"
+            return ("corrupt-shard/overlap" if t.start < pos else "corrupt-shard/gap"), {"tensor": t.name}
         pos = t.end
     return None
 
