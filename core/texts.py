@@ -119,6 +119,7 @@ CODES: dict[str, tuple[str, str]] = {
     "refusal/base-quantized-vit": ("Quantized visual encoder", ""),
     "refusal/source-not-found": ("Path not found", ""),
     "refusal/outputs-inside": ("Training outputs inside", ""),
+    "refusal/output-inside": ("A training output inside", ""),
     "refusal/unknown-layout": ("Unknown layout", ""),
     "refusal/unknown-file": ("Unknown file", ""),
     "refusal/unsafe-pickle": ("Unsafe checkpoint refused", ""),
@@ -403,6 +404,8 @@ SENTENCES: dict[str, Text] = {
     "refusal/source-not-found": Text("{path} does not exist.", "Check the path."),
     "refusal/outputs-inside": Text("{path} is not itself a training output, but it holds {names}.",
                                    "Point at one of those folders instead."),
+    "refusal/output-inside": Text("{path} is not itself a training output, but it holds {names}.",
+                                  "Point at that folder instead."),
     "refusal/unknown-layout": Text("{path} is not a training output Mergesmith knows: expected a PEFT adapter "
                                    "(adapter_config.json + adapter_model.safetensors), an XTuner work_dir or "
                                    "converted folder, a .pth checkpoint, or a model folder with config.json.",
@@ -436,6 +439,12 @@ TODOS = {
                      "it was trained on ({opt_base}).",
     "checkpoint-other": "It was trained from another model than {base} ({base_desc}); choose the model it was "
                         "trained from ({opt_base}).",
+    "adapter-other-named": "This adapter was trained on {named}, not on the base {base} ({base_desc}); choose the "
+                           "base it was trained on ({opt_base}).",
+    "checkpoint-other-named": "It was trained from {named}, not from {base} ({base_desc}); choose that model "
+                              "({opt_base}).",
+    "checkpoint-other-vit-named": "It was trained from {named}, not from {base} ({base_desc}); choose that visual "
+                                  "encoder ({opt_visual_encoder}).",
     "checkpoint-other-vit": "It was trained from another model than {base} ({base_desc}); choose the visual encoder "
                             "it was trained from ({opt_visual_encoder}).",
 }
@@ -449,10 +458,15 @@ def code_of(key: str) -> str:
     return key.split("/", 1)[0] if not key.startswith("refusal/") else key
 
 
-def todo_template(key: str) -> str:
+def todo_template(key: str, params: Optional[Mapping] = None) -> str:
+    """What to do for ``key``. A shared one (``@name``) has a variant naming the model the training
+    names (``name-named``), used when the particulars include ``named``."""
     text = SENTENCES.get(key)
     if text is not None and text.todo:
-        return TODOS[text.todo[1:]] if text.todo.startswith("@") else text.todo.strip()
+        if not text.todo.startswith("@"):
+            return text.todo.strip()
+        name = text.todo[1:]
+        return TODOS[f"{name}-named"] if params and "named" in params and f"{name}-named" in TODOS else TODOS[name]
     return CODES.get(code_of(key), ("", ""))[1]
 
 
@@ -470,5 +484,5 @@ def particulars(key: str) -> set[str]:
 def render(key: str, params: Mapping, controls: Optional[Mapping] = None) -> str:
     """The sentence and what to do, for the command line (or with other ``controls``)."""
     values = {**(CLI_CONTROLS if controls is None else controls), **params}
-    parts = [SENTENCES[key].sentence, todo_template(key)]
+    parts = [SENTENCES[key].sentence, todo_template(key, params)]
     return " ".join(p.format_map(values) for p in parts if p)

@@ -22,6 +22,7 @@ from PySide6.QtCore import QCoreApplication
 from mergesmith.core import texts
 
 CONTEXT = "Problem"
+FULL_WIDTH_ENDS = ("\u3002", "\uff01", "\uff1f", "\uff09", "\uff1b")  # 。！？）；
 
 
 def tr(text: str) -> str:
@@ -75,13 +76,17 @@ def sentence(key: str, params: Mapping) -> str:
 
 def todo(key: str, params: Mapping) -> str:
     """What to do, translated, with the particulars and the window's controls filled in."""
-    template = texts.todo_template(key)
+    template = texts.todo_template(key, params)
     return _fill(template, params) if template else ""
 
 
 def render(key: str, params: Mapping) -> str:
     """Sentence and what to do, as the window shows them."""
-    return " ".join(t for t in (sentence(key, params), todo(key, params)) if t.strip())
+    first, then = sentence(key, params), todo(key, params)
+    if not then.strip():
+        return first
+    # Chinese sentences end in full-width punctuation and follow each other without a space
+    return first + ("" if first.endswith(FULL_WIDTH_ENDS) else " ") + then
 
 
 # the English of texts without a key (a library's own words, the rarer refusals): flags become controls

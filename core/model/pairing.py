@@ -91,7 +91,9 @@ def _part(option: str) -> str:
     return "vit" if option.startswith("--visual-encoder") else "llm"
 
 
-def trained_on(base) -> dict:
-    """The particulars of the ``@adapter-other`` text that ends a mismatch: the base chosen, described.
-    (The model the adapter names is said once, by the ``wrong-base`` problem.)"""
-    return {"base": str(base.folder), "base_desc": describe(base.config if isinstance(base.config, dict) else None)}
+def trained_on(adapter, base) -> dict:
+    """The particulars of the ``@adapter-other`` text that ends a mismatch: the base chosen, described,
+    and the model the adapter names, if it names one."""
+    named = adapter.config.get("base_model_name_or_path") if isinstance(adapter.config, dict) else None
+    out = {"base": str(base.folder), "base_desc": describe(base.config if isinstance(base.config, dict) else None)}
+    return {**out, "named": str(named)} if named else out

@@ -64,7 +64,7 @@ def plan_lora_tensors(plan: Plan, base: BaseModel, adapter: Adapter,
     _check_values(plan, adapter)
     check_pairing(plan, adapter.label, adapter.config.get("base_model_name_or_path"), base,
                   what=base.what, option=base.option)
-    merge = _LoraMerge(plan, base, adapter, wrong=trained_on(base))
+    merge = _LoraMerge(plan, base, adapter, wrong=trained_on(adapter, base))
     merge.place_replacements()
     merge.keep_tied_if_identical()
     merge.place_loras()

@@ -103,7 +103,8 @@ def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore],
         check_pairing(plan, label, named, base, what=base.what, option=base.option)
     # the particulars of "@checkpoint-other" (core.texts), and the variant naming the right control
     other = {"base": str(base.folder), "base_desc": describe(base.config),
-             "_vit": "-vit" if base.option.startswith("--visual-encoder") else ""}
+             "_vit": "-vit" if base.option.startswith("--visual-encoder") else "",
+             **({"named": str(named)} if named else {})}
     cinfos = store.infos() if store is not None else {}
     to_base, dropped = _checkpoint_to_base(plan, base, store, cinfos, label, other)
     out, frozen, vocab_rows = _planned_tensors(plan, base, store, cinfos, dtype_rule, label, other, to_base)

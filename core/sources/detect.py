@@ -39,6 +39,7 @@ def detect(path) -> Source:
         inside = outputs_inside(path)
         if inside:
             names = ", ".join(name for name, _what in inside[:3])
-            raise SourceError(path=path, key="refusal/outputs-inside", params={"path": str(path), "names": names})
+            raise SourceError(path=path, key="refusal/outputs-inside" if len(inside) > 1 else "refusal/output-inside",
+                              params={"path": str(path), "names": names})
         raise SourceError(path=path, key="refusal/unknown-layout", params={"path": str(path)})
     raise SourceError(path=path, key="refusal/unknown-file", params={"path": str(path)})

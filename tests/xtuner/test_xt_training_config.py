@@ -39,7 +39,7 @@ def test_an_edited_config_is_named_and_the_checkpoints_own_config_is_used(tmp_pa
     assert merged.keys() == right.keys() and all(torch.equal(merged[k], right[k]) for k in right)
 
     code, out, _ = run_cli("inspect", wd)
-    assert code == 0 and "[config-mismatch]" in out and "lora_alpha 32 in the .py" in out
+    assert code == 0 and "[config-mismatch]" in out and "lora_alpha 32 \u2260 16" in out
 
 
 def test_the_config_for_another_iteration_is_that_checkpoints_own(tmp_path):
