@@ -251,6 +251,16 @@ SENTENCES: dict[str, Text] = {
                                          "Use another iteration."),
     # adapters
     "bad-adapter/no-config": Text("The adapter has weights but no adapter_config.json.", "Copy the config saved with it."),
+    "bad-adapter/not-lora": Text("{label} is a {peft_type} adapter; Mergesmith merges LoRA adapters (with rsLoRA, "
+                                 "DoRA, rank/alpha patterns, embedding LoRA, lora_bias and modules_to_save).",
+                                 "Merge it with PEFT's own merge_and_unload."),
+    "bad-adapter/empty": Text("{label} holds no LoRA tensors; it is empty or not a PEFT adapter."),
+    "bad-adapter/incomplete": Text("{label}: module {module} has {have} but not both LoRA matrices; the adapter is "
+                                   "incomplete."),
+    "bad-adapter/rank": Text("{label}: {module} has rank {rank} in its tensors but {config_rank} in "
+                             "adapter_config.json; the config does not belong to these weights."),
+    "bad-adapter/weights-missing": Text("{folder} has adapter_config.json but no adapter_model.safetensors or "
+                                        "adapter_model.bin; the adapter weights are missing."),
     "bad-adapter/no-weights": Text("adapter_config.json is here but the adapter weights (adapter_model.safetensors) "
                                    "are not."),
     # planning: pairing and shapes

@@ -995,571 +995,601 @@
     </message>
     <message>
         <location filename="../../gui/problem_catalogue.py" line="209"/>
+        <source>{label} is a {peft_type} adapter; Mergesmith merges LoRA adapters (with rsLoRA, DoRA, rank/alpha patterns, embedding LoRA, lora_bias and modules_to_save).</source>
+        <translation>{label} 是 {peft_type} 适配器；Mergesmith 只合并 LoRA 适配器（支持 rsLoRA、DoRA、rank/alpha pattern、嵌入层 LoRA、lora_bias 和 modules_to_save）。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="210"/>
+        <source>Merge it with PEFT&apos;s own merge_and_unload.</source>
+        <translation>请用 PEFT 自带的 merge_and_unload 合并。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="211"/>
+        <source>{label} holds no LoRA tensors; it is empty or not a PEFT adapter.</source>
+        <translation>{label} 中没有 LoRA 张量；它是空的，或不是 PEFT 适配器。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="212"/>
+        <source>{label}: module {module} has {have} but not both LoRA matrices; the adapter is incomplete.</source>
+        <translation>{label}：模块 {module} 只有 {have}，没有成对的两个 LoRA 矩阵；适配器不完整。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="213"/>
+        <source>{label}: {module} has rank {rank} in its tensors but {config_rank} in adapter_config.json; the config does not belong to these weights.</source>
+        <translation>{label}：{module} 的张量秩为 {rank}，但 adapter_config.json 中为 {config_rank}；此配置与这些权重不配套。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="214"/>
+        <source>{folder} has adapter_config.json but no adapter_model.safetensors or adapter_model.bin; the adapter weights are missing.</source>
+        <translation>{folder} 中有 adapter_config.json，但没有 adapter_model.safetensors 或 adapter_model.bin；缺少适配器权重。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="215"/>
         <source>adapter_config.json is here but the adapter weights (adapter_model.safetensors) are not.</source>
         <translation>这里有 adapter_config.json，但没有适配器权重（adapter_model.safetensors）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="210"/>
+        <location filename="../../gui/problem_catalogue.py" line="216"/>
         <source>{label} was trained on {named} ({theirs}), but the base model chosen, {chosen}, is {mine}.</source>
         <translation>{label} 是在 {named}（{theirs}）上训练的，但选择的基础模型 {chosen} 是 {mine}。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="211"/>
+        <location filename="../../gui/problem_catalogue.py" line="217"/>
         <source>{label} was trained on {named} ({theirs}), but the visual encoder chosen, {chosen}, is {mine}.</source>
         <translation>{label} 是在 {named}（{theirs}）上训练的，但选择的视觉编码器 {chosen} 是 {mine}。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="212"/>
+        <location filename="../../gui/problem_catalogue.py" line="218"/>
         <source>Choose the visual encoder it was trained with ({opt_visual_encoder}).</source>
         <translation>选择训练时所用的视觉编码器（{opt_visual_encoder}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="213"/>
+        <location filename="../../gui/problem_catalogue.py" line="219"/>
         <source>{label} names {named} as its base, but the base model chosen, {chosen}, is {mine}.</source>
         <translation>{label} 指定的基础模型是 {named}，但选择的基础模型 {chosen} 是 {mine}。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="214"/>
+        <location filename="../../gui/problem_catalogue.py" line="220"/>
         <source>If the merge fails or the model misbehaves, choose the model it was trained on ({opt_base}).</source>
         <translation>如果合并失败或模型表现异常，请选择训练时所用的模型（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="215"/>
+        <location filename="../../gui/problem_catalogue.py" line="221"/>
         <source>{label} names {named} as its visual encoder, but the visual encoder chosen, {chosen}, is {mine}.</source>
         <translation>{label} 指定的视觉编码器是 {named}，但选择的视觉编码器 {chosen} 是 {mine}。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="216"/>
+        <location filename="../../gui/problem_catalogue.py" line="222"/>
         <source>If the merge fails or the model misbehaves, choose the visual encoder it was trained with ({opt_visual_encoder}).</source>
         <translation>如果合并失败或模型表现异常，请选择训练时所用的视觉编码器（{opt_visual_encoder}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="217"/>
+        <location filename="../../gui/problem_catalogue.py" line="223"/>
         <source>The adapter replaces {target} with a tensor of shape {got}, but the base has {want}.</source>
         <translation>适配器用形状为 {got} 的张量替换 {target}，但基础模型中的形状是 {want}。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="218"/>
+        <location filename="../../gui/problem_catalogue.py" line="224"/>
         <source>The adapter&apos;s {kind} LoRA for {module} needs a weight of shape {want}, but the base&apos;s {target} is {got} (if the vocabulary was resized, the adapter did not save it).</source>
         <translation>适配器中 {module} 的 {kind} LoRA 需要形状为 {want} 的权重，但基础模型的 {target} 是 {got}（如果词表被扩充过，适配器没有保存它）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="219"/>
+        <location filename="../../gui/problem_catalogue.py" line="225"/>
         <source>The DoRA magnitude of {module} has shape {got}, expected {want}.</source>
         <translation>{module} 的 DoRA magnitude 形状为 {got}，应为 {want}。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="220"/>
+        <location filename="../../gui/problem_catalogue.py" line="226"/>
         <source>The adapter trains token rows {indices} of {target}, which has only {rows} rows.</source>
         <translation>适配器训练了 {target} 的第 {indices} 行，但它只有 {rows} 行。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="221"/>
+        <location filename="../../gui/problem_catalogue.py" line="227"/>
         <source>The adapter was trained with lora_bias, but the base layer {module} has no bias to add it to.</source>
         <translation>适配器是用 lora_bias 训练的，但基础模型的层 {module} 没有可以加上它的 bias。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="222"/>
+        <location filename="../../gui/problem_catalogue.py" line="228"/>
         <source>The adapter changes {count} tensor(s) the base model does not have ({names}).</source>
         <translation>适配器修改了 {count} 个基础模型中没有的张量（{names}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="223"/>
+        <location filename="../../gui/problem_catalogue.py" line="229"/>
         <source>The adapter grows the vocabulary to {rows} rows but leaves {name} at {kept}; it did not save that layer, so its new rows are unknown.</source>
         <translation>适配器把词表扩充到 {rows} 行，但 {name} 仍是 {kept} 行；它没有保存这一层，新增的行是未知的。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="224"/>
+        <location filename="../../gui/problem_catalogue.py" line="230"/>
         <source>Save the adapter with save_embedding_layers=True.</source>
         <translation>用 save_embedding_layers=True 重新保存适配器。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="225"/>
+        <location filename="../../gui/problem_catalogue.py" line="231"/>
         <source>The checkpoint&apos;s {tensor} has shape {got} but the base&apos;s {target} is {want}.</source>
         <translation>检查点中 {tensor} 的形状是 {got}，但基础模型的 {target} 是 {want}。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="226"/>
+        <location filename="../../gui/problem_catalogue.py" line="232"/>
         <source>The checkpoint has {count} tensor(s) the base model does not have ({names}).</source>
         <translation>检查点中有 {count} 个基础模型没有的张量（{names}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="227"/>
+        <location filename="../../gui/problem_catalogue.py" line="233"/>
         <source>None of the checkpoint&apos;s tensors is in the base model {name}.</source>
         <translation>检查点中的张量没有一个出现在基础模型 {name} 中。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="228"/>
+        <location filename="../../gui/problem_catalogue.py" line="234"/>
         <source>The checkpoint&apos;s embeddings disagree on the vocabulary size ({sizes}).</source>
         <translation>检查点中各嵌入层的词表大小不一致（{sizes}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="229"/>
+        <location filename="../../gui/problem_catalogue.py" line="235"/>
         <source>The checkpoint is damaged or from another model: use another one.</source>
         <translation>检查点已损坏或来自另一个模型：请换一个。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="230"/>
+        <location filename="../../gui/problem_catalogue.py" line="236"/>
         <source>The projector outputs {got} features but the base LLM&apos;s hidden size is {want}; the base {base} is not the LLM this LLaVA was trained with.</source>
         <translation>投影层输出 {got} 维特征，但基础 LLM 的隐藏维度是 {want}；基础模型 {base} 不是训练此 LLaVA 时所用的 LLM。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="231"/>
+        <location filename="../../gui/problem_catalogue.py" line="237"/>
         <source>Choose the LLM this LLaVA was trained with ({opt_base}).</source>
         <translation>选择训练此 LLaVA 时所用的 LLM（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="232"/>
+        <location filename="../../gui/problem_catalogue.py" line="238"/>
         <source>The checkpoint holds {count} tensor(s) that belong to no part Mergesmith knows ({names}); writing the output would lose them.</source>
         <translation>检查点中有 {count} 个张量不属于 Mergesmith 认识的任何部分（{names}）；写出时会丢失它们。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="233"/>
+        <location filename="../../gui/problem_catalogue.py" line="239"/>
         <source>{label} is a LLaVA checkpoint without projector weights; it cannot be used.</source>
         <translation>{label} 是没有投影层权重的 LLaVA 检查点，无法使用。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="234"/>
+        <location filename="../../gui/problem_catalogue.py" line="240"/>
         <source>Point at the checkpoint of the stage that trained the projector.</source>
         <translation>请选择训练了投影层的那个阶段的检查点。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="235"/>
+        <location filename="../../gui/problem_catalogue.py" line="241"/>
         <source>This LLaVA checkpoint has no projector weights.</source>
         <translation>此 LLaVA 检查点没有投影层权重。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="236"/>
+        <location filename="../../gui/problem_catalogue.py" line="242"/>
         <source>The visual encoder was LoRA-tuned, so its base model is needed to write it.</source>
         <translation>视觉编码器经过了 LoRA 微调，写出它需要它的基础模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="237"/>
+        <location filename="../../gui/problem_catalogue.py" line="243"/>
         <source>The visual encoder was LoRA-tuned, so its base model is needed to write it. The training names {named}, which is not on this machine.</source>
         <translation>视觉编码器经过了 LoRA 微调，写出它需要它的基础模型。训练配置指定的是 {named}，但本机上没有。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="238"/>
+        <location filename="../../gui/problem_catalogue.py" line="244"/>
         <source>The visual encoder was fully trained, so its base model is needed to write it.</source>
         <translation>视觉编码器经过了全量训练，写出它需要它的基础模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="239"/>
+        <location filename="../../gui/problem_catalogue.py" line="245"/>
         <source>The visual encoder was fully trained, so its base model is needed to write it. The training names {named}, which is not on this machine.</source>
         <translation>视觉编码器经过了全量训练，写出它需要它的基础模型。训练配置指定的是 {named}，但本机上没有。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="240"/>
+        <location filename="../../gui/problem_catalogue.py" line="246"/>
         <source>A llava-hf folder holds the vision tower, so the visual encoder&apos;s folder is needed even when it was frozen.</source>
         <translation>llava-hf 文件夹包含视觉塔，因此即使视觉编码器被冻结，也需要它的文件夹。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="241"/>
+        <location filename="../../gui/problem_catalogue.py" line="247"/>
         <source>A llava-hf folder holds the vision tower, so the visual encoder&apos;s folder is needed even when it was frozen. The training names {named}, which is not on this machine.</source>
         <translation>llava-hf 文件夹包含视觉塔，因此即使视觉编码器被冻结，也需要它的文件夹。训练配置指定的是 {named}，但本机上没有。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="242"/>
+        <location filename="../../gui/problem_catalogue.py" line="248"/>
         <source>Neither {folder} nor the config&apos;s image processor path has preprocessor_config.json.</source>
         <translation>{folder} 和配置中的图像处理器路径下都没有 preprocessor_config.json。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="243"/>
+        <location filename="../../gui/problem_catalogue.py" line="249"/>
         <source>The visual encoder was frozen, so it is not written; use {folder} with this output (e.g. {command}).</source>
         <translation>视觉编码器被冻结，因此不会写出；请与此输出一起使用 {folder}（例如 {command}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="244"/>
+        <location filename="../../gui/problem_catalogue.py" line="250"/>
         <source>The visual encoder was frozen, so it is not written; use the original visual encoder with this output (e.g. {command}).</source>
         <translation>视觉编码器被冻结，因此不会写出；请与此输出一起使用原来的视觉编码器（例如 {command}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="245"/>
+        <location filename="../../gui/problem_catalogue.py" line="251"/>
         <source>{name} is written again as lm_head.weight (tie_word_embeddings false): LlavaForConditionalGeneration can only tie an embedding named embed_tokens.</source>
         <translation>{name} 会再写一份为 lm_head.weight（tie_word_embeddings 为 false）：LlavaForConditionalGeneration 只能绑定名为 embed_tokens 的嵌入层。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="246"/>
+        <location filename="../../gui/problem_catalogue.py" line="252"/>
         <source>The llava-hf format applies to LLaVA training outputs only, and {name} is a {kind} ({format}).</source>
         <translation>llava-hf 格式只适用于 LLaVA 的训练输出，而 {name} 是 {kind}（{format}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="247"/>
+        <location filename="../../gui/problem_catalogue.py" line="253"/>
         <source>QLoRA: the training loaded the base in {quant}; as XTuner and PEFT do, the adapter is merged into the original {dtype} weights of the base model, not into quantized ones, so the output is an ordinary {dtype} model.</source>
         <translation>QLoRA：训练时以 {quant} 加载基础模型；与 XTuner 和 PEFT 的做法一样，适配器合并到基础模型原始的 {dtype} 权重中，而不是量化后的权重，因此输出是普通的 {dtype} 模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="248"/>
+        <location filename="../../gui/problem_catalogue.py" line="254"/>
         <source>The training config loads the LLM as {said} (torch_dtype), but the base model is stored in {stored}; the output keeps {stored}, as the base.</source>
         <translation>训练配置以 {said}（torch_dtype）加载 LLM，但基础模型以 {stored} 存储；输出与基础模型一样保持 {stored}。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="249"/>
+        <location filename="../../gui/problem_catalogue.py" line="255"/>
         <source>Choose {said} as the output dtype ({opt_dtype}) to change that.</source>
         <translation>如需更改，请把输出数据类型选为 {said}（{opt_dtype}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="250"/>
+        <location filename="../../gui/problem_catalogue.py" line="256"/>
         <source>The base&apos;s config says {named} but its weights are stored in float32, so the merged model will be too (twice the size).</source>
         <translation>基础模型的配置写的是 {named}，但其权重以 float32 存储，因此合并后的模型也会是 float32（体积翻倍）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="251"/>
+        <location filename="../../gui/problem_catalogue.py" line="257"/>
         <source>Choose {named} as the output dtype ({opt_dtype}) to write what the config says.</source>
         <translation>把输出数据类型选为 {named}（{opt_dtype}），按配置写出。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="252"/>
+        <location filename="../../gui/problem_catalogue.py" line="258"/>
         <source>The base is bfloat16 and you asked for float16, whose range is much smaller; weights or activations may overflow.</source>
         <translation>基础模型是 bfloat16，而你选择了数值范围小得多的 float16；权重或激活值可能溢出。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="253"/>
+        <location filename="../../gui/problem_catalogue.py" line="259"/>
         <source>{count} tensor(s) are not in the checkpoint (they were frozen during training) and are copied from the base model.</source>
         <translation>有 {count} 个张量不在检查点中（训练时被冻结），将从基础模型复制。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="254"/>
+        <location filename="../../gui/problem_catalogue.py" line="260"/>
         <source>{count} tensor(s) of the checkpoint are not written: buffers transformers rebuilds, or an output embedding tied to the input one ({names}).</source>
         <translation>检查点中有 {count} 个张量不会写出：它们是 transformers 会重建的缓冲区，或与输入嵌入层绑定的输出嵌入层（{names}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="255"/>
+        <location filename="../../gui/problem_catalogue.py" line="261"/>
         <source>The adapter changes {output}, which the base ties to {input}; the merged model stores both and sets tie_word_embeddings to false, as training saw them.</source>
         <translation>适配器修改了 {output}，而基础模型把它绑定到 {input}；合并后的模型会按训练时的样子分别保存两者，并把 tie_word_embeddings 设为 false。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="256"/>
+        <location filename="../../gui/problem_catalogue.py" line="262"/>
         <source>{path} is a symbolic link to {target}, which does not exist, so it is not copied.</source>
         <translation>{path} 是指向 {target} 的符号链接，但目标不存在，因此不会复制。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="257"/>
+        <location filename="../../gui/problem_catalogue.py" line="263"/>
         <source>Neither the training output nor the base has generation_config.json; the merged model will use transformers&apos; defaults for generation (EOS, sampling).</source>
         <translation>训练输出和基础模型中都没有 generation_config.json；合并后的模型生成时将使用 transformers 的默认值（结束符、采样）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="258"/>
+        <location filename="../../gui/problem_catalogue.py" line="264"/>
         <source>Neither the training output nor the base ({base}) has tokenizer files; the merged folder will have no tokenizer.</source>
         <translation>训练输出和基础模型（{base}）中都没有分词器文件；合并后的文件夹将没有分词器。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="259"/>
+        <location filename="../../gui/problem_catalogue.py" line="265"/>
         <source>Copy them from where the base came from.</source>
         <translation>从基础模型的来源处复制分词器文件。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="260"/>
+        <location filename="../../gui/problem_catalogue.py" line="266"/>
         <source>The output folder {out} overlaps the input {input}; Mergesmith never writes into its inputs.</source>
         <translation>输出文件夹 {out} 与输入 {input} 重叠；Mergesmith 从不写入自己的输入。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="261"/>
+        <location filename="../../gui/problem_catalogue.py" line="267"/>
         <source>The output folder {out} already exists and is not empty.</source>
         <translation>输出文件夹 {out} 已存在且不为空。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="262"/>
+        <location filename="../../gui/problem_catalogue.py" line="268"/>
         <source>Choose another folder, or allow replacing it ({opt_overwrite}); it is replaced only when the merge succeeds.</source>
         <translation>选择其他文件夹，或允许替换它（{opt_overwrite}）；只有合并成功后才会替换。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="263"/>
+        <location filename="../../gui/problem_catalogue.py" line="269"/>
         <source>{out} exists and is a file.</source>
         <translation>{out} 已存在，而且是一个文件。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="264"/>
+        <location filename="../../gui/problem_catalogue.py" line="270"/>
         <source>Choose a folder name that is free ({opt_out}).</source>
         <translation>选择一个未被占用的文件夹名（{opt_out}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="265"/>
+        <location filename="../../gui/problem_catalogue.py" line="271"/>
         <source>Cannot write in {folder}.</source>
         <translation>无法写入 {folder}。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="266"/>
+        <location filename="../../gui/problem_catalogue.py" line="272"/>
         <source>{name} was left by an interrupted run; it is removed when this one starts.</source>
         <translation>{name} 是中断的运行留下的；本次运行开始时会删除它。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="267"/>
+        <location filename="../../gui/problem_catalogue.py" line="273"/>
         <source>This writes {size} but only {free} is free on the disk of {folder}.</source>
         <translation>需要写入 {size}，但 {folder} 所在磁盘只剩 {free}。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="268"/>
+        <location filename="../../gui/problem_catalogue.py" line="274"/>
         <source>...and {count} more tensor(s) differ beyond {ulp} ulp.</source>
         <translation>……另有 {count} 个张量的差异超过 {ulp} ulp。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="269"/>
+        <location filename="../../gui/problem_catalogue.py" line="275"/>
         <source>{name} should be in the folder but is not.</source>
         <translation>{name} 应当在文件夹中，但没有找到。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="270"/>
+        <location filename="../../gui/problem_catalogue.py" line="276"/>
         <source>Merge again.</source>
         <translation>重新合并。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="271"/>
+        <location filename="../../gui/problem_catalogue.py" line="277"/>
         <source>{name} should be in {part} but is not.</source>
         <translation>{name} 应当在 {part} 中，但没有找到。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="272"/>
+        <location filename="../../gui/problem_catalogue.py" line="278"/>
         <source>The adapter changes {name}, but the base model has no such tensor.</source>
         <translation>适配器修改了 {name}，但基础模型中没有这个张量。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="273"/>
+        <location filename="../../gui/problem_catalogue.py" line="279"/>
         <source>Check the base model ({opt_base}).</source>
         <translation>检查基础模型（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="274"/>
+        <location filename="../../gui/problem_catalogue.py" line="280"/>
         <source>{name} is {got} in the folder but the inputs give {want}; the folder was merged from other inputs.</source>
         <translation>{name} 在文件夹中是 {got}，但按输入应为 {want}；这个文件夹是用别的输入合并的。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="275"/>
+        <location filename="../../gui/problem_catalogue.py" line="281"/>
         <source>The folder holds {count} tensor(s) the inputs do not give ({names}).</source>
         <translation>文件夹中有 {count} 个输入里没有的张量（{names}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="276"/>
+        <location filename="../../gui/problem_catalogue.py" line="282"/>
         <source>The folder holds {count} tensor(s) that belong to no part of the inputs ({names}); it was not merged from these inputs.</source>
         <translation>文件夹中有 {count} 个不属于任何输入的张量（{names}）；它不是用这些输入合并的。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="277"/>
+        <location filename="../../gui/problem_catalogue.py" line="283"/>
         <source>Check the training output, the base model and the visual encoder ({opt_source}, {opt_base}, {opt_visual_encoder}), or merge again.</source>
         <translation>检查训练输出、基础模型和视觉编码器（{opt_source}、{opt_base}、{opt_visual_encoder}），或重新合并。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="278"/>
+        <location filename="../../gui/problem_catalogue.py" line="284"/>
         <source>On a test prompt the merged model&apos;s logits differ from base + adapter by {merged}, {ratio} of the adapter&apos;s own effect ({adapter}); the merge does not reproduce the adapter.</source>
         <translation>在一条测试提示上，合并后模型的 logits 与“基础模型 + 适配器”相差 {merged}，达到适配器自身影响（{adapter}）的 {ratio}；合并结果没有复现适配器。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="279"/>
+        <location filename="../../gui/problem_catalogue.py" line="285"/>
         <source>Cancelled; nothing was written.</source>
         <translation>已取消；没有写入任何内容。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="280"/>
+        <location filename="../../gui/problem_catalogue.py" line="286"/>
         <source>The base model folder {folder} does not exist.</source>
         <translation>基础模型文件夹 {folder} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="281"/>
+        <location filename="../../gui/problem_catalogue.py" line="287"/>
         <source>Choose the folder of the model the adapter was trained on ({opt_base}).</source>
         <translation>选择训练此适配器时所用模型的文件夹（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="282"/>
+        <location filename="../../gui/problem_catalogue.py" line="288"/>
         <source>The visual encoder folder {folder} does not exist.</source>
         <translation>视觉编码器文件夹 {folder} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="283"/>
+        <location filename="../../gui/problem_catalogue.py" line="289"/>
         <source>Choose the folder of the visual encoder the model was trained with ({opt_visual_encoder}).</source>
         <translation>选择训练此模型时所用视觉编码器的文件夹（{opt_visual_encoder}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="284"/>
+        <location filename="../../gui/problem_catalogue.py" line="290"/>
         <source>The base model {folder} is a file.</source>
         <translation>基础模型 {folder} 是一个文件。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="285"/>
+        <location filename="../../gui/problem_catalogue.py" line="291"/>
         <source>Choose the model&apos;s folder ({opt_base}).</source>
         <translation>选择模型所在的文件夹（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="286"/>
+        <location filename="../../gui/problem_catalogue.py" line="292"/>
         <source>The visual encoder {folder} is a file.</source>
         <translation>视觉编码器 {folder} 是一个文件。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="287"/>
+        <location filename="../../gui/problem_catalogue.py" line="293"/>
         <source>Choose the model&apos;s folder ({opt_visual_encoder}).</source>
         <translation>选择模型所在的文件夹（{opt_visual_encoder}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="288"/>
+        <location filename="../../gui/problem_catalogue.py" line="294"/>
         <source>{folder} is an adapter, not a base model.</source>
         <translation>{folder} 是适配器，不是基础模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="289"/>
+        <location filename="../../gui/problem_catalogue.py" line="295"/>
         <source>Choose the full model the adapter was trained on ({opt_base}).</source>
         <translation>选择训练此适配器时所用的完整模型（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="290"/>
+        <location filename="../../gui/problem_catalogue.py" line="296"/>
         <source>{folder} is an adapter, not a visual encoder.</source>
         <translation>{folder} 是适配器，不是视觉编码器。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="291"/>
+        <location filename="../../gui/problem_catalogue.py" line="297"/>
         <source>Choose the full visual encoder model ({opt_visual_encoder}).</source>
         <translation>选择完整的视觉编码器模型（{opt_visual_encoder}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="292"/>
+        <location filename="../../gui/problem_catalogue.py" line="298"/>
         <source>{folder} has no config.json, so it is not a full model folder.</source>
         <translation>{folder} 中没有 config.json，因此不是完整的模型文件夹。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="293"/>
+        <location filename="../../gui/problem_catalogue.py" line="299"/>
         <source>Choose the visual encoder the model was trained with ({opt_visual_encoder}).</source>
         <translation>选择训练此模型时所用的视觉编码器（{opt_visual_encoder}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="294"/>
+        <location filename="../../gui/problem_catalogue.py" line="300"/>
         <source>The base model {folder} is quantized ({method}); Mergesmith merges into 16-bit weights.</source>
         <translation>基础模型 {folder} 是量化过的（{method}）；Mergesmith 只合并到 16 位权重中。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="295"/>
+        <location filename="../../gui/problem_catalogue.py" line="301"/>
         <source>Choose the original float16/bfloat16 model it was quantized from (for a QLoRA adapter, the model named before quantization) ({opt_base}).</source>
         <translation>选择量化之前的原始 float16/bfloat16 模型（对 QLoRA 适配器来说，就是量化前指定的那个模型）（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="296"/>
+        <location filename="../../gui/problem_catalogue.py" line="302"/>
         <source>The visual encoder {folder} is quantized ({method}); Mergesmith merges into 16-bit weights.</source>
         <translation>视觉编码器 {folder} 是量化过的（{method}）；Mergesmith 只合并到 16 位权重中。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="297"/>
+        <location filename="../../gui/problem_catalogue.py" line="303"/>
         <source>Choose the original float16/bfloat16 model it was quantized from ({opt_visual_encoder}).</source>
         <translation>选择量化之前的原始 float16/bfloat16 模型（{opt_visual_encoder}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="298"/>
+        <location filename="../../gui/problem_catalogue.py" line="304"/>
         <source>{path} does not exist.</source>
         <translation>{path} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="299"/>
+        <location filename="../../gui/problem_catalogue.py" line="305"/>
         <source>Check the path.</source>
         <translation>请检查路径。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="300"/>
+        <location filename="../../gui/problem_catalogue.py" line="306"/>
         <source>{path} is not itself a training output, but it holds {names}.</source>
         <translation>{path} 本身不是训练输出，但其中包含 {names}。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="301"/>
+        <location filename="../../gui/problem_catalogue.py" line="307"/>
         <source>Point at one of those folders instead.</source>
         <translation>请改为选择其中一个文件夹。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="302"/>
+        <location filename="../../gui/problem_catalogue.py" line="308"/>
         <source>Point at that folder instead.</source>
         <translation>请改为选择那个文件夹。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="303"/>
+        <location filename="../../gui/problem_catalogue.py" line="309"/>
         <source>{path} is not a training output Mergesmith knows: expected a PEFT adapter (adapter_config.json + adapter_model.safetensors), an XTuner work_dir or converted folder, a .pth checkpoint, or a model folder with config.json.</source>
         <translation>{path} 不是 Mergesmith 认识的训练输出：应当是 PEFT 适配器（adapter_config.json + adapter_model.safetensors）、XTuner 的 work_dir 或转换后的文件夹、.pth 检查点，或含有 config.json 的模型文件夹。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="304"/>
+        <location filename="../../gui/problem_catalogue.py" line="310"/>
         <source>Point at one of those.</source>
         <translation>请选择以上之一。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="305"/>
+        <location filename="../../gui/problem_catalogue.py" line="311"/>
         <source>{path} is not a file Mergesmith can read.</source>
         <translation>{path} 不是 Mergesmith 能读取的文件。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="306"/>
+        <location filename="../../gui/problem_catalogue.py" line="312"/>
         <source>Point at a training output folder, an XTuner .pth checkpoint or a DeepSpeed iter_N.pth folder.</source>
         <translation>请选择训练输出文件夹、XTuner 的 .pth 检查点或 DeepSpeed 的 iter_N.pth 文件夹。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="307"/>
+        <location filename="../../gui/problem_catalogue.py" line="313"/>
         <source>{name} asks to call {call} while loading; a checkpoint has no business doing that, so Mergesmith refused to read it (nothing was run).</source>
         <translation>{name} 在加载时要求调用 {call}；检查点不应该这样做，因此 Mergesmith 拒绝读取它（没有执行任何代码）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="308"/>
+        <location filename="../../gui/problem_catalogue.py" line="314"/>
         <source>Do not open it with torch.load either; get the checkpoint again from a source you trust.</source>
         <translation>也不要用 torch.load 打开它；请从可信的来源重新获取检查点。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="309"/>
+        <location filename="../../gui/problem_catalogue.py" line="315"/>
         <source>{name} asks to build far more data ({what}) than a checkpoint holds; it is crafted or damaged, so Mergesmith refused to read it (nothing was run).</source>
         <translation>{name} 要求构建的数据（{what}）远多于检查点应有的大小；它是被特意构造的或已损坏，因此 Mergesmith 拒绝读取它（没有执行任何代码）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="310"/>
+        <location filename="../../gui/problem_catalogue.py" line="316"/>
         <source>Get the checkpoint again from a source you trust.</source>
         <translation>请从可信的来源重新获取检查点。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="311"/>
+        <location filename="../../gui/problem_catalogue.py" line="317"/>
         <source>{out} appeared while planning.</source>
         <translation>规划期间出现了 {out}。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="312"/>
+        <location filename="../../gui/problem_catalogue.py" line="318"/>
         <source>Choose another output folder or allow replacing it ({opt_overwrite}).</source>
         <translation>选择其他输出文件夹，或允许替换它（{opt_overwrite}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="313"/>
+        <location filename="../../gui/problem_catalogue.py" line="319"/>
         <source>Writing {out} stopped because the disk ran out of space on the disk of {folder} ({free} free now); the partial output was removed.</source>
         <translation>写入 {out} 时中止：{folder} 所在磁盘空间已用完（现在剩余 {free}）；写了一半的输出已删除。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="314"/>
+        <location filename="../../gui/problem_catalogue.py" line="320"/>
         <source>Writing {out} stopped because your disk quota ran out on the disk of {folder} ({free} free now); the partial output was removed.</source>
         <translation>写入 {out} 时中止：你在 {folder} 所在磁盘上的配额已用完（现在剩余 {free}）；写了一半的输出已删除。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="315"/>
+        <location filename="../../gui/problem_catalogue.py" line="321"/>
         <source>Writing {out} stopped because a file grew larger than the file system allows on the disk of {folder} ({free} free now); the partial output was removed.</source>
         <translation>写入 {out} 时中止：{folder} 所在文件系统不允许这么大的文件（现在剩余 {free}）；写了一半的输出已删除。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="316"/>
+        <location filename="../../gui/problem_catalogue.py" line="322"/>
         <source>No base model given.</source>
         <translation>没有指定基础模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="317"/>
+        <location filename="../../gui/problem_catalogue.py" line="323"/>
         <source>This adapter was trained on another model than the base {base} ({base_desc}); choose the base it was trained on ({opt_base}).</source>
         <translation>此适配器是在另一个模型上训练的，而不是基础模型 {base}（{base_desc}）；请选择训练时所用的基础模型（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="318"/>
+        <location filename="../../gui/problem_catalogue.py" line="324"/>
         <source>It was trained from another model than {base} ({base_desc}); choose the model it was trained from ({opt_base}).</source>
         <translation>它是从另一个模型训练的，而不是 {base}（{base_desc}）；请选择训练时所用的模型（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="319"/>
+        <location filename="../../gui/problem_catalogue.py" line="325"/>
         <source>This adapter was trained on {named}, not on the base {base} ({base_desc}); choose the base it was trained on ({opt_base}).</source>
         <translation>此适配器是在 {named} 上训练的，而不是基础模型 {base}（{base_desc}）；请选择训练时所用的基础模型（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="320"/>
+        <location filename="../../gui/problem_catalogue.py" line="326"/>
         <source>It was trained from {named}, not from {base} ({base_desc}); choose that model ({opt_base}).</source>
         <translation>它是从 {named} 训练的，而不是 {base}（{base_desc}）；请选择那个模型（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="321"/>
+        <location filename="../../gui/problem_catalogue.py" line="327"/>
         <source>It was trained from {named}, not from {base} ({base_desc}); choose that visual encoder ({opt_visual_encoder}).</source>
         <translation>它是从 {named} 训练的，而不是 {base}（{base_desc}）；请选择那个视觉编码器（{opt_visual_encoder}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="322"/>
+        <location filename="../../gui/problem_catalogue.py" line="328"/>
         <source>It was trained from another model than {base} ({base_desc}); choose the visual encoder it was trained from ({opt_visual_encoder}).</source>
         <translation>它是从另一个模型训练的，而不是 {base}（{base_desc}）；请选择训练时所用的视觉编码器（{opt_visual_encoder}）。</translation>
     </message>
