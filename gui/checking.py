@@ -10,7 +10,7 @@ from mergesmith.core.errors import Cancelled
 
 from . import corecalls
 from .i18n import translate
-from .results import problem_text
+from .problem_text import problem_text, refusal_text
 from .tree import ERROR, INFO, OK, WARNING  # the core's severities, and OK
 
 
@@ -107,8 +107,8 @@ class CheckingMixin:
                 raise Cancelled()
             outcome = await self.job.run(corecalls.run_fix, folder, base)
             report, fixes = await self.job.call(corecalls.check_folder, outcome.out, base)
-        except Cancelled:
-            self.say(INFO, translate("Controller", "Cancelled; nothing was written."))
+        except Cancelled as exc:
+            self.say(INFO, refusal_text(exc))
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001
             self.failed.emit(self._report_exception(exc, translate("Controller", "Fixing {0}").format(folder)))

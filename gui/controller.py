@@ -34,8 +34,8 @@ from mergesmith.core.progress import Progress
 from . import corecalls
 from .checking import ERROR, INFO, OK, WARNING, CheckingMixin, internal_error_text
 from .i18n import kind_title, seconds_text, size_text, translate
-from .results import problem_text
 from .job import Job
+from .problem_text import problem_text, refusal_text
 
 REPLAN_DELAY_MS = 250
 __all__ = ["ERROR", "INFO", "OK", "WARNING", "MergeController", "internal_error_text"]
@@ -209,9 +209,10 @@ class MergeController(CheckingMixin, QObject):
 
     def _report_exception(self, exc: BaseException, what: str) -> str:
         if isinstance(exc, MergesmithError):  # the banner shows the sentence, the log says when it came
-            self.message.emit(ERROR, exc.message)
-            self.log("error", f"{what}: {exc.message}")
-            return exc.message
+            text = refusal_text(exc)  # in the window's words and language
+            self.message.emit(ERROR, text)
+            self.log("error", f"{what}: {text}")
+            return text
         self.log("error", f"{what}:\n" + "".join(traceback.format_exception(exc)))
         text = internal_error_text(exc)
         self.say(ERROR, text)
@@ -327,7 +328,7 @@ class MergeController(CheckingMixin, QObject):
                                           message=translate("Controller", "Checking the written folder")))
             report, fixes = await self.job.call(corecalls.check_folder, result.out, self.base_path)
         except Cancelled as exc:
-            self.say(INFO, translate("Controller", "Cancelled; nothing was written."))
+            self.say(INFO, refusal_text(exc))
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001
             self.failed.emit(self._report_exception(exc, translate("Controller", "Merging")))

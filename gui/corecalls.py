@@ -12,6 +12,8 @@ from typing import Optional
 
 from mergesmith.core.errors import MergesmithError
 
+from .problem_text import problem_text
+
 
 def detect(path: str):
     from mergesmith.core.sources.detect import detect as _detect

@@ -11,6 +11,7 @@ from mergesmith.core.problems import ERROR, INFO, WARNING, sort_problems
 
 from .i18n import severity_word, translate
 from .icons import status_icon
+from .problem_text import problem_title, window_words
 from .results import problem_text
 
 
@@ -42,14 +43,14 @@ class ProblemList(QListWidget):
         self.problems = sort_problems(list(problems))
         unfixed = {id(p): why for p, why in getattr(fixes, "unfixed", [])}
         for p in self.problems:
-            where = f"{p.file}: " if p.file else ""
-            text = f"{where}{problem_text(p)}"
+            where = f" ({p.file})" if p.file else ""
+            text = f"{problem_title(p)}{where}\n{problem_text(p)}"
             if fixes is not None:
                 action = fixes.action_for(p)
                 if action is not None:
                     text += "\n\u2192 " + translate("ProblemList", "Fix: {0}").format(action.title)
                 elif id(p) in unfixed:
-                    why = needs_base_text() if fixes.wants_base(p) else unfixed[id(p)]
+                    why = needs_base_text() if fixes.wants_base(p) else window_words(unfixed[id(p)])
                     text += "\n\u2192 " + translate("ProblemList", "No automatic fix: {0}").format(why)
             item = QListWidgetItem(status_icon(p.severity), text)
             word = severity_word(p.severity)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from .i18n import count_text, size_text, translate
+from .problem_text import problem_text as window_problem_text
 from .tree import ERROR, INFO, OK, WARNING, Node, worst
 
 MAX_ROWS = 5000  # a result view is no file manager: stop listing beyond this
@@ -18,8 +19,8 @@ SEVERITY_STATUS = {ERROR: ERROR, WARNING: WARNING, INFO: INFO}
 
 
 def problem_text(p) -> str:
-    """The problem's sentence (it says what to do, too)."""
-    return p.message
+    """The problem's sentence and what to do, in the window's words and language."""
+    return window_problem_text(p)
 
 
 def _problems_by_file(problems: Iterable, folder: Path) -> dict[str, list]:

@@ -23,6 +23,7 @@ from ..io import atomic
 from ..model.base import BaseModel
 from ..errors import PlanError
 from ..problems import ERROR, INFO, WARNING, Problem, errors
+from ..texts import render
 from ..sources.source import Source
 from ..io.stores import TensorStore
 
@@ -189,8 +190,14 @@ class Plan:
             for shard in folder.shards:
                 yield from shard.tensors
 
-    def problem(self, code: str, severity: str, file: str, message: str) -> None:
-        self.problems.append(Problem(code, severity, file, message))
+    def problem(self, code: str, severity: str, file: str, message: Optional[str] = None, *,
+                key: str = "", **params) -> None:
+        """Add a problem; with no ``message``, its text is ``key`` (default: the code) rendered with
+        ``params`` (:mod:`mergesmith.core.texts`)."""
+        key = key or (code if message is None else "")
+        if message is None:
+            message = render(key, params)
+        self.problems.append(Problem(code, severity, file, message, params=params, key=key))
 
     def to_dict(self) -> dict:
         return {
@@ -231,8 +238,7 @@ def open_base(base) -> BaseModel:
     if isinstance(base, BaseModel):
         return base
     if base is None:
-        raise PlanError("No base model given; choose the folder of the model the adapter was "
-                        "trained on (--base DIR).")
+        raise PlanError(key="refusal/no-base")
     return BaseModel.open(base)
 
 
@@ -259,23 +265,17 @@ def check_output(plan: Plan, inputs: list[Path]) -> None:
         except OSError:
             continue
         if out_r == ir or ir in out_r.parents or out_r in ir.parents:
-            plan.problem("output-overlaps-input", ERROR, str(out),
-                         f"The output folder {out} overlaps the input {inp}; Mergesmith never writes "
-                         "into its inputs. Choose an output folder outside them.")
+            plan.problem("output-overlaps-input", ERROR, str(out), out=str(out), input=str(inp))
             return
     if out.exists() and not out.is_dir():
-        plan.problem("output-exists", ERROR, str(out),
-                     f"{out} exists and is a file; choose a folder name that is free.")
+        plan.problem("output-exists", ERROR, str(out), key="output-exists/file", out=str(out))
     elif out.is_dir() and any(out.iterdir()) and not plan.options.overwrite:
-        plan.problem("output-exists", ERROR, str(out),
-                     f"The output folder {out} already exists and is not empty; choose another "
-                     "folder, or allow overwriting (--overwrite) to replace it when the merge succeeds.")
+        plan.problem("output-exists", ERROR, str(out), out=str(out))
     parent = out.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not os.access(parent, os.W_OK):
-        plan.problem("output-not-writable", ERROR, str(out),
-                     f"Cannot write in {parent}; choose an output folder you can write to.")
+        plan.problem("output-not-writable", ERROR, str(out), folder=str(parent))
         return
     try:
         plan.disk_free = shutil.disk_usage(parent).free
@@ -283,12 +283,9 @@ def check_output(plan: Plan, inputs: list[Path]) -> None:
         plan.disk_free = None
     reclaim, stale = atomic.removable_bytes(out)
     for folder in stale:
-        plan.problem("leftover-partial", INFO, folder.name,
-                     f"{folder.name} was left by an interrupted run; it is removed when this one starts.")
+        plan.problem("leftover-partial", INFO, folder.name, name=folder.name)
     if plan.disk_free is not None:
         plan.disk_free += reclaim
     if plan.disk_free is not None and plan.disk_free < plan.disk_needed:
-        plan.problem("disk-space", ERROR, str(out),
-                     f"This writes {formats.format_size(plan.total_bytes)} but only "
-                     f"{formats.format_size(plan.disk_free)} is free on the disk of {parent}; free "
-                     "some space or choose an output folder on another disk.")
+        plan.problem("disk-space", ERROR, str(out), size=formats.format_size(plan.total_bytes),
+                     free=formats.format_size(plan.disk_free), folder=str(parent))

@@ -123,16 +123,14 @@ def _plan_convert(source: Source, options: PlanOptions, base, owned: bool) -> Pl
     if source.component(VISUAL_ENCODER_FULL) is not None:
         vit_dir = visual_encoder_dir(source, options)
         if vit_dir is None:
-            vit_needed_problem(plan, source, "fully trained")
+            vit_needed_problem(plan, source, "trained")
         else:
             plan.folders.append(visual_encoder_folder(plan, source, vit_dir, lambda b, c: c or b))
             inputs.append(vit_dir)
     if source.component(PROJECTOR) is not None:
         plan.folders.append(projector_folder(source))
     elif llava:
-        plan.problem("missing-projector", "error", formats.PROJECTOR_DIR,
-                     "This LLaVA checkpoint has no projector weights; point at the checkpoint of the "
-                     "stage that trained the projector.")
+        plan.problem("missing-projector", "error", formats.PROJECTOR_DIR, key="missing-projector/convert")
     cfg_file = training_config_file(source)
     if cfg_file is not None:
         _root(plan).files.append(cfg_file)

@@ -172,9 +172,7 @@ def preprocessor_file(plan: Plan, source: Source, vit_dir: Path, where: str):
         pre = Path(img) / formats.PREPROCESSOR_CONFIG
     if pre.is_file():
         return copy_file(pre, "visual encoder")
-    plan.problem("missing-preprocessor", WARNING, where,
-                 f"Neither {vit_dir} nor the config's image processor path has preprocessor_config.json; "
-                 "copy it from where the visual encoder came from.")
+    plan.problem("missing-preprocessor", WARNING, where, folder=str(vit_dir))
     return None
 
 
@@ -211,22 +209,20 @@ def check_projector(plan: Plan, source: Source, base: BaseModel) -> bool:
     proj = source.component(PROJECTOR)
     if proj is None:
         label = source.label
-        plan.problem("missing-projector", ERROR, formats.PROJECTOR_DIR,
-                     f"{label} is a LLaVA checkpoint without projector weights; it cannot be used. "
-                     "Point at the checkpoint of the stage that trained the projector.")
+        plan.problem("missing-projector", ERROR, formats.PROJECTOR_DIR, key="missing-projector/checkpoint",
+                     label=label)
         return False
     want = hidden_size(base.config)
     got = proj.details.get("llm_hidden_size")
     if want is not None and got != want:
-        plan.problem("shape-mismatch", ERROR, formats.PROJECTOR_DIR,
-                     f"The projector outputs {got} features but the base LLM's hidden size is {want}; "
-                     f"the base {base.folder.name} is not the LLM this LLaVA was trained with.")
+        plan.problem("shape-mismatch", ERROR, formats.PROJECTOR_DIR, key="shape-mismatch/projector",
+                     got=got, want=want, base=base.folder.name)
     return True
 
 
 def vit_needed_problem(plan: Plan, source: Source, what: str) -> None:
+    """``what``: ``lora`` or ``trained``, how the visual encoder was changed."""
     hint = source.visual_encoder_hint
-    named = f" {source.visual_encoder_located().named_sentence('--visual-encoder')}" if hint else ""
-    plan.problem("missing-visual-encoder", ERROR, formats.VISUAL_ENCODER_DIR,
-                 f"The visual encoder was {what}, so its base model is needed to write it; choose its "
-                 f"folder (--visual-encoder DIR).{named}")
+    key = f"missing-visual-encoder/{what}" + ("-named" if hint else "")
+    plan.problem("missing-visual-encoder", ERROR, formats.VISUAL_ENCODER_DIR, key=key,
+                 **({"named": hint} if hint else {}))

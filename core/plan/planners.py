@@ -45,7 +45,6 @@ def make_plan(source: Source, base=None, options: Optional[PlanOptions] = None) 
     if source is not given:  # read here for another iteration: the plan owns it
         result.closers.append(source)
     if options.format not in planner.formats:
-        result.problem("format-not-applicable", ERROR, str(source.path),
-                       f"--format {options.format} applies to LLaVA training outputs only, and "
-                       f"{source.path.name} is a {source.title}; leave the format at xtuner.")
+        result.problem("format-not-applicable", ERROR, str(source.path), format=options.format,
+                       name=source.path.name, kind=source.kind)
     return result

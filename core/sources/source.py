@@ -85,6 +85,7 @@ class TrainingRun:
     unknown_tensors: list[str] = field(default_factory=list)  # tensors of no known part
     config_text: Optional[str] = None         # the training config's text, when one was found
     config_conflict: Optional[str] = None     # the sentence saying two configs disagree
+    config_conflict_params: dict = field(default_factory=dict)  # its particulars (core.texts)
     quantization: Optional[str] = None        # "4-bit" / "8-bit": a QLoRA run
 
     @property

@@ -141,10 +141,8 @@ def _llava_hf_folders(out: Path, cfg: dict, inputs: Inputs, base_dir: Path, visu
     result.notes.extend(config_notes(cfg, llm_config, _read_config(vit_dir)))
     folders, unknown = llava_hf_folders(cfg, inputs, llm_base, llm_config, vit_base, out_store)
     if unknown:
-        result.problem("unexpected-weights", unknown[0],
-                       f"The folder holds {len(unknown)} tensor(s) that belong to no part of the inputs "
-                       f"({', '.join(unknown[:3])}); it was not merged from these inputs. Check --source, --base "
-                       "and --visual-encoder, or merge again.")
+        result.problem("unexpected-weights", unknown[0], key="unexpected-weights/no-part", count=len(unknown),
+                       names=", ".join(unknown[:3]))
     return folders
 
 
@@ -167,5 +165,5 @@ def _open_out(folder: Path, result: VerifyResult, rel: str, opened: list) -> Opt
     try:
         return _open(folder, opened)
     except SourceError as exc:
-        result.problem("missing-weights", rel or formats.SAFE_WEIGHTS, exc.message)
+        result.problem("missing-weights", rel or formats.SAFE_WEIGHTS, exc.message, key=exc.key, **exc.params)
         return None

@@ -424,11 +424,11 @@ def test_pointing_at_work_dirs_names_the_work_dir_inside(key, tmp_path):
     and never offer to "fix" it by copying a config.json into it."""
     spec = SPECIMENS[key]
     parent = spec.work_dir.parent
-    wanted = f"holds {spec.config_name} (an XTuner work_dir)"
+    wanted = f"holds {spec.config_name}"
     for args in (["merge", parent, *spec.merge_args(), "--out", tmp_path / "m"],
                  ["convert", parent, "--out", tmp_path / "c"]):
         code, out, err = run_cli(*args)
-        assert code == 2 and wanted in err and "point at that folder" in err, err + out
+        assert code == 2 and wanted in err and "Point at that folder" in err, err + out
     code, out, err = run_cli("inspect", parent, "--json")
     assert code == 2
     problems = json.loads(out)["problems"]

@@ -19,7 +19,8 @@ from ..source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG,
                       LLAVA_MODEL, TrainedSettings, TrainingRun, has_tokenizer)
 from ...io.stores import TensorStore
 from .config import XTunerConfig
-from .config_choice import TrainingConfig, config_conflict_message, training_config, unsupported_model
+from .config_choice import (TrainingConfig, config_conflict_message, config_conflict_params, training_config,
+                            unsupported_model, unsupported_name)
 from .keys import (LLM, VIT, classify, lora_rank, lora_targets, peft_view,
                    projector_layout, strip_view)
 from .listing import CHECKPOINT_NAME, resolve_hint
@@ -123,7 +124,8 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
     refused = unsupported_model(cfg, ckpt, store.infos())
     if refused:
         store.close()
-        raise SourceError(refused, path=ckpt)
+        raise SourceError(refused, path=ckpt, key="unsupported-model",
+                          params={"name": ckpt.name, "model": unsupported_name(cfg)})
     notes.extend(tc.notes)
     anchors = [a for a in ((work_dir or ckpt.parent).parent, (work_dir or ckpt.parent).parent.parent)]
     source = Source(path, kind, notes=notes)
@@ -220,6 +222,7 @@ def _add_config(source: Source, run: TrainingRun, tc: TrainingConfig, keys, ckpt
         run.config_text = tc.text
         if tc.conflicts:
             run.config_conflict = config_conflict_message(tc, ckpt.name)
+            run.config_conflict_params = config_conflict_params(tc, ckpt.name)
         run.quantization = cfg.quantization or None
         # the config's tokenizer travels when it is not simply the base model's own
         tok = local_folder(resolve_hint(cfg.tokenizer_path, anchors))  # a folder, or a Hub id in a cache
