@@ -12,6 +12,7 @@ from ..problems import ERROR
 from ..sources.source import Source
 from ..sources.xtuner.workdir import KINDS, for_iteration
 from .base import Plan, Planner, PlanOptions
+from .card import add_model_cards
 from .llava_planner import LlavaPlanner
 from .lora import LoraMergePlanner
 from .xtuner import XTunerFullPlanner, XTunerLoraPlanner
@@ -48,4 +49,5 @@ def make_plan(source: Source, base=None, options: Optional[PlanOptions] = None) 
         result.problem("format-not-applicable", ERROR, str(source.path),
                        f"--format {options.format} applies to LLaVA training outputs only, and "
                        f"{source.path.name} is a {source.title}; leave the format at xtuner.")
+    add_model_cards(result, "merge")
     return result
