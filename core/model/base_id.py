@@ -112,6 +112,8 @@ def _under(folder: Path, root: Path) -> bool:
 
 def _modelscope_revision(folder: Path) -> Optional[str]:
     """The revision in ModelScope's ``.mv`` file (``Revision:v1.0.2,CreatedAt:1700000000``)."""
+    if not (folder / ".mv").is_file():  # never open a pipe or a device for it
+        return None
     try:
         with open(folder / ".mv", encoding="utf-8", errors="replace") as f:
             text = f.read(512)

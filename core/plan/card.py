@@ -78,24 +78,43 @@ def render(plan: Plan, folder: PlannedFolder, facts: CardFacts, today: Optional[
 
 
 def _summary(plan: Plan, folder: PlannedFolder, facts: CardFacts) -> str:
+    if facts.command == "convert" and plan.source.is_llava and not folder.rel:
+        return ("A LLaVA training run converted to XTuner's `pth_to_hf` layout (the parts listed) by Mergesmith "
+                "(`mergesmith convert`); merge it into one model with `mergesmith merge`.")
     if facts.relation == "adapter":
         return ("A LoRA adapter converted from an XTuner checkpoint by Mergesmith (`mergesmith convert`). "
                 "Load it with `PeftModel.from_pretrained(base_model, this_folder)`, or merge it into the "
                 "base with `mergesmith merge`.")
-    what = "A LLaVA model" if plan.source.is_llava else "A model"
-    how = ("with its trained adapter merged into the base model's weights" if facts.relation == "merge"
-           else "with its fully trained weights")
-    verb = "merged" if facts.command == "merge" else "converted"
-    return f"{what} {how}, {verb} by Mergesmith (`mergesmith {facts.command}`) from a fine-tuning run."
+    by = f"written by Mergesmith (`mergesmith {facts.command}`)."
+    if plan.source.is_llava:
+        how = ("with the trained adapters merged into its weights" if facts.relation == "merge"
+               else "with the trained weights of a fine-tuning run")
+        return f"A LLaVA model built on the base LLM and visual encoder below, {how} (the parts listed), {by}"
+    if facts.relation == "merge":
+        return f"The base model below with a trained LoRA adapter merged into its weights, {by}"
+    return f"The fully trained weights of a fine-tuning run, in the base model's layout, {by}"
+
+
+def card_date() -> str:
+    """Today (UTC), or the day ``SOURCE_DATE_EPOCH`` names (reproducible builds' convention)."""
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
+    return when.date().isoformat()
 
 
 def lineage(plan: Plan, folder: PlannedFolder, facts: CardFacts, today: Optional[str] = None) -> list[str]:
     """The lineage lines, one fact each."""
     lines = [source_line(plan)]
     lines += trained_lines(plan, folder)
-    lines.append("**Base model**: " + identity_text(facts.base, plan.base.folder if plan.base else None))
+    source = plan.source
+    vit_adapter = folder.rel == formats.VISUAL_ENCODER_ADAPTER_DIR  # its card's base is the visual encoder
+    named = source.visual_encoder_hint if vit_adapter else source.base_hint
+    lines.append(("**Visual encoder**: " if vit_adapter else "**Base model**: ")
+                 + identity_text(facts.base, facts.base.folder, named))
     if facts.vit is not None:
-        lines.append("**Visual encoder**: " + identity_text(facts.vit, facts.vit.folder))
+        lines.append("**Visual encoder**: " + identity_text(facts.vit, facts.vit.folder, source.visual_encoder_hint))
     lines.append(output_line(plan, folder))
     lic = facts.license
     if lic.license:
@@ -103,7 +122,7 @@ def lineage(plan: Plan, folder: PlannedFolder, facts: CardFacts, today: Optional
         copied = [f.name for f in folder.files if formats.LICENSE_RE.match(f.name)]
         lines.append(f"**License**: `{lic.license}`{extra}, as the base model states it ({lic.found_in})"
                      + (f"; copied from the base: {', '.join(copied)}" if copied else ""))
-    date = today or datetime.now(timezone.utc).date().isoformat()
+    date = today or card_date()
     lines.append(f"**Made with**: Mergesmith {mergesmith_version()} (`mergesmith {facts.command}`), {date}")
     return lines
 
@@ -133,8 +152,7 @@ def source_line(plan: Plan) -> str:
 def adapter_text(adapter) -> str:
     ranks = adapter.ranks
     r = f"r={adapter.rank}" if len(ranks) <= 1 else f"r={adapter.rank} (per module {min(ranks)} to {max(ranks)})"
-    alpha = adapter.alpha
-    alpha_text = f"{int(alpha)}" if alpha == int(alpha) else f"{alpha:g}"
+    alpha_text = f"{adapter.alpha:g}"  # 16.0 -> 16
     scaling = "alpha/sqrt(r), rsLoRA" if adapter.use_rslora else "alpha/r"
     text = f"LoRA {r}, lora_alpha={alpha_text} (scale {scaling})"
     if adapter.use_dora:
@@ -172,7 +190,9 @@ def trained_lines(plan: Plan, folder: PlannedFolder) -> list[str]:
     return lines
 
 
-def identity_text(ident: BaseIdentity, folder) -> str:
+def identity_text(ident: BaseIdentity, folder, named: Optional[str] = None) -> str:
+    """The base in words: its Hub id, revision and where it was found; else its folder, or the name
+    the training gives it."""
     if ident.hub_id:
         text = f"[{ident.hub_id}](https://huggingface.co/{ident.hub_id})"
         if ident.revision:
@@ -186,6 +206,8 @@ def identity_text(ident: BaseIdentity, folder) -> str:
         return text
     if folder is not None:
         return f"{_code(folder)} (no Hub id known for it)"
+    if named:
+        return f"{_code(named)}, as the training names it (no Hub id known for it)"
     return "not known"
 
 
