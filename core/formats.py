@@ -63,6 +63,10 @@ PROCESSOR_FILES = (
 )
 # Licences travel with the weights they cover.
 LICENSE_RE = re.compile(r"^(LICEN[CS]E|NOTICE|USE_POLICY)(\..*)?$", re.IGNORECASE)
+# The model card the Hub reads (front matter: huggingface_hub's ModelCardData), and the values the
+# Hub documents for its base_model_relation (docs/hub/model-cards.md, "Specifying a base model").
+MODEL_CARD = "README.md"
+BASE_MODEL_RELATIONS = ("adapter", "merge", "quantized", "finetune")
 # Weight files that are never carried as plain files.
 PICKLE_WEIGHT_SUFFIXES = (".bin", ".pth", ".pt", ".ckpt", ".pkl")
 

@@ -37,6 +37,7 @@ from typing import Optional
 
 from .. import formats
 from ..hub.cache import locate
+from .card import check_card
 from .config import (check_architecture_known, check_config, check_dtype, check_generation_config,
                              check_remote_code, read_json)
 from .layouts import (check_adapter, check_checkpoint, check_processor, check_projector, check_work_dir,
@@ -136,6 +137,8 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
             check_processor(report, path, "", "llava")
         if kind == LLAVA or llava_expected(path):
             _check_llava_parts(ctx, path, llm_hidden=hidden_size(config))
+    if path.is_dir():
+        check_card(report, path)
     report.summary["bytes"] = _disk_size(path)
     if scan_values:
         _scan_values(ctx, path, kind, progress, cancel)

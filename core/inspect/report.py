@@ -50,6 +50,8 @@ CODES: dict[str, tuple[str, Optional[str], str]] = {
     "config-mismatch": (WARNING, None, "the work_dir's config .py differs from the config stored in the checkpoint"),
     "unsupported-model": (ERROR, None, "training output of a model type Mergesmith cannot merge yet (InternVL)"),
     "non-finite": (ERROR, None, "NaN or Inf in the weights (--scan-values)"),
+    "bad-model-card": (WARNING, None, "README.md's metadata block is not YAML, or not a mapping"),
+    "bad-card-metadata": (WARNING, None, "README.md's metadata: base_model, base_model_relation or another field the Hub refuses"),
     # verify
     "merge-mismatch": (ERROR, None, "a merged tensor differs from the recomputed one"),
     "logits-mismatch": (ERROR, None, "merged model and base+adapter disagree on a prompt"),

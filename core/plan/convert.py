@@ -25,7 +25,8 @@ from ..model.base import BaseModel
 from ..errors import PlanError
 from .llava import (is_llava, projector_folder, training_config_file, visual_encoder_dir,
                     visual_encoder_folder, vit_needed_problem)
-from .base import Plan, PlanOptions, PlannedFile, PlannedFolder, PlannedTensor, check_output
+from .base import Plan, PlanOptions, PlannedFolder, PlannedTensor, check_output
+from .card import add_model_cards
 from .files import add_weights, carry_files, json_file, shard
 from ..sources.source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL,
                       Component, Source)
@@ -35,15 +36,9 @@ from .xtuner import plan_full_tensors, training_dirs, training_problems
 ONE_FILE = 10**18
 
 
-def _readme(base: Optional[str]) -> bytes:
-    return (f"---\nbase_model: {base or ''}\nlibrary_name: peft\n---\n\n"
-            "# LoRA adapter\n\nConverted from an XTuner checkpoint by Mergesmith (`mergesmith convert`).\n"
-            "Load it with `PeftModel.from_pretrained(base_model, this_folder)`, or merge it into the "
-            "base with `mergesmith merge`.\n").encode()
-
-
 def adapter_folder(rel: str, comp: Component, dtype: Optional[str]) -> PlannedFolder:
-    """A PEFT adapter folder: ``adapter_model.safetensors``, ``adapter_config.json``, README."""
+    """A PEFT adapter folder: ``adapter_model.safetensors``, ``adapter_config.json`` (the README is
+    the model card, added for every folder at the end: :func:`mergesmith.core.plan.card.add_model_cards`)."""
     adapter = comp.adapter
     store = adapter.store
     infos = store.infos()
@@ -54,8 +49,6 @@ def adapter_folder(rel: str, comp: Component, dtype: Optional[str]) -> PlannedFo
     s.file = formats.ADAPTER_SAFE
     folder.shards = [s]
     folder.files.append(json_file(formats.ADAPTER_CONFIG, adapter.config))
-    readme = _readme(adapter.config.get("base_model_name_or_path"))
-    folder.files.append(PlannedFile("README.md", len(readme), "generated", content=readme))
     return folder
 
 
@@ -138,5 +131,6 @@ def _plan_convert(source: Source, options: PlanOptions, base, owned: bool) -> Pl
     floats = sorted({t.dtype for t in plan.tensors() if t.dtype in formats.FLOAT_CODES})
     plan.stats["dtype"] = "+".join(formats.dtype_name(d) for d in floats) or None
     plan.stats["layout"] = "llava" if llava else "sft"
+    add_model_cards(plan, "convert")
     check_output(plan, inputs)
     return plan
