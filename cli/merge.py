@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mergesmith.core import formats
 
+from . import arguments
 from .output import fail, print_problems, run_with_progress, show_plan
 
 
@@ -15,6 +16,7 @@ def cmd_merge(args) -> int:
     from mergesmith.core.sources.detect import detect
 
     with detect(args.source) as source:
+        arguments.refuse_complete_model(source, "merge")
         return _merge(args, source)
 
 
@@ -61,7 +63,7 @@ def _merge(args, source) -> int:
 def add_merge(sub) -> None:
     m = sub.add_parser("merge", help="merge an adapter (or XTuner output) into its base model",
                        description="Merge SOURCE into the base model and write a complete safetensors folder.")
-    m.add_argument("source", help="a PEFT adapter folder, XTuner work_dir, .pth, DeepSpeed folder or converted folder")
+    m.add_argument("source", metavar="SOURCE", help="a PEFT adapter folder, XTuner work_dir, .pth, DeepSpeed folder or converted folder")
     m.add_argument("--base", help="the base model folder (default: the one the training names, if present)")
     m.add_argument("--out", required=True, help="the output folder (must not exist unless --overwrite)")
     m.add_argument("--visual-encoder", help="the visual encoder folder (LLaVA runs)")
@@ -76,4 +78,5 @@ def add_merge(sub) -> None:
     m.add_argument("--overwrite", action="store_true", help="replace --out if it exists (only once the merge succeeds)")
     m.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
     m.add_argument("--json", action="store_true", help="print the result (or plan) as JSON")
-    m.set_defaults(func=cmd_merge)
+    m.set_defaults(func=cmd_merge, inputs=(("source", arguments.SOURCE), ("base", arguments.BASE),
+                                           ("visual_encoder", arguments.VISUAL_ENCODER)))

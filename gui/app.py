@@ -43,6 +43,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from .display import no_display_message
+
+    if no_display_message():  # Qt would abort (exit 134) blaming a library; say what is wrong instead
+        print(no_display_message(), file=sys.stderr)
+        return 2
     os.environ.setdefault("QT_API", "pyside6")  # qasync must bind PySide6 (style.md 4.2)
     from PySide6.QtWidgets import QApplication
 

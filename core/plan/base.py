@@ -243,6 +243,13 @@ def check_output(plan: Plan, inputs: list[Path]) -> None:
     out = plan.out
     for line in atomic.recover(out, remove=False):  # an output a killed --overwrite moved aside: back
         plan.problem("leftover-restored", INFO, str(out), line)
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    try:  # said even when the output is refused below, so that the plan's figures are real
+        plan.disk_free = shutil.disk_usage(parent).free
+    except OSError:
+        plan.disk_free = None
     try:
         out_r = out.resolve()
     except OSError:
@@ -264,17 +271,10 @@ def check_output(plan: Plan, inputs: list[Path]) -> None:
         plan.problem("output-exists", ERROR, str(out),
                      f"The output folder {out} already exists and is not empty; choose another "
                      "folder, or allow overwriting (--overwrite) to replace it when the merge succeeds.")
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
     if not os.access(parent, os.W_OK):
         plan.problem("output-not-writable", ERROR, str(out),
                      f"Cannot write in {parent}; choose an output folder you can write to.")
         return
-    try:
-        plan.disk_free = shutil.disk_usage(parent).free
-    except OSError:
-        plan.disk_free = None
     reclaim, stale = atomic.removable_bytes(out)
     for folder in stale:
         plan.problem("leftover-partial", INFO, folder.name,
