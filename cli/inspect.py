@@ -106,11 +106,11 @@ def add_inspect(sub) -> None:
     parser = sub.add_parser("inspect", help="check a model folder for missing or broken pieces")
     parser.add_argument("path", metavar="PATH", help="a model, adapter, LLaVA or XTuner folder, or one training checkpoint")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--max-shard-size", help="warn about shards larger than this, e.g. 5GB")
+    parser.add_argument("--max-shard-size", metavar="SIZE", help="warn about shards larger than this, e.g. 5GB")
     parser.description = ("Check a model, adapter, LLaVA or XTuner folder: config, tokenizer, generation "
                           "config, shards and index, leftover pickles, weights against the architecture. "
                           "Exit status 0: no errors; 1: errors found; 2: the path is unusable.")
-    parser.add_argument("--base", help="check an adapter's targets against this base model folder")
+    parser.add_argument("--base", metavar="DIR", help="check an adapter's targets against this base model folder")
     parser.add_argument("--scan-values", action="store_true", help="also read every tensor and look for NaN/Inf")
     parser.set_defaults(func=cmd_inspect, inputs=(("path", arguments.INSPECT_PATH), ("base", arguments.BASE)))
 
@@ -148,17 +148,17 @@ def add_verify(sub) -> None:
                                    "(largest difference in units of the last place); with --logits also run "
                                    "both models on a short prompt.")
     v.add_argument("out", metavar="OUT", help="the merged folder to check")
-    v.add_argument("--source", required=True, help="what was merged: adapter, XTuner work_dir, .pth, converted folder")
-    v.add_argument("--base", required=True, help="the base model folder")
+    v.add_argument("--source", metavar="SOURCE", required=True, help="what was merged: adapter, XTuner work_dir, .pth, converted folder")
+    v.add_argument("--base", metavar="DIR", required=True, help="the base model folder")
     v.add_argument("--logits", action="store_true", help="also compare the outputs of the merged model and "
                                                           "base+adapter (PEFT) on a short prompt, if memory allows")
     v.add_argument("--trust-remote-code", action="store_true",
                    help="with --logits, also run models whose folder brings its own code (auto_map); without it "
                         "their logits check is skipped and no model code is ever run")
     v.add_argument("--all", action="store_true", help="also compare the tensors the adapter does not touch")
-    v.add_argument("--tolerance", type=int, default=2, help="largest accepted difference in ulps (default 2)")
-    v.add_argument("--iter", type=int, help="which iteration of a work_dir (default: the latest)")
-    v.add_argument("--visual-encoder", help="the visual encoder folder (LLaVA runs)")
+    v.add_argument("--tolerance", metavar="ULPS", type=int, default=2, help="largest accepted difference in ulps (default 2)")
+    v.add_argument("--iter", metavar="N", type=int, help="which iteration of a work_dir (default: the latest)")
+    v.add_argument("--visual-encoder", metavar="DIR", help="the visual encoder folder (LLaVA runs)")
     v.add_argument("--json", action="store_true", help="print the result as JSON")
     v.set_defaults(func=cmd_verify, inputs=(("out", arguments.VERIFY_OUT), ("source", arguments.VERIFY_SOURCE),
                                            ("base", arguments.BASE), ("visual_encoder", arguments.VISUAL_ENCODER)))
@@ -226,12 +226,12 @@ def add_fix(sub) -> None:
                                    "rebuild a missing or wrong index, convert pickle weights to safetensors, "
                                    "re-shard. Writes DIR-fixed unless --in-place (which keeps a backup).")
     f.add_argument("dir", metavar="DIR", help="the model folder to repair (what `mergesmith inspect` checked)")
-    f.add_argument("--from-base", "--base", dest="from_base",
+    f.add_argument("--from-base", "--base", dest="from_base", metavar="DIR",
                    help="the base model folder to copy missing files from (--base means the same)")
-    f.add_argument("--max-shard-size", help="re-shard so no shard is larger than this, e.g. 5GB, 2GiB")
+    f.add_argument("--max-shard-size", metavar="SIZE", help="re-shard so no shard is larger than this, e.g. 5GB, 2GiB")
     f.add_argument("--in-place", action="store_true",
                    help="change DIR itself (atomically; replaced files go to DIR.backup-<time>/)")
-    f.add_argument("--out", help="where to write the fixed folder (default: DIR-fixed)")
+    f.add_argument("--out", metavar="DIR", help="where to write the fixed folder (default: DIR-fixed)")
     f.add_argument("--overwrite", action="store_true",
                    help="replace --out (or DIR-fixed) if it exists (only once the fix succeeds)")
     f.add_argument("--dry-run", action="store_true", help="say what would be done, change nothing")
