@@ -97,7 +97,8 @@ def cmd_inspect(args) -> int:
     else:
         _print_report(report)
     if report.kind == UNKNOWN:
-        print(f"mergesmith: {path} holds no model, adapter or training output.", file=sys.stderr)
+        print(f"mergesmith: PATH {path} holds no model, adapter or training output; point PATH at the "
+              "folder of a model, an adapter or a training run (or one checkpoint).", file=sys.stderr)
         return 2
     return 0 if report.ok else 1
 

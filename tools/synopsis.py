@@ -49,6 +49,8 @@ def usage(prog: str, parser: argparse.ArgumentParser) -> str:
     words = [_positional(a) for a in actions if not a.option_strings]
     words += [_optional(a) for a in actions if a.option_strings and a.required]
     words += [_optional(a) for a in actions if a.option_strings and not a.required]
+    if any(isinstance(a, argparse._SubParsersAction) for a in parser._actions):
+        words.append("COMMAND ...")
     lines, indent = [prog], " " * len(prog)
     for word in words:  # wrapped between options, never inside one
         if len(lines[-1]) + 1 + len(word) > WIDTH and lines[-1].strip():
@@ -64,7 +66,8 @@ def _commands() -> list[tuple[str, str, argparse.ArgumentParser]]:
     top = build_parser()
     sub = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction))
     helps = {c.dest: c.help for c in sub._choices_actions}
-    found = [(f"mergesmith {name}", helps.get(name) or "", p) for name, p in sub.choices.items()]
+    found = [("mergesmith", "the command line; `mergesmith COMMAND --help` for each command's options", top)]
+    found += [(f"mergesmith {name}", helps.get(name) or "", p) for name, p in sub.choices.items()]
     gui = gui_parser()
     return found + [("mergesmith-gui", gui.description or "", gui)]
 

@@ -135,3 +135,16 @@ def test_in_place_with_overwrite_or_out_says_which_to_drop(demo, tmp_path):
     for extra in (["--overwrite"], ["--out", str(tmp_path / "o")]):
         code, _, err = run_cli("fix", base, "--in-place", *extra)
         assert_clean_failure(code, err, ["--in-place", extra[0], "leave out one of the two"])
+
+
+def test_refusals_say_what_to_do(demo, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run_cli("inspect", empty)
+    assert_clean_failure(code, err, ["PATH", "holds no model", "point PATH at"])
+    work, base = demo
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "x").write_text("taken")
+    code, out, err = run_cli("merge", work, "--out", tmp_path / "o")
+    line = assert_clean_failure(code, err, ["nothing was written", "run the command again"])
+    assert "[output-exists]" in out and "--overwrite" in out, line
