@@ -4,7 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # The CPU build of torch; our machines take it from local disk. Set TORCH_SPEC to your own
 # (e.g. TORCH_SPEC=torch for a CUDA build) — pyproject.toml keeps the range open.
+# Where pip reaches only the public index, torch==2.13.0 there is the CUDA build (several GB):
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu takes the CPU build from PyTorch's own index.
 TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?=
 STAMP := $(VENV)/.mergesmith-installed
 
 .PHONY: setup run demo test bench clean translations
@@ -12,7 +15,7 @@ STAMP := $(VENV)/.mergesmith-installed
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url "$(TORCH_INDEX)")
 	$(PY) -m pip install --quiet -e ".[test]"
 	# The tests write DeepSpeed checkpoints with DeepSpeed itself. Its sdist's setup.py imports torch:
 	# build it against the torch above, never in an isolated build env (that would fetch a CUDA torch).

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mergesmith.core import formats
 
+from . import arguments
 from .download import fetch_base, looks_like_hub_id
 from .output import base_not_here, fail, print_problems, run_with_progress, show_plan
 
@@ -16,6 +17,7 @@ def cmd_merge(args) -> int:
     from mergesmith.core.sources.detect import detect
 
     with detect(args.source) as source:
+        arguments.refuse_complete_model(source, "merge")
         return _merge(args, source)
 
 
@@ -76,15 +78,15 @@ def _merge(args, source) -> int:
 def add_merge(sub) -> None:
     m = sub.add_parser("merge", help="merge an adapter (or XTuner output) into its base model",
                        description="Merge SOURCE into the base model and write a complete safetensors folder.")
-    m.add_argument("source", help="a PEFT adapter folder, XTuner work_dir, .pth, DeepSpeed folder or converted folder")
-    m.add_argument("--base", help="the base model folder (default: the one the training names, if present)")
-    m.add_argument("--out", required=True, help="the output folder (must not exist unless --overwrite)")
-    m.add_argument("--visual-encoder", help="the visual encoder folder (LLaVA runs)")
+    m.add_argument("source", metavar="SOURCE", help="a PEFT adapter folder, XTuner work_dir, .pth, DeepSpeed folder or converted folder")
+    m.add_argument("--base", metavar="DIR", help="the base model folder (default: the one the training names, if present)")
+    m.add_argument("--out", metavar="DIR", required=True, help="the output folder (must not exist unless --overwrite)")
+    m.add_argument("--visual-encoder", metavar="DIR", help="the visual encoder folder (LLaVA runs)")
     m.add_argument("--dtype", default="auto", choices=["auto", "float16", "bfloat16", "float32"],
                    help="output dtype (default: auto, the base's own)")
-    m.add_argument("--max-shard-size", default="5GB", help="largest shard, e.g. 5GB, 500MB, 2GiB (default 5GB)")
+    m.add_argument("--max-shard-size", metavar="SIZE", default="5GB", help="largest shard, e.g. 5GB, 500MB, 2GiB (default 5GB)")
     m.add_argument("--format", default="xtuner", choices=["xtuner", "llava-hf"], help="LLaVA output layout")
-    m.add_argument("--iter", type=int, help="which iteration of a work_dir (default: the latest)")
+    m.add_argument("--iter", metavar="N", type=int, help="which iteration of a work_dir (default: the latest)")
     m.add_argument("--check", default="quick", choices=["quick", "full", "none"],
                    help="check the result: quick (files, headers, index; default), full (also load the "
                         "tokenizer and compare the weights with the architecture) or none")
@@ -94,5 +96,5 @@ def add_merge(sub) -> None:
                         "machine, download it from the Hugging Face Hub into the local cache first")
     m.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
     m.add_argument("--json", action="store_true", help="print the result (or plan) as JSON")
-    m.set_defaults(func=cmd_merge)
-
+    m.set_defaults(func=cmd_merge, inputs=(("source", arguments.SOURCE), ("base", arguments.BASE),
+                                           ("visual_encoder", arguments.VISUAL_ENCODER)))

@@ -108,7 +108,8 @@ def show_plan(plan, as_json: bool) -> int:
         _print_plan(plan)
         print_problems(plan.problems)
     if not plan.ok:
-        print("mergesmith: nothing was written: the plan has errors (listed above).", file=sys.stderr)
+        print("mergesmith: nothing was written: the plan has errors (listed above, each with what to do); "
+              "solve them and run the command again.", file=sys.stderr)
     return 0 if plan.ok else 2
 
 

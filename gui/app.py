@@ -27,9 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mergesmith-gui",
         description="Mergesmith's window: merge a training output into its base model, and inspect folders.")
-    p.add_argument("source", nargs="?", help="the training output (work_dir, .pth, converted folder, adapter)")
-    p.add_argument("--base", help="the base model folder")
-    p.add_argument("--visual-encoder", help="the visual encoder folder (LLaVA runs)")
+    p.add_argument("source", metavar="SOURCE", nargs="?", help="the training output (work_dir, .pth, converted folder, adapter)")
+    p.add_argument("--base", metavar="DIR", help="the base model folder")
+    p.add_argument("--visual-encoder", metavar="DIR", help="the visual encoder folder (LLaVA runs)")
     p.add_argument("--demo", nargs="?", const="lora", choices=["lora", "llava"],
                    help="open the built-in demo (made on the spot): a LoRA run (default) or a LLaVA run")
     p.add_argument("--inspect", metavar="DIR", help="open the Inspect page on DIR")
@@ -45,6 +45,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from .display import no_display_message
+
+    if no_display_message():  # Qt would abort (exit 134) blaming a library; say what is wrong instead
+        print(no_display_message(), file=sys.stderr)
+        return 2
     os.environ.setdefault("QT_API", "pyside6")  # qasync must bind PySide6 (style.md 4.2)
     from PySide6.QtWidgets import QApplication
 

@@ -255,6 +255,13 @@ def check_output(plan: Plan, inputs: list[Path]) -> None:
     out = plan.out
     for line in atomic.recover(out, remove=False):  # an output a killed --overwrite moved aside: back
         plan.problem("leftover-restored", INFO, str(out), line)
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    try:  # said even when the output is refused below, so that the plan's figures are real
+        plan.disk_free = shutil.disk_usage(parent).free
+    except OSError:
+        plan.disk_free = None
     try:
         out_r = out.resolve()
     except OSError:
@@ -271,16 +278,9 @@ def check_output(plan: Plan, inputs: list[Path]) -> None:
         plan.problem("output-exists", ERROR, str(out), key="output-exists/file", out=str(out))
     elif out.is_dir() and any(out.iterdir()) and not plan.options.overwrite:
         plan.problem("output-exists", ERROR, str(out), out=str(out))
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
     if not os.access(parent, os.W_OK):
         plan.problem("output-not-writable", ERROR, str(out), folder=str(parent))
         return
-    try:
-        plan.disk_free = shutil.disk_usage(parent).free
-    except OSError:
-        plan.disk_free = None
     reclaim, stale = atomic.removable_bytes(out)
     for folder in stale:
         plan.problem("leftover-partial", INFO, folder.name, name=folder.name)
