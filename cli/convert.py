@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mergesmith.core import formats
 from . import arguments
-from .download import fetch_base, looks_like_hub_id, not_here
+from .download import fetch_base, looks_like_hub_id
 from .output import base_not_here, fail, run_with_progress, show_plan
 
 
@@ -41,8 +41,10 @@ def _convert(args, source) -> int:
     name = base if refused else None if base or source.base_hint_exists else source.base_hint
     if name and source.component(LLM_FULL) is not None and looks_like_hub_id(name):  # a full fine-tune needs its base
         if not args.download:
-            return fail(f"Writing a fully fine-tuned LLM needs its base model's config.json and tokenizer; "
-                        f"the base {name} is not on this machine.{not_here(name)} Or choose its folder with --base DIR.")
+            from mergesmith.core.hub.cache import locate
+
+            return fail("Writing a fully fine-tuned LLM needs its base model's config.json and tokenizer. "
+                        + locate(name).named_sentence(download=True))
         base = fetch_base(name, args.json, args.dry_run)
         if base is None:
             return 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from fixtures.cli import run_cli
-from fixtures.files import tree_digest
+from fixtures.files import model_digest
 from fixtures.gui import wait_plan
 from fixtures.hubcache import QWEN_ID, hf_cache, ms_cache
 from fixtures.specimens import QWEN_BASE, QWEN_WD
@@ -42,7 +42,7 @@ def test_the_configs_hub_id_is_found_in_the_cache_and_merges_the_same(snapshot, 
         page.start_button.click()
     qtbot.waitUntil(lambda: window.controller.is_idle, timeout=20_000)
     assert run_cli("merge", QWEN_WD, "--base", QWEN_BASE, "--out", tmp_path / "cli-out").code == 0
-    assert tree_digest(tmp_path / "gui-out") == tree_digest(tmp_path / "cli-out")
+    assert model_digest(tmp_path / "gui-out") == model_digest(tmp_path / "cli-out")
 
 
 def test_a_typed_hub_id_is_looked_up_and_the_miss_says_where(caches, window, qtbot):

@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from fixtures.cli import assert_clean_failure, run_cli
-from fixtures.files import tree_digest
+from fixtures.files import model_digest
 from fixtures.hubcache import QWEN_ID, hf_cache, ms_cache
 from fixtures.specimens import QWEN_BASE, QWEN_WD
 from fixtures.xtuner import full_state_dict, sft_config, work_dir
@@ -35,7 +35,7 @@ def test_merge_finds_the_configs_base_in_the_hugging_face_cache(caches, referenc
     assert f"{QWEN_ID} (Hugging Face cache, snapshot {snap.name[:7]} (main)): {snap}" in done.err
     done = run_cli("merge", QWEN_WD, "--base", snap, "--out", tmp_path / "by-snapshot")
     assert done.code == 0, done.err
-    assert tree_digest(tmp_path / "by-id") == tree_digest(tmp_path / "by-snapshot") == tree_digest(reference)
+    assert model_digest(tmp_path / "by-id") == model_digest(tmp_path / "by-snapshot") == model_digest(reference)
 
 
 @pytest.mark.parametrize("layout", ["new", "old"])
@@ -44,7 +44,7 @@ def test_merge_base_id_from_the_modelscope_cache(caches, reference, tmp_path, la
     ms_cache(ms, QWEN_ID, QWEN_BASE, layout=layout)
     done = run_cli("merge", QWEN_WD, "--base", QWEN_ID, "--out", tmp_path / "ms")
     assert done.code == 0, done.err
-    assert tree_digest(tmp_path / "ms") == tree_digest(reference)
+    assert model_digest(tmp_path / "ms") == model_digest(reference)
 
 
 def test_dry_run_and_json_say_where_the_base_was_found(caches, tmp_path):
@@ -93,7 +93,7 @@ def test_convert_full_finetune_base_by_id(caches, tmp_path):
     wd = work_dir(tmp_path / "wd", sft_config(QWEN_ID), {3: sd}, name="full")
     assert run_cli("convert", wd, "--out", tmp_path / "by-id").code == 0
     assert run_cli("convert", wd, "--base", QWEN_BASE, "--out", tmp_path / "by-folder").code == 0
-    assert tree_digest(tmp_path / "by-id") == tree_digest(tmp_path / "by-folder")
+    assert model_digest(tmp_path / "by-id") == model_digest(tmp_path / "by-folder")
     shutil.rmtree(hf / "models--Qwen--Qwen1.5-0.5B-Chat")
     done = run_cli("convert", wd, "--out", tmp_path / "none")
     assert_clean_failure(done.code, done.err, [QWEN_ID, str(hf), "--download"])
@@ -146,7 +146,7 @@ def test_peft_adapter_names_its_base_by_hub_id(caches, tmp_path):
     assert done.code == 0, done.err
     assert "Hugging Face cache" in done.err
     assert run_cli("merge", adapter, "--base", QWEN_BASE, "--out", tmp_path / "by-folder").code == 0
-    assert tree_digest(tmp_path / "by-id") == tree_digest(tmp_path / "by-folder")
+    assert model_digest(tmp_path / "by-id") == model_digest(tmp_path / "by-folder")
     done = run_cli("verify", tmp_path / "by-id", "--source", adapter, "--base", QWEN_ID)
     assert done.code == 0, done.out + done.err
 
@@ -183,7 +183,7 @@ def test_llava_llm_and_visual_encoder_by_their_hub_ids(caches, tmp_path):
     done = run_cli("merge", spec.work_dir, "--out", tmp_path / "by-id")
     assert done.code == 0, done.err
     assert run_cli("merge", spec.work_dir, *spec.merge_args(), "--out", tmp_path / "by-folder").code == 0
-    assert tree_digest(tmp_path / "by-id") == tree_digest(tmp_path / "by-folder")
+    assert model_digest(tmp_path / "by-id") == model_digest(tmp_path / "by-folder")
     done = run_cli("merge", spec.work_dir, "--visual-encoder", "openai/clip-vit-large-patch14-336",
                    "--out", tmp_path / "typed", "--format", "llava-hf")
     assert done.code == 0, done.err
