@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from mergesmith.core import formats
-from .output import run_with_progress, show_plan
+from .output import hold_output, run_with_progress, show_plan
 
 
 def cmd_convert(args) -> int:
@@ -30,7 +30,8 @@ def _convert(args, source) -> int:
     options = PlanOptions(out=Path(args.out), dtype=args.dtype, overwrite=args.overwrite,
                           max_shard_size=formats.parse_size(args.max_shard_size), iteration=args.iter,
                           visual_encoder=Path(args.visual_encoder) if args.visual_encoder else None)
-    with plan_convert(source, options, base=args.base) as plan:
+    with hold_output(options.out, "convert", args.dry_run) as held, plan_convert(source, options, base=args.base) as plan:
+        plan.hold = held
         if args.dry_run or not plan.ok:
             return show_plan(plan, args.json)
         result = run_with_progress(plan, args.json, check=False)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from mergesmith.core import formats
-from .output import TerminalProgress, fail
+from .output import TerminalProgress, fail, hold_output
 from mergesmith.core.problems import ERROR, INFO, WARNING
 
 
@@ -86,7 +86,10 @@ def _folder_or_fail(text: str, checkpoint_file_ok: bool = False):
 
 def cmd_inspect(args) -> int:
     from mergesmith.core.inspect.folder import UNKNOWN, inspect_folder
+    from mergesmith.core.io.hold import describe, holds_in
 
+    for out, held in holds_in(Path(args.path).expanduser()):  # a run writing it (or into it) now
+        print(f"mergesmith: {describe(out, held)}", file=sys.stderr)
     path, code = _folder_or_fail(args.path, checkpoint_file_ok=True)
     if path is None:
         return code
@@ -172,6 +175,22 @@ def add_verify(sub) -> None:
 
 
 def cmd_fix(args) -> int:
+    if args.in_place and args.out:
+        return fail("--in-place changes DIR itself; it cannot be combined with --out.")
+    with _hold_fix_target(args) as held:
+        return _fix(args, held)
+
+
+def _hold_fix_target(args):
+    """The folder a fix writes (DIR itself in place, else --out or DIR-fixed), held from now on."""
+    from mergesmith.core.fix.folder import default_fix_out
+
+    folder = Path(args.dir).expanduser()
+    target = folder if args.in_place else Path(args.out).expanduser() if args.out else default_fix_out(folder)
+    return hold_output(target, "in-place fix" if args.in_place else "fix", args.dry_run)
+
+
+def _fix(args, held) -> int:
     from mergesmith.core.io.atomic import recover
     from mergesmith.core.fix.folder import plan_fix, run_fix
 
@@ -180,8 +199,6 @@ def cmd_fix(args) -> int:
     path, code = _folder_or_fail(args.dir, checkpoint_file_ok=True)  # a checkpoint: nothing to fix, said so
     if path is None:
         return code
-    if args.in_place and args.out:
-        return fail("--in-place changes DIR itself; it cannot be combined with --out.")
     max_size = formats.parse_size(args.max_shard_size) if args.max_shard_size else None
     plan = plan_fix(path, base=args.from_base, max_shard_size=max_size)
     errors_left = [p for p, _ in plan.unfixed if p.is_error]
@@ -193,7 +210,7 @@ def cmd_fix(args) -> int:
         return 1 if errors_left else 0
     bar = TerminalProgress(sys.stderr, enabled=None if not args.json else False)
     try:
-        result = run_fix(plan, out=args.out, in_place=args.in_place, progress=bar)
+        result = run_fix(plan, out=args.out, in_place=args.in_place, progress=bar, held=held)
     finally:
         bar.finish()
     if args.json:

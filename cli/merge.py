@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mergesmith.core import formats
 
-from .output import fail, print_problems, run_with_progress, show_plan
+from .output import fail, hold_output, print_problems, run_with_progress, show_plan
 
 
 def cmd_merge(args) -> int:
@@ -35,7 +35,8 @@ def _merge(args, source) -> int:
         out=Path(args.out), dtype=args.dtype, max_shard_size=formats.parse_size(args.max_shard_size),
         overwrite=args.overwrite, format=args.format, iteration=args.iter,
         visual_encoder=Path(args.visual_encoder) if args.visual_encoder else None)
-    with make_plan(source, base, options) as plan:
+    with hold_output(options.out, "merge", args.dry_run) as held, make_plan(source, base, options) as plan:
+        plan.hold = held
         if args.dry_run or not plan.ok:
             return show_plan(plan, args.json)
         result = run_with_progress(plan, args.json, args.check)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from .. import formats
-from ..io import atomic
+from ..io import atomic, hold, landing
 from ..model.base import BaseModel
 from ..errors import PlanError
 from ..problems import ERROR, INFO, Problem, errors
@@ -117,6 +117,9 @@ class Plan:
     config_changes: dict = field(default_factory=dict)
     disk_free: Optional[int] = None
     closers: list = field(default_factory=list)  # further inputs opened while planning (closed after the run)
+    what: str = "merge"  # what the hold on the output calls this run ("merge", "convert")
+    out_before: Optional[tuple] = None  # the output as it was at plan time (landing.identity): what may be replaced
+    hold: Optional[object] = None  # this run's hold on the output (io.hold.Hold), taken at plan time or by the run
 
     def close(self) -> None:
         """Close what the plan owns; safe to call twice.
@@ -130,6 +133,8 @@ class Plan:
         for obj in [self.base, *self.closers]:
             if obj is not None:
                 obj.close()
+        if self.hold is not None:  # the output is free again once the run is over
+            self.hold.release()
 
     def __enter__(self) -> "Plan":
         return self
@@ -243,6 +248,10 @@ def check_output(plan: Plan, inputs: list[Path]) -> None:
     out = plan.out
     for line in atomic.recover(out, remove=False):  # an output a killed --overwrite moved aside: back
         plan.problem("leftover-restored", INFO, str(out), line)
+    other = hold.holder(out)
+    if other is not None and not other.mine:
+        plan.problem("output-held", ERROR, str(out), other.sentence(out))
+    plan.out_before = landing.identity(out)
     try:
         out_r = out.resolve()
     except OSError:
