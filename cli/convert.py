@@ -10,6 +10,7 @@ path named by the training config is not on this machine.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 from mergesmith.core import formats
@@ -30,8 +31,8 @@ def _convert(args, source) -> int:
     options = PlanOptions(out=Path(args.out), dtype=args.dtype, overwrite=args.overwrite,
                           max_shard_size=formats.parse_size(args.max_shard_size), iteration=args.iter,
                           visual_encoder=Path(args.visual_encoder) if args.visual_encoder else None)
-    with hold_output(options.out, "convert", args.dry_run) as held, plan_convert(source, options, base=args.base) as plan:
-        plan.hold = held
+    options.hold = held = hold_output(options.out, "convert", args.dry_run)  # from plan time to the end
+    with held or nullcontext(), plan_convert(source, options, base=args.base) as plan:
         if args.dry_run or not plan.ok:
             return show_plan(plan, args.json)
         result = run_with_progress(plan, args.json, check=False)

@@ -7,6 +7,7 @@ left after a fix), 2 the path or an input is unusable.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 import sys
 from pathlib import Path
 
@@ -177,7 +178,8 @@ def add_verify(sub) -> None:
 def cmd_fix(args) -> int:
     if args.in_place and args.out:
         return fail("--in-place changes DIR itself; it cannot be combined with --out.")
-    with _hold_fix_target(args) as held:
+    held = _hold_fix_target(args)
+    with held or nullcontext():
         return _fix(args, held)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 import sys
 from pathlib import Path
 
@@ -35,8 +36,8 @@ def _merge(args, source) -> int:
         out=Path(args.out), dtype=args.dtype, max_shard_size=formats.parse_size(args.max_shard_size),
         overwrite=args.overwrite, format=args.format, iteration=args.iter,
         visual_encoder=Path(args.visual_encoder) if args.visual_encoder else None)
-    with hold_output(options.out, "merge", args.dry_run) as held, make_plan(source, base, options) as plan:
-        plan.hold = held
+    options.hold = held = hold_output(options.out, "merge", args.dry_run)  # from plan time to the end
+    with held or nullcontext(), make_plan(source, base, options) as plan:
         if args.dry_run or not plan.ok:
             return show_plan(plan, args.json)
         result = run_with_progress(plan, args.json, args.check)

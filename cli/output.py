@@ -138,15 +138,14 @@ def say_before_run(plan, as_json: bool = False) -> None:
 
 
 def hold_output(out, what: str, dry_run: bool = False):
-    """Hold the output for this run from plan time to its end (a context manager); refused with
-    one sentence if another run holds it. A dry run writes nothing and holds nothing."""
-    from contextlib import nullcontext
+    """Hold the output for this run from plan time to its end (``with held or nullcontext()``);
+    refused with one sentence if another run holds it. A dry run writes nothing: no hold (None)."""
     from pathlib import Path
 
     from mergesmith.core.io.hold import acquire
 
     if dry_run:
-        return nullcontext()
+        return None
     held = acquire(Path(out).expanduser(), what)
     for line in held.taken_over:  # a killed run's hold: said once, here
         print(f"mergesmith: {line}", file=sys.stderr)

@@ -115,8 +115,8 @@ def _run_plan(plan: Plan, progress: Optional[ProgressCallback], cancel: Optional
         more = f" ({len(bad) - 1} more problem(s) in the plan)" if len(bad) > 1 else ""
         raise PlanError(bad[0].message + more)
     out = plan.out
-    if plan.hold is None:  # not taken at plan time (a library call): take it now, or be refused
-        plan.hold = hold.acquire(out, plan.what)
+    if plan.hold is None:  # taken before planning (the CLI), or now (a library call, the window)
+        plan.hold = plan.options.hold or hold.acquire(out, plan.what)
     for line in plan.hold.taken_over:
         progress(Progress("recover", 0, plan.total_bytes, None, 0, 0, line))
     recovered = atomic.recover(out)

@@ -76,11 +76,6 @@ class Holder:
     why: str = ""  # for a stale hold: why its writer is taken to be gone
 
     @property
-    def mine(self) -> bool:
-        """Whether this process holds it (taken at plan time, before this check)."""
-        return self.info.get("token") in _MINE
-
-    @property
     def here(self) -> bool:
         return self.info.get("host") == socket.gethostname()
 
@@ -203,7 +198,7 @@ def _verdict(info: dict, st: os.stat_result, locked: Optional[bool]) -> tuple[bo
         pass
     started, then = process_start(int(pid)), info.get("started")
     if started is not None and isinstance(then, (int, float)) and abs(started - then) > 1.0:
-        return False, "its process is gone (the number now belongs to another process)"
+        return False, "its process number now belongs to another process"
     return True, ""
 
 

@@ -39,6 +39,7 @@ class PlanOptions:
     format: str = "xtuner"  # xtuner | llava-hf
     iteration: Optional[int] = None
     visual_encoder: Optional[Path] = None
+    hold: Optional[object] = None  # the hold on ``out`` this run took before planning (io.hold.Hold), if any
 
     def __post_init__(self) -> None:
         if self.out is not None:
@@ -249,7 +250,7 @@ def check_output(plan: Plan, inputs: list[Path]) -> None:
     for line in atomic.recover(out, remove=False):  # an output a killed --overwrite moved aside: back
         plan.problem("leftover-restored", INFO, str(out), line)
     other = hold.holder(out)
-    if other is not None and not other.mine:
+    if other is not None and other.info.get("token") != getattr(plan.options.hold, "token", None):
         plan.problem("output-held", ERROR, str(out), other.sentence(out))
     plan.out_before = landing.identity(out)
     try:
