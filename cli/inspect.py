@@ -65,6 +65,11 @@ def _folder_or_fail(text: str, checkpoint_file_ok: bool = False):
     path = Path(text).expanduser()
     if not path.exists():
         from mergesmith.core.io.atomic import OLD_TAG, REPLACED_TAG, leftovers
+        from mergesmith.core.io.hold import holder
+
+        writer = holder(path)
+        if writer is not None:  # not there yet: another run is writing it
+            return None, fail(writer.sentence(path))
 
         aside = [p.name for p in leftovers(path) if OLD_TAG in p.name or REPLACED_TAG in p.name]
         if aside:  # a run killed between the two renames of its swap
@@ -89,8 +94,9 @@ def cmd_inspect(args) -> int:
     from mergesmith.core.inspect.folder import UNKNOWN, inspect_folder
     from mergesmith.core.io.hold import describe, holds_in
 
-    for out, held in holds_in(Path(args.path).expanduser()):  # a run writing it (or into it) now
-        print(f"mergesmith: {describe(out, held)}", file=sys.stderr)
+    where = Path(args.path).expanduser()
+    for out, held in holds_in(where) if where.exists() else []:  # a run writing it (or into it) now
+        print(f"mergesmith: {describe(out, held)}", file=sys.stderr)  # (a missing one: said below)
     path, code = _folder_or_fail(args.path, checkpoint_file_ok=True)
     if path is None:
         return code
@@ -178,29 +184,29 @@ def add_verify(sub) -> None:
 def cmd_fix(args) -> int:
     if args.in_place and args.out:
         return fail("--in-place changes DIR itself; it cannot be combined with --out.")
-    held = _hold_fix_target(args)
-    with held or nullcontext():
-        return _fix(args, held)
-
-
-def _hold_fix_target(args):
-    """The folder a fix writes (DIR itself in place, else --out or DIR-fixed), held from now on."""
-    from mergesmith.core.fix.folder import default_fix_out
-
-    folder = Path(args.dir).expanduser()
-    target = folder if args.in_place else Path(args.out).expanduser() if args.out else default_fix_out(folder)
-    return hold_output(target, "in-place fix" if args.in_place else "fix", args.dry_run)
-
-
-def _fix(args, held) -> int:
     from mergesmith.core.io.atomic import recover
-    from mergesmith.core.fix.folder import plan_fix, run_fix
 
     for line in recover(Path(args.dir).expanduser(), remove=False):  # a killed in-place fix: put DIR back
         print(f"mergesmith: {line}", file=sys.stderr)
     path, code = _folder_or_fail(args.dir, checkpoint_file_ok=True)  # a checkpoint: nothing to fix, said so
     if path is None:
         return code
+    held = _hold_fix_target(args, path)
+    with held or nullcontext():
+        return _fix(args, path, held)
+
+
+def _hold_fix_target(args, folder: Path):
+    """The folder a fix writes (DIR itself in place, else --out or DIR-fixed), held from now on."""
+    from mergesmith.core.fix.folder import default_fix_out
+
+    target = folder if args.in_place else Path(args.out).expanduser() if args.out else default_fix_out(folder)
+    return hold_output(target, "in-place fix" if args.in_place else "fix", args.dry_run)
+
+
+def _fix(args, path: Path, held) -> int:
+    from mergesmith.core.fix.folder import plan_fix, run_fix
+
     max_size = formats.parse_size(args.max_shard_size) if args.max_shard_size else None
     plan = plan_fix(path, base=args.from_base, max_shard_size=max_size)
     errors_left = [p for p, _ in plan.unfixed if p.is_error]

@@ -274,8 +274,8 @@ def _create(out: Path, path: Path) -> int:
 def _write(out: Path, path: Path, fd: int, what: str, command: Optional[str], taken: list[str]) -> Hold:
     locked = False
     if fcntl is not None:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:  # blocking: a reader's probe holds it for microseconds, nobody else ever
+            fcntl.flock(fd, fcntl.LOCK_EX)
             locked = True
         except OSError as exc:  # a file system without locks (some network mounts): the pid check stays
             if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL):
