@@ -10,12 +10,13 @@ path named by the training config is not on this machine.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 from mergesmith.core import formats
 from . import arguments
 from .download import fetch_base, looks_like_hub_id
-from .output import base_not_here, fail, run_with_progress, show_plan
+from .output import base_not_here, fail, hold_output, run_with_progress, show_plan
 
 
 def cmd_convert(args) -> int:
@@ -48,7 +49,8 @@ def _convert(args, source) -> int:
         base = fetch_base(name, args.json, args.dry_run)
         if base is None:
             return 0
-    with plan_convert(source, options, base=base) as plan:
+    options.hold = held = hold_output(options.out, "convert", args.dry_run)  # from plan time to the end
+    with held or nullcontext(), plan_convert(source, options, base=base) as plan:
         if args.dry_run or not plan.ok:
             return show_plan(plan, args.json)
         result = run_with_progress(plan, args.json, check=False)

@@ -7,13 +7,14 @@ left after a fix), 2 the path or an input is unusable.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 import sys
 from pathlib import Path
 
 from mergesmith.core import formats
 from mergesmith.core.hub.cache import locate
 from . import arguments
-from .output import TerminalProgress, fail
+from .output import TerminalProgress, fail, hold_output
 from mergesmith.core.problems import ERROR, INFO, WARNING
 
 
@@ -72,6 +73,17 @@ def _print_summary(s: dict, prefix: str, stream) -> None:
 def _folder_or_fail(text: str, label: str, checkpoint_file_ok: bool = False):
     path = Path(text).expanduser()
     if not path.exists():
+        from mergesmith.core.io.atomic import OLD_TAG, REPLACED_TAG, leftovers
+        from mergesmith.core.io.hold import holder
+
+        writer = holder(path)
+        if writer is not None:  # not there yet: another run is writing it
+            return None, fail(writer.sentence(path))
+
+        aside = [p.name for p in leftovers(path) if OLD_TAG in p.name or REPLACED_TAG in p.name]
+        if aside:  # a run killed between the two renames of its swap
+            return None, fail(f"{path} does not exist: an interrupted run moved it aside to {aside[0]}; "
+                               f"`mergesmith fix {path} --dry-run` puts it back (and changes nothing else).")
         return None, fail(arguments.missing_message(path, label))
     if checkpoint_file_ok and path.is_file():
         from mergesmith.core.inspect.layouts import is_checkpoint_file
@@ -93,7 +105,11 @@ FULL_CHECKS_APPLY = (formats.KIND_MODEL, formats.KIND_PEFT_ADAPTER, formats.KIND
 
 def cmd_inspect(args) -> int:
     from mergesmith.core.inspect.folder import UNKNOWN, inspect_folder
+    from mergesmith.core.io.hold import describe, holds_in
 
+    where = Path(args.path).expanduser()
+    for out, held in holds_in(where) if where.exists() else []:  # a run writing it (or into it) now
+        print(f"mergesmith: {describe(out, held)}", file=sys.stderr)  # (a missing one: said below)
     path, code = _folder_or_fail(args.path, arguments.INSPECT_PATH, checkpoint_file_ok=True)
     if path is None:
         return code
@@ -191,8 +207,9 @@ def add_verify(sub) -> None:
 
 
 def cmd_fix(args) -> int:
+    if args.in_place and args.out:
+        return fail("--in-place changes DIR itself; it cannot be combined with --out.")
     from mergesmith.core.io.atomic import recover
-    from mergesmith.core.fix.folder import plan_fix, run_fix
 
     for line in recover(Path(args.dir).expanduser(), remove=False):  # a killed in-place fix: put DIR back
         print(f"mergesmith: {line}", file=sys.stderr)
@@ -204,6 +221,22 @@ def cmd_fix(args) -> int:
     if args.in_place and args.overwrite:
         return fail("--in-place changes DIR itself (keeping a backup); --overwrite is for --out: leave out one "
                     "of the two.")
+    held = _hold_fix_target(args, path)
+    with held or nullcontext():
+        return _fix(args, path, held)
+
+
+def _hold_fix_target(args, folder: Path):
+    """The folder a fix writes (DIR itself in place, else --out or DIR-fixed), held from now on."""
+    from mergesmith.core.fix.folder import default_fix_out
+
+    target = folder if args.in_place else Path(args.out).expanduser() if args.out else default_fix_out(folder)
+    return hold_output(target, "in-place fix" if args.in_place else "fix", args.dry_run)
+
+
+def _fix(args, path: Path, held) -> int:
+    from mergesmith.core.fix.folder import plan_fix, run_fix
+
     max_size = formats.parse_size(args.max_shard_size) if args.max_shard_size else None
     plan = plan_fix(path, base=args.from_base, max_shard_size=max_size)
     errors_left = [p for p, _ in plan.unfixed if p.is_error]
@@ -215,7 +248,8 @@ def cmd_fix(args) -> int:
         return 1 if errors_left else 0
     bar = TerminalProgress(sys.stderr, enabled=None if not args.json else False)
     try:
-        result = run_fix(plan, out=args.out, in_place=args.in_place, progress=bar, overwrite=args.overwrite)
+        result = run_fix(plan, out=args.out, in_place=args.in_place, progress=bar, overwrite=args.overwrite,
+                         held=held)
     finally:
         bar.finish()
     if args.json:

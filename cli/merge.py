@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from mergesmith.core import formats
 
 from . import arguments
 from .download import fetch_base, looks_like_hub_id
-from .output import base_not_here, fail, print_problems, run_with_progress, show_plan
+from .output import base_not_here, fail, hold_output, print_problems, run_with_progress, show_plan
 
 
 def cmd_merge(args) -> int:
@@ -52,7 +53,8 @@ def _merge(args, source) -> int:
         out=Path(args.out), dtype=args.dtype, max_shard_size=formats.parse_size(args.max_shard_size),
         overwrite=args.overwrite, format=args.format, iteration=args.iter,
         visual_encoder=Path(args.visual_encoder) if args.visual_encoder else None)
-    with make_plan(source, base, options) as plan:
+    options.hold = held = hold_output(options.out, "merge", args.dry_run)  # from plan time to the end
+    with held or nullcontext(), make_plan(source, base, options) as plan:
         if args.dry_run or not plan.ok:
             return show_plan(plan, args.json)
         result = run_with_progress(plan, args.json, args.check)

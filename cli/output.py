@@ -139,6 +139,22 @@ def say_before_run(plan, as_json: bool = False) -> None:
         print_problems(notes)
 
 
+def hold_output(out, what: str, dry_run: bool = False):
+    """Hold the output for this run from plan time to its end (``with held or nullcontext()``);
+    refused with one sentence if another run holds it. A dry run writes nothing: no hold (None)."""
+    from pathlib import Path
+
+    from mergesmith.core.io.hold import acquire
+
+    if dry_run:
+        return None
+    held = acquire(Path(out).expanduser(), what)
+    for line in held.taken_over:  # a killed run's hold: said once, here
+        print(f"mergesmith: {line}", file=sys.stderr)
+    held.taken_over = []
+    return held
+
+
 def fail(message: str, code: int = 2) -> int:
     print(f"mergesmith: {message}", file=sys.stderr)
     return code

@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from mergesmith.core.errors import Cancelled, MergesmithError
 from mergesmith.core.formats import format_seconds, format_size
 from mergesmith.core.hub.download import is_hub_id
+from mergesmith.core.io import hold
 from mergesmith.core.progress import Progress
 
 from . import corecalls
@@ -38,6 +39,7 @@ from .job import Job
 from .problem_text import problem_text, refusal_text
 
 REPLAN_DELAY_MS = 250
+HOLD_RECHECK_MS = 1000
 __all__ = ["ERROR", "INFO", "OK", "WARNING", "MergeController", "internal_error_text"]
 
 
@@ -90,6 +92,9 @@ class MergeController(CheckingMixin, QObject):
         self._replan_timer.setSingleShot(True)
         self._replan_timer.setInterval(REPLAN_DELAY_MS)
         self._replan_timer.timeout.connect(lambda: self._spawn(self._replan(self._gen)))
+        self._hold_timer = QTimer(self)  # while another run holds the output: is it free yet?
+        self._hold_timer.setInterval(HOLD_RECHECK_MS)
+        self._hold_timer.timeout.connect(self._recheck_hold)
 
     # -- state the window asks about
     @property
@@ -128,6 +133,12 @@ class MergeController(CheckingMixin, QObject):
     def start(self) -> bool:
         if not self.can_start:
             return False
+        try:  # held from now to the end of the run; another run may have taken it since the plan
+            self.plan.hold = hold.acquire(self.plan.out, "merge in the Mergesmith window")
+        except MergesmithError as exc:
+            self.say(ERROR, f"Nothing can start until this is fixed: {exc.message}")
+            self._schedule_replan(now=True)
+            return False
         self.merging = True
         self.running_for = "merge"
         self._cancel_requested = False
@@ -154,6 +165,7 @@ class MergeController(CheckingMixin, QObject):
     def shutdown(self) -> None:
         """Cancel what runs, wait for the job thread (the window is closing), release the inputs."""
         self._replan_timer.stop()
+        self._hold_timer.stop()
         self.job.cancel()
         for task in list(self._tasks):
             task.cancel()
@@ -194,6 +206,11 @@ class MergeController(CheckingMixin, QObject):
         self._set_plan(None)
 
     def _set_plan(self, plan) -> None:
+        held = plan is not None and any(p.code == "output-held" for p in plan.problems)
+        if held:
+            self._hold_timer.start()
+        else:
+            self._hold_timer.stop()
         old, self.plan = self.plan, plan
         if old is not None and old is not plan:
             self.job.submit(corecalls.close_plan, old)
@@ -206,6 +223,14 @@ class MergeController(CheckingMixin, QObject):
             self._set_plan(None)
         self._replan_timer.start(0 if now else REPLAN_DELAY_MS)
         self.stateChanged.emit()
+
+    def _recheck_hold(self) -> None:
+        """The output was held by another run when planned: plan again once it is free."""
+        if self.plan is None or self.busy:
+            self._hold_timer.stop()
+        elif hold.holder(self.plan.out) is None:
+            self._hold_timer.stop()
+            self._schedule_replan(now=True)
 
     def _report_exception(self, exc: BaseException, what: str) -> str:
         if isinstance(exc, MergesmithError):  # the banner shows the sentence, the log says when it came
@@ -344,6 +369,8 @@ class MergeController(CheckingMixin, QObject):
             self.say(ERROR if bad else WARNING if report.problems else OK, text)
             self.merged.emit(result, report, fixes)
         finally:
+            if plan.hold is not None:  # run_plan released it; a run cancelled before it began did not
+                plan.hold.release()
             self.merging = False
             self._gen += 1
             self.plan = None

@@ -19,7 +19,7 @@ from typing import Optional
 
 import torch
 
-from ..io import atomic
+from ..io import atomic, hold
 from ..errors import OverflowToInfError, PlanError
 from ..model.lora import Workspace, apply_terms, apply_terms_rows, blockable
 from ..io.pipeline import BackgroundWriter, BlockPool
@@ -115,6 +115,10 @@ def _run_plan(plan: Plan, progress: Optional[ProgressCallback], cancel: Optional
         more = f" ({len(bad) - 1} more problem(s) in the plan)" if len(bad) > 1 else ""
         raise PlanError(bad[0].message + more, key=bad[0].key, params=bad[0].params)
     out = plan.out
+    if plan.hold is None:  # taken before planning (the CLI), or now (a library call, the window)
+        plan.hold = plan.options.hold or hold.acquire(out, plan.what)
+    for line in plan.hold.taken_over:
+        progress(Progress("recover", 0, plan.total_bytes, None, 0, 0, line))
     recovered = atomic.recover(out)
     for line in recovered:
         progress(Progress("recover", 0, plan.total_bytes, None, 0, 0, line))
@@ -131,7 +135,7 @@ def _run_plan(plan: Plan, progress: Optional[ProgressCallback], cancel: Optional
             t_write = time.perf_counter() - t0
             progress(Progress("finalize", meter.done, meter.total, None, 0, 0, "Moving the result into place"))
             t1 = time.perf_counter()
-            atomic.commit(tmp, out)
+            atomic.commit(tmp, out, replace=plan.options.overwrite, expect=plan.out_before)
             t_commit = time.perf_counter() - t1
     finally:
         plan.close()  # the inputs are released before the check reads the output

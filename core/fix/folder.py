@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from ..io import atomic
+from ..io import atomic, hold, landing
 from . import actions as fa
 from .actions import FixAction
 from .planners import plan_scope
@@ -55,6 +55,7 @@ class FixPlan:
     actions: list[FixAction] = field(default_factory=list)
     unfixed: list[tuple[Problem, str]] = field(default_factory=list)
     needs_base: list[Problem] = field(default_factory=list)  # unfixed ones a base folder would fix
+    before: Optional[tuple] = None  # the folder as it was at plan time: an in-place fix replaces only that
 
     def wants_base(self, problem: Problem) -> bool:
         """Whether ``problem`` is left unfixed only for want of a base model to copy from."""
@@ -96,9 +97,10 @@ def plan_fix(path, *, base=None, max_shard_size: Optional[int] = None,
     """What ``run_fix`` would do for ``path`` (inspected now unless ``report`` is given)."""
     path = Path(path).expanduser()
     atomic.recover(path, remove=False)  # an in-place fix killed mid-swap: put the folder back first
+    before = landing.identity(path)
     base_dir = _check_base(base)
     report = report or inspect_folder(path, max_shard_size=max_shard_size)
-    plan = FixPlan(path, base_dir, report, max_shard_size)
+    plan = FixPlan(path, base_dir, report, max_shard_size, before=before)
     if report.kind == "unknown":  # no model here: nothing to repair, whatever --from-base offers
         plan.unfixed.extend((p, "the folder holds no model to repair") for p in report.problems)
         return plan
@@ -140,21 +142,31 @@ def default_fix_out(folder: Path, *, unused: bool = False) -> Path:
 
 
 def run_fix(plan: FixPlan, *, out=None, in_place: bool = False, progress: Optional[ProgressCallback] = None,
-            cancel: Optional[CancelToken] = None, check: bool = True, overwrite: bool = False) -> FixResult:
+            cancel: Optional[CancelToken] = None, check: bool = True, overwrite: bool = False,
+            held=None) -> FixResult:
     """Perform ``plan``: into a new folder (default ``DIR-fixed``; with ``overwrite`` an existing one is
-    replaced once the new one is complete) or, with ``in_place``, into DIR."""
+    replaced once the new one is complete) or, with ``in_place``, into DIR.
+
+    The folder written is held (:mod:`~mergesmith.core.io.hold`) while the fix runs: ``held``, the
+    caller's hold taken at plan time, or one taken now (refused if another run holds it)."""
     progress = progress or no_progress
     cancel = cancel or CancelToken()
     src = plan.path
     if not plan.actions:
         return FixResult(src, [], plan.report if check else None, in_place=in_place)
-    if in_place:
-        backup = _run_in_place(plan, progress, cancel)
-        target = src
-    else:
-        target = Path(out).expanduser() if out else default_fix_out(src)
-        _run_new_folder(plan, target, progress, cancel, overwrite)
-        backup = None
+    target = src if in_place else Path(out).expanduser() if out else default_fix_out(src)
+    mine = held is None
+    held = hold.acquire(target, "in-place fix" if in_place else "fix") if mine else held
+    try:
+        _say_recovered(held.taken_over, progress)
+        if in_place:
+            backup = _run_in_place(plan, progress, cancel)
+        else:
+            _run_new_folder(plan, target, progress, cancel, overwrite)
+            backup = None
+    finally:
+        if mine:
+            held.release()
     report = inspect_folder(target, max_shard_size=plan.max_shard_size) if check else None
     return FixResult(target, list(plan.actions), report, backup, in_place)
 
@@ -192,6 +204,7 @@ def _run_new_folder(plan: FixPlan, out: Path, progress, cancel, overwrite: bool 
                               "outside it (--out), or fix in place (--in-place, which keeps a backup).", path=out)
     keep = [r for r in _files(src) if r not in plan.removes]
     _check_space(out, sum((src / r).stat().st_size for r in keep))
+    before = landing.identity(out) if overwrite else None  # replaced only if still this one at the end
     with atomic.staged(out) as stage:
         _apply_all(plan, stage, progress, cancel)
         produced = set(_files(stage))
@@ -204,7 +217,7 @@ def _run_new_folder(plan: FixPlan, out: Path, progress, cancel, overwrite: bool 
             done += (src / rel).stat().st_size
             progress(Progress("copy", done, total, rel))
         cancel.raise_if_cancelled()
-        atomic.commit(stage, out)
+        atomic.commit(stage, out, replace=overwrite, expect=before)
 
 
 def _run_in_place(plan: FixPlan, progress, cancel) -> Optional[Path]:
@@ -224,7 +237,7 @@ def _run_in_place(plan: FixPlan, progress, cancel) -> Optional[Path]:
             cancel.raise_if_cancelled()
             _link_or_copy(src / rel, stage / rel)
         cancel.raise_if_cancelled()
-        backup = atomic.commit(stage, src, keep_old=True)
+        backup = atomic.commit(stage, src, keep_old=True, expect=plan.before)
     # The backup holds the whole old folder; the files that did not change are the same files
     # (hard links) as in the fixed one: drop those links, keep the originals of what changed.
     return backup if atomic.keep_changed(backup, src) else None

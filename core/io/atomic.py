@@ -13,6 +13,10 @@ between the two leaves no ``<out>``: the next run into the same output puts the 
 The owner in the name (process id, a short hash of the host name) lets the next run tell a
 leftover of a process that is gone, which :func:`recover` removes (or restores) and says so in
 one line, from the folder of a run still going, which it leaves alone.
+
+Two runs never write one output: each holds it (:mod:`.hold`) from plan time to the end, and the
+final rename never replaces an output the run did not plan to replace (:mod:`.landing`: an
+output that appeared while writing is left alone, one that changed is not swapped).
 """
 
 # long: one protocol (stage, commit, recover) whose staging names, owner check and recovery must agree
@@ -25,7 +29,6 @@ import os
 import shutil
 import signal
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -34,6 +37,8 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from ..errors import MergesmithError
+from . import landing
+from .hold import process_start as _started_at
 
 PARTIAL_TAG = ".mergesmith-partial-"
 OLD_TAG = ".mergesmith-old-"  # the previous output during --overwrite: removed once the new one is in place
@@ -70,18 +75,6 @@ def _parse_owner(rest: str) -> Optional[tuple[int, str]]:
     if not at or not pid.isdigit():
         return None
     return int(pid), host
-
-
-def _started_at(pid: int) -> Optional[float]:
-    """When process ``pid`` started (seconds since the epoch), from /proc; None where unknown."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        ticks = int(stat.rsplit(")", 1)[1].split()[19])
-        btime = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                     if line.startswith("btime "))
-        return btime + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
 
 
 def writer_alive(path: Path) -> bool:
@@ -310,34 +303,37 @@ def discard(tmp: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def commit(tmp: Path, out: Path, *, keep_old: bool = False) -> Optional[Path]:
+def commit(tmp: Path, out: Path, *, keep_old: bool = False, replace: bool = False,
+           expect: landing.Identity = None) -> Optional[Path]:
     """Make the complete folder ``tmp`` durable and give it the name ``out``.
 
-    An existing ``out`` is replaced only now: on Linux the two are exchanged in one step (so
-    ``out`` is never missing) and the previous one removed; elsewhere, and with ``keep_old``
-    (whose previous folder must never carry a partial folder's name), it is moved aside and the
-    new one renamed in, then removed (or, with ``keep_old``, renamed to ``<out>.backup-<time>``
-    and returned). Signals wait until the renames are done; if one came the work is complete
-    anyway, so it is dropped.
+    ``out`` is replaced only when the run planned to replace it (``replace``, or ``keep_old``)
+    and only if it is still the output it planned to replace (``expect``, its
+    :func:`~.landing.identity` at plan time); otherwise an ``out`` that appeared or changed
+    meanwhile is left as it is and :class:`~.landing.OutputAppearedError` raised (the caller's
+    ``staged`` block removes ``tmp``). An empty folder that was there at plan time is taken over.
+    A replaced ``out`` is exchanged in one step on Linux (so ``out`` is never missing) and the
+    previous one removed; elsewhere, and with ``keep_old`` (whose previous folder must never carry
+    a partial folder's name), moved aside and the new one renamed in, then removed (or, with
+    ``keep_old``, renamed to ``<out>.backup-<time>`` and returned). Signals wait until the renames
+    are done; if one came the work is complete anyway, so it is dropped.
     """
     fsync_tree(tmp)
     with signals_deferred():
-        if not os.path.lexists(out):
-            os.rename(tmp, out)
+        now = landing.identity(out)
+        if now is not None and expect is not None and now != expect:
+            raise landing.changed(out)
+        if now is not None and (expect is None or (not (replace or keep_old) and expect[3])):
+            raise landing.appeared(out)
+        if now is not None and not now[3] and not keep_old:  # the empty folder planned for: free the name
+            _rmdir_quietly(out)
+            now = None
+        if now is None:
+            if not landing.land(tmp, out):
+                raise landing.appeared(out) if expect is None else landing.changed(out)
             fsync_dir(out.parent)
             return None
-        if out.is_dir() and not any(out.iterdir()):  # an empty folder made for us: rename over it
-            os.rename(tmp, out)
-            fsync_dir(out.parent)
-            return None
-        if not keep_old and out.is_dir() and exchange(tmp, out):
-            # one step: ``out`` is never missing; ``tmp``'s name now holds the previous output, which
-            # goes below (or, if this process is killed first, with the next run's leftovers)
-            fsync_dir(out.parent)
-            old = tmp
-        else:
-            old = staging_name(out, REPLACED_TAG if keep_old else OLD_TAG)
-            _swap_by_renames(tmp, out, old)
+        old = _replace(tmp, out, expect, keep_old)
         if keep_old:
             backup = _backup_name(out)
             os.rename(old, backup)
@@ -347,20 +343,41 @@ def commit(tmp: Path, out: Path, *, keep_old: bool = False) -> Optional[Path]:
     return None
 
 
-def _swap_by_renames(tmp: Path, out: Path, old: Path) -> None:
-    """``out`` -> ``old``, then ``tmp`` -> ``out`` (undone if the second fails). Killed between
-    the two, ``out`` is missing and ``old`` whole: :func:`recover` puts it back."""
+def _rmdir_quietly(path: Path) -> None:
+    try:
+        os.rmdir(path)
+    except OSError:  # filled meanwhile: the landing below refuses it
+        pass
+
+
+def _replace(tmp: Path, out: Path, expect: landing.Identity, keep_old: bool) -> Path:
+    """Swap ``tmp`` in for ``out``; return where the previous output now is. If what was swapped
+    out is not the output planned for (it changed between the check and the swap), swap back
+    and refuse."""
+    if not keep_old and out.is_dir() and exchange(tmp, out):
+        # one step: ``out`` is never missing; ``tmp``'s name now holds the previous output, which
+        # the caller removes (or, if this process is killed first, the next run's leftovers)
+        if expect is not None and landing.identity(tmp) != expect:
+            exchange(tmp, out)
+            raise landing.changed(out)
+        fsync_dir(out.parent)
+        return tmp
+    old = staging_name(out, REPLACED_TAG if keep_old else OLD_TAG)
     os.rename(out, old)
+    if expect is not None and landing.identity(old) != expect:  # not the planned one: put it back
+        if not landing.land(old, out):  # the name was taken again meanwhile: keep it as a backup
+            os.rename(old, _backup_name(out))
+        raise landing.changed(out)
     try:
         os.rename(tmp, out)
     except BaseException:
         os.rename(old, out)
         raise
     fsync_dir(out.parent)
+    return old
 
 
-_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
-_NOT_SUPPORTED = {errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV}
+_RENAME_EXCHANGE = 2
 
 
 def exchange(a: Path, b: Path) -> bool:
@@ -368,22 +385,7 @@ def exchange(a: Path, b: Path) -> bool:
 
     Returns False where the system or the file system cannot (the caller then uses two renames).
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        fn = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):  # no libc symbol (glibc < 2.28, musl without it)
-        return False
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    if fn(_AT_FDCWD, os.fsencode(str(a)), _AT_FDCWD, os.fsencode(str(b)), _RENAME_EXCHANGE) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in _NOT_SUPPORTED:
-        return False
-    raise OSError(err, os.strerror(err), str(b))
+    return bool(landing.renameat2(a, b, _RENAME_EXCHANGE))
 
 
 def disk_full_error(exc: OSError, out: Path) -> DiskFullError:

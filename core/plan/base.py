@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from .. import formats
-from ..io import atomic
+from ..io import atomic, hold, landing
 from ..model.base import BaseModel
 from ..errors import PlanError
 from ..problems import ERROR, INFO, WARNING, Problem, errors
@@ -40,6 +40,7 @@ class PlanOptions:
     format: str = "xtuner"  # xtuner | llava-hf
     iteration: Optional[int] = None
     visual_encoder: Optional[Path] = None
+    hold: Optional[object] = None  # the hold on ``out`` this run took before planning (io.hold.Hold), if any
 
     def __post_init__(self) -> None:
         if self.out is not None:
@@ -118,6 +119,9 @@ class Plan:
     config_changes: dict = field(default_factory=dict)
     disk_free: Optional[int] = None
     closers: list = field(default_factory=list)  # further inputs opened while planning (closed after the run)
+    what: str = "merge"  # what the hold on the output calls this run ("merge", "convert")
+    out_before: Optional[tuple] = None  # the output as it was at plan time (landing.identity): what may be replaced
+    hold: Optional[object] = None  # this run's hold on the output (io.hold.Hold), taken at plan time or by the run
 
     def __post_init__(self) -> None:
         found = getattr(self.base, "located", None)
@@ -136,6 +140,8 @@ class Plan:
         for obj in [self.base, *self.closers]:
             if obj is not None:
                 obj.close()
+        if self.hold is not None:  # the output is free again once the run is over
+            self.hold.release()
 
     def __enter__(self) -> "Plan":
         return self
@@ -262,6 +268,10 @@ def check_output(plan: Plan, inputs: list[Path]) -> None:
         plan.disk_free = shutil.disk_usage(parent).free
     except OSError:
         plan.disk_free = None
+    other = hold.holder(out)
+    if other is not None and other.info.get("token") != getattr(plan.options.hold, "token", None):
+        plan.problem("output-held", ERROR, str(out), other.sentence(out))
+    plan.out_before = landing.identity(out)
     try:
         out_r = out.resolve()
     except OSError:

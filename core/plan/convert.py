@@ -89,7 +89,7 @@ def plan_convert(source: Source, options: PlanOptions, base=None) -> Plan:
 
 def _plan_convert(source: Source, options: PlanOptions, base, owned: bool) -> Plan:
     llm_dtype = None if options.dtype in ("auto", "keep") else formats.dtype_code(options.dtype)
-    plan = Plan(source, options, options.out)
+    plan = Plan(source, options, options.out, what="convert")
     if owned:  # read here for another iteration: the plan owns it
         plan.closers.append(source)
     llava = is_llava(source)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.cli import run_cli
-from mergesmith.core.io import atomic
+from mergesmith.core.io import atomic, landing
 
 
 @pytest.fixture(scope="module")
@@ -98,11 +98,12 @@ def test_commit_fsyncs_and_replaces_only_when_complete(tmp_path):
     out = tmp_path / "merged"
     out.mkdir()
     (out / "old.txt").write_text("old")
+    planned = landing.identity(out)  # what --overwrite planned to replace
     tmp = atomic.start(out)
     assert atomic.PARTIAL_TAG in tmp.name and f"{os.getpid()}@" in tmp.name
     (tmp / "new.txt").write_text("new")
     assert (out / "old.txt").exists()  # untouched until the commit
-    atomic.commit(tmp, out)
+    atomic.commit(tmp, out, replace=True, expect=planned)
     assert [p.name for p in out.iterdir()] == ["new.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["merged"]
 
