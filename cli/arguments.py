@@ -71,6 +71,11 @@ def check_inputs(args) -> None:
             if os.path.lexists(path):  # a symbolic link to nothing
                 raise SourceError(f"{label} is a symbolic link to {os.readlink(path)}, which does not exist: "
                                   f"{path}; point at the folder itself.", path=path)
+            from mergesmith.core.io.hold import holder
+
+            writer = holder(path)
+            if writer is not None:  # not there yet: another run is writing it
+                raise SourceError(writer.sentence(path), path=path)
             raise SourceError(missing_message(path, label), path=path)
 
 

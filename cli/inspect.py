@@ -207,8 +207,6 @@ def add_verify(sub) -> None:
 
 
 def cmd_fix(args) -> int:
-    if args.in_place and args.out:
-        return fail("--in-place changes DIR itself; it cannot be combined with --out.")
     from mergesmith.core.io.atomic import recover
 
     for line in recover(Path(args.dir).expanduser(), remove=False):  # a killed in-place fix: put DIR back
