@@ -103,6 +103,8 @@ CODES: dict[str, tuple[str, str]] = {
     "untied-embeddings": ("Embeddings written untied", ""),
     "broken-link": ("Broken symbolic link", "Put the real file there (or into the output afterwards)."),
     "dtype-narrowing": ("float16 from a bfloat16 base", "Keep bfloat16 unless your runtime needs float16 ({opt_dtype})."),
+    "bad-model-card": ("Model card metadata unusable", "Correct the YAML, or remove the block."),
+    "bad-card-metadata": ("Model card metadata the Hub refuses", "Correct the field in the metadata block of README.md."),
     # refusals (MergesmithError with a key)
     "refusal": ("Mergesmith cannot do this", ""),
     "refusal/cancelled": ("Cancelled", ""),
@@ -387,6 +389,8 @@ SENTENCES: dict[str, Text] = {
     "logits-mismatch": Text("On a test prompt the merged model's logits differ from base + adapter by {merged}, "
                             "{ratio} of the adapter's own effect ({adapter}); the merge does not reproduce the "
                             "adapter."),
+    "bad-model-card": Text("The metadata block at the top of {card} (between the --- lines) is unusable: {error}. "
+                           "The Hub refuses such a card and huggingface_hub cannot load it."),
     # refusals
     "refusal/cancelled": Text("Cancelled; nothing was written.", " "),
     "refusal/base-not-found": Text("The base model folder {folder} does not exist.",

@@ -146,6 +146,7 @@ _PHASE_WORDS = {
     "convert": QT_TRANSLATE_NOOP("CoreWords", "Converting"),
     "verify": QT_TRANSLATE_NOOP("CoreWords", "Verifying"),
     "fix": QT_TRANSLATE_NOOP("CoreWords", "Fixing"),
+    "download": QT_TRANSLATE_NOOP("CoreWords", "Downloading"),
 }
 _SEVERITY_WORDS = {
     "ok": QT_TRANSLATE_NOOP("CoreWords", "OK"),
