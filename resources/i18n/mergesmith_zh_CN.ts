@@ -508,7 +508,7 @@
     </message>
     <message>
         <source>The {0} {1} is not a folder on this machine and is not in {2}.</source>
-        <translation>{0} {1} 不是本机上的文件夹，也不在 {2} 中。</translation>
+        <translation>{0} {1} 不是本机上的文件夹，也不在以下缓存中：{2}。</translation>
     </message>
     <message>
         <source>Choose its folder ({0}), or download it (Download base model).</source>
