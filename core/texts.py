@@ -103,6 +103,7 @@ CODES: dict[str, tuple[str, str]] = {
     "untied-embeddings": ("Embeddings written untied", ""),
     "broken-link": ("Broken symbolic link", "Put the real file there (or into the output afterwards)."),
     "dtype-narrowing": ("float16 from a bfloat16 base", "Keep bfloat16 unless your runtime needs float16 ({opt_dtype})."),
+    "base-incomplete": ("Base model not fully downloaded", "Finish the download to include the missing files."),
     "bad-model-card": ("Model card metadata unusable", "Correct the YAML, or remove the block."),
     "bad-card-metadata": ("Model card metadata the Hub refuses", "Correct the field in the metadata block of README.md."),
     # refusals (MergesmithError with a key)
@@ -389,6 +390,10 @@ SENTENCES: dict[str, Text] = {
     "logits-mismatch": Text("On a test prompt the merged model's logits differ from base + adapter by {merged}, "
                             "{ratio} of the adapter's own effect ({adapter}); the merge does not reproduce the "
                             "adapter."),
+    "base-incomplete/hf": Text("The base model {name} in the Hugging Face cache (snapshot {version}) lacks {files}; "
+                               "the output will be written without what is missing."),
+    "base-incomplete/ms": Text("The base model {name} in the ModelScope cache (revision {version}) lacks {files}; "
+                               "the output will be written without what is missing."),
     "bad-model-card": Text("The metadata block at the top of {card} (between the --- lines) is unusable: {error}. "
                            "The Hub refuses such a card and huggingface_hub cannot load it."),
     # refusals

@@ -311,6 +311,11 @@ def test_a_hub_id_base_and_the_download_button_in_chinese(hub_caches, zh_window,
     found = page.preview_model.root.find("所在位置")  # under the base model
     assert found.details == f"{QWEN_ID}：Hugging Face 缓存，快照 {snapshot.name[:7]}（main），13 个文件中缺少 1 个"
     assert "\n".join(untranslated(w)) == ""  # a Hub id found in the cache, a file of it missing
+    from mergesmith.gui.problem_text import problem_text
+
+    said = [problem_text(p) for p in plan.problems if p.code == "base-incomplete"]
+    assert said == [f"Hugging Face 缓存中的基础模型 {QWEN_ID}（快照 {snapshot.name[:7]}）缺少 generation_config.json；"
+                    "输出将不包含缺少的文件。请完成下载，以便包含缺少的文件。"]
 
 
 def test_problems_name_the_controls_as_the_window_labels_them(zh_window):
