@@ -447,6 +447,40 @@ SENTENCES: dict[str, Text] = {
                           "now); the partial output was removed.", "@disk"),
     "refusal/file-too-big": Text("Writing {out} stopped because a file grew larger than the file system allows on "
                                  "the disk of {folder} ({free} free now); the partial output was removed.", "@disk"),
+    # downloading the base from the Hub (core/hub/download.py); "-file" variants name a file of the repo
+    "refusal/download-no-config": Text("{repo_id} on the Hub has no config.json, so it is not a transformers model "
+                                       "Mergesmith can merge into; check the id."),
+    "refusal/download-shards-missing": Text("{repo_id}'s {index} names {count} shard(s) the repo does not hold "
+                                            "({first}); the repo is incomplete, choose another revision."),
+    "refusal/download-no-weights": Text("{repo_id} on the Hub has no safetensors or PyTorch weights Mergesmith can "
+                                        "read; choose a repo with model.safetensors or its shards."),
+    "refusal/download-no-weights-others": Text("{repo_id} on the Hub has no safetensors or PyTorch weights Mergesmith "
+                                               "can read (it holds {others}); choose a repo with model.safetensors "
+                                               "or its shards."),
+    "refusal/download-no-weight-map": Text("{index} of {repo_id} has no weight_map; the repo is broken, choose "
+                                           "another."),
+    "refusal/download-offline": Text("Cannot download {repo_id}: HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set, so "
+                                     "huggingface_hub will not connect; unset it, or pass the base model's folder "
+                                     "with {opt_base}."),
+    "refusal/download-no-space": Text("Downloading {repo_id} needs {need} but the disk holding the Hugging Face cache "
+                                      "{cache} has {free} free; free some space, or set HF_HUB_CACHE to a folder on a "
+                                      "bigger disk."),
+    "refusal/download-gated": Text("{repo_id} is gated: accept its conditions on its Hub page, then log in with "
+                                   "huggingface-cli login (or set HF_TOKEN) and download again."),
+    "refusal/download-no-repo": Text("There is no model {repo_id} on the Hub (or it is private): check the id, or log "
+                                     "in with huggingface-cli login (or set HF_TOKEN) if it is yours."),
+    "refusal/download-no-revision": Text("{repo_id} has no revision {revision} on the Hub; check the revision."),
+    "refusal/download-network": Text("Cannot reach the Hub ({endpoint}) to download {what}: connect to the network "
+                                     "and run again (finished files are kept), or pass the base model's folder "
+                                     "with {opt_base}."),
+    "refusal/download-no-file": Text("{repo_id} on the Hub has no file {name} at revision {revision}; check the id and "
+                                     "revision, or pass the base model's folder with {opt_base}."),
+    "refusal/download-disk-full": Text("The disk holding the Hugging Face cache {cache} is full (while downloading "
+                                       "{what}); free some space, or set HF_HUB_CACHE to a folder on a bigger disk."),
+    "refusal/download-http": Text("The Hub answered {status} while downloading {what}; try again later (finished "
+                                  "files are kept), or pass the base model's folder with {opt_base}."),
+    "refusal/download-os": Text("Downloading {what} failed: {error}; check the Hugging Face cache {cache} and run "
+                                "again."),
     "refusal/no-base": Text("No base model given.",
                             "Choose the folder of the model the adapter was trained on ({opt_base})."),
 }

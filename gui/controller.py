@@ -33,7 +33,7 @@ from mergesmith.core.progress import Progress
 
 from . import corecalls, hub_words
 from .checking import ERROR, INFO, OK, WARNING, CheckingMixin, internal_error_text
-from .i18n import kind_title, seconds_text, size_text, translate
+from .i18n import kind_title, seconds_text, sentences, size_text, translate
 from .job import Job
 from .problem_text import problem_text, refusal_text
 
@@ -256,11 +256,11 @@ class MergeController(CheckingMixin, QObject):
                 self.log("info", translate("Controller", "Using the base model named by the training: {0}")
                          .format(hub_words.line(found)))
             else:
-                looked = (" " + hub_words.not_found_looked(found)) if found.caches else ""
-                fetch = (" " + translate("Controller", "Or download it (Download base model).")) if is_hub_id(hint) else ""
-                self.say(WARNING, translate("Controller", "The training names {0} as its base model, which "
-                                            "is not on this machine; choose the base model folder.").format(hint)
-                         + looked + fetch)
+                looked = hub_words.not_found_looked(found) if found.caches else ""
+                fetch = translate("Controller", "Or download it (Download base model).") if is_hub_id(hint) else ""
+                self.say(WARNING, sentences(translate("Controller", "The training names {0} as its base model, which "
+                                                      "is not on this machine; choose the base model folder.")
+                                            .format(hint), looked, fetch))
         if source.is_llava and not self.visual_encoder_path:
             vhint = source.visual_encoder_hint
             vfound = source.visual_encoder_located()

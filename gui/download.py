@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from mergesmith.core.errors import Cancelled, MergesmithError
 
 from .checking import ERROR, INFO, OK, internal_error_text
-from .i18n import size_text, translate
+from .i18n import sentences, size_text, translate
 from .problem_text import refusal_text
 
 
@@ -51,12 +51,10 @@ def plan_text(plan) -> str:
     text = translate("Download", "{0} ({1}, commit {2}): {3} files, {4}; {5} to download into {6}.").format(
         plan.repo_id, plan.revision, plan.commit[:7], len(plan.files), size_text(plan.total),
         size_text(plan.to_fetch), plan.cache_dir)
-    if have:
-        text += " " + translate("Download", "{0} of the files are in the cache already.").format(have)
-    if plan.gated:
-        text += " " + translate("Download", "It is gated: accept its conditions on its Hub page and log in "
-                                            "(huggingface-cli login or HF_TOKEN) first.")
-    return text
+    cached = translate("Download", "{0} of the files are in the cache already.").format(have) if have else ""
+    gated = translate("Download", "It is gated: accept its conditions on its Hub page and log in "
+                                  "(huggingface-cli login or HF_TOKEN) first.") if plan.gated else ""
+    return sentences(text, cached, gated)
 
 
 class BaseDownloader(QObject):
@@ -113,7 +111,7 @@ class BaseDownloader(QObject):
             self.asking = False
         if repo_id == self.repo_id:
             self.plan = plan
-            c.say(INFO, plan_text(plan) + " " + translate("Download", "Click the button again to download."))
+            c.say(INFO, sentences(plan_text(plan), translate("Download", "Click the button again to download.")))
             self.sized.emit(plan)
         self.changed.emit()
 
@@ -129,7 +127,8 @@ class BaseDownloader(QObject):
             folder = await c.job.run(_download, plan)
         except Cancelled:
             c.say(INFO, translate("Download", "Download of {0} cancelled; the files already complete stay in the "
-                                              "cache and the next download fetches only the rest.").format(plan.repo_id))
+                                              "cache and the next download fetches only the rest.")
+                  .format(plan.repo_id))
             self.finished.emit(translate("Download", "Download cancelled"))
         except Exception as exc:  # noqa: BLE001
             self._said(exc, translate("Download", "Downloading"))

@@ -14,7 +14,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP
 from mergesmith.core.hub.located import (FOLDER, HF_CACHE, MODELSCOPE_CACHE, NOT_FOUND, SHORT_HASH, WHERE_TITLES,
                                          Located)
 
-from .i18n import translate
+from .i18n import sentences, translate
 
 _WHERE = {
     FOLDER: QT_TRANSLATE_NOOP("Hub", "folder"),
@@ -29,7 +29,6 @@ _ROLES = {  # how the core's refusals name the model (MergesmithError.located_ro
 }
 _OPTIONS = {"--base": "opt_base", "--visual-encoder": "opt_visual_encoder", "--from-base": "opt_from_base"}
 SHOWN_MISSING = 4  # files named in a refusal; the rest are counted
-FULL_WIDTH_ENDS = ("\u3002", "\uff01", "\uff1f", "\uff09", "\uff1b")  # 。！？）；: no space after them
 
 
 def where_title(where: str) -> str:
@@ -93,7 +92,7 @@ def missing_files(found: Located) -> str:
 def not_found_looked(found: Located) -> str:
     """"Looked in the Hugging Face cache (/a) or the ModelScope cache (/b)." (with the cache's why)."""
     text = translate("Hub", "Looked in {0}.").format(looked(found))
-    return text + (" " + translate("Hub", "({0})").format(found.problem) if found.problem else "")
+    return sentences(text, translate("Hub", "({0})").format(found.problem) if found.problem else "")
 
 
 def refusal(exc, controls: dict) -> str:
@@ -113,11 +112,11 @@ def refusal(exc, controls: dict) -> str:
         text = translate("Hub", "The {0} {1} is not a folder on this machine and is not in {2}.").format(
             role, found.spec, looked(found))
         if found.problem:
-            text += " " + translate("Hub", "({0})").format(found.problem)
+            text = sentences(text, translate("Hub", "({0})").format(found.problem))
         todo = (translate("Hub", "Choose its folder ({0}), or download it (Download base model).") if download
                 else translate("Hub", "Choose its folder ({0}).")).format(control)
     else:
         text = translate("Hub", "The {0} {1} is a Hugging Face cache folder of {2}, but it cannot be used: "
                                 "{3}.").format(role, found.spec, name, found.problem or "")
         todo = translate("Hub", "Download it again, or choose a complete model folder ({0}).").format(control)
-    return text + ("" if text.endswith(FULL_WIDTH_ENDS) else " ") + todo
+    return sentences(text, todo)

@@ -18,7 +18,7 @@ from mergesmith.core.sources.source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, TR
                                             VISUAL_ENCODER_FULL)
 
 from . import hub_words
-from .i18n import kind_title, role_title, size_text, translate
+from .i18n import kind_title, role_title, sentences, size_text, translate
 from .tree import ERROR, OK, WARNING, Node
 
 ROLE_ICONS = {
@@ -232,7 +232,7 @@ def _hint_node(name: str, hint: str, found, chosen, missing_status: str, words: 
                                                                         "folder used."))
     tip = w("missing")
     if found.caches:
-        tip += " " + hub_words.not_found_looked(found)
+        tip = sentences(tip, hub_words.not_found_looked(found))
     return Node(name, hint, status=missing_status, tooltip=tip)
 
 

@@ -1605,36 +1605,111 @@
     </message>
     <message>
         <location filename="../../gui/problem_catalogue.py" line="331"/>
+        <source>{repo_id} on the Hub has no config.json, so it is not a transformers model Mergesmith can merge into; check the id.</source>
+        <translation>Hub 上的 {repo_id} 没有 config.json，因此不是 Mergesmith 能合并进去的 transformers 模型；请检查 ID。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="332"/>
+        <source>{repo_id}&apos;s {index} names {count} shard(s) the repo does not hold ({first}); the repo is incomplete, choose another revision.</source>
+        <translation>{repo_id} 的 {index} 列出了 {count} 个仓库中没有的分片（{first}）；该仓库不完整，请选择另一个版本。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="333"/>
+        <source>{repo_id} on the Hub has no safetensors or PyTorch weights Mergesmith can read; choose a repo with model.safetensors or its shards.</source>
+        <translation>Hub 上的 {repo_id} 没有 Mergesmith 能读取的 safetensors 或 PyTorch 权重；请选择含 model.safetensors 或其分片的仓库。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="334"/>
+        <source>{repo_id} on the Hub has no safetensors or PyTorch weights Mergesmith can read (it holds {others}); choose a repo with model.safetensors or its shards.</source>
+        <translation>Hub 上的 {repo_id} 没有 Mergesmith 能读取的 safetensors 或 PyTorch 权重（其中有 {others}）；请选择含 model.safetensors 或其分片的仓库。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="335"/>
+        <source>{index} of {repo_id} has no weight_map; the repo is broken, choose another.</source>
+        <translation>{repo_id} 的 {index} 没有 weight_map；该仓库已损坏，请换一个。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="336"/>
+        <source>Cannot download {repo_id}: HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set, so huggingface_hub will not connect; unset it, or pass the base model&apos;s folder with {opt_base}.</source>
+        <translation>无法下载 {repo_id}：已设置 HF_HUB_OFFLINE（或 TRANSFORMERS_OFFLINE），huggingface_hub 不会联网；请取消该设置，或在{opt_base}中选择基础模型文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="337"/>
+        <source>Downloading {repo_id} needs {need} but the disk holding the Hugging Face cache {cache} has {free} free; free some space, or set HF_HUB_CACHE to a folder on a bigger disk.</source>
+        <translation>下载 {repo_id} 需要 {need}，但 Hugging Face 缓存 {cache} 所在磁盘只剩 {free}；请腾出空间，或将 HF_HUB_CACHE 设为更大磁盘上的文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="338"/>
+        <source>{repo_id} is gated: accept its conditions on its Hub page, then log in with huggingface-cli login (or set HF_TOKEN) and download again.</source>
+        <translation>{repo_id} 需要授权：请在它的 Hub 页面上接受使用条件，然后用 huggingface-cli login 登录（或设置 HF_TOKEN），再重新下载。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="339"/>
+        <source>There is no model {repo_id} on the Hub (or it is private): check the id, or log in with huggingface-cli login (or set HF_TOKEN) if it is yours.</source>
+        <translation>Hub 上没有模型 {repo_id}（或它是私有的）：请检查 ID；如果是你自己的模型，请用 huggingface-cli login 登录（或设置 HF_TOKEN）。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="340"/>
+        <source>{repo_id} has no revision {revision} on the Hub; check the revision.</source>
+        <translation>Hub 上的 {repo_id} 没有版本 {revision}；请检查版本。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="341"/>
+        <source>Cannot reach the Hub ({endpoint}) to download {what}: connect to the network and run again (finished files are kept), or pass the base model&apos;s folder with {opt_base}.</source>
+        <translation>无法连接 Hub（{endpoint}）下载 {what}：请联网后重试（已下载完的文件会保留），或在{opt_base}中选择基础模型文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="342"/>
+        <source>{repo_id} on the Hub has no file {name} at revision {revision}; check the id and revision, or pass the base model&apos;s folder with {opt_base}.</source>
+        <translation>Hub 上的 {repo_id} 在版本 {revision} 中没有文件 {name}；请检查 ID 和版本，或在{opt_base}中选择基础模型文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="343"/>
+        <source>The disk holding the Hugging Face cache {cache} is full (while downloading {what}); free some space, or set HF_HUB_CACHE to a folder on a bigger disk.</source>
+        <translation>Hugging Face 缓存 {cache} 所在磁盘已满（下载 {what} 时）；请腾出空间，或将 HF_HUB_CACHE 设为更大磁盘上的文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="344"/>
+        <source>The Hub answered {status} while downloading {what}; try again later (finished files are kept), or pass the base model&apos;s folder with {opt_base}.</source>
+        <translation>下载 {what} 时 Hub 返回 {status}；请稍后重试（已下载完的文件会保留），或在{opt_base}中选择基础模型文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="345"/>
+        <source>Downloading {what} failed: {error}; check the Hugging Face cache {cache} and run again.</source>
+        <translation>下载 {what} 失败：{error}；请检查 Hugging Face 缓存 {cache} 后重试。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/problem_catalogue.py" line="346"/>
         <source>No base model given.</source>
         <translation>没有指定基础模型。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="332"/>
+        <location filename="../../gui/problem_catalogue.py" line="347"/>
         <source>This adapter was trained on another model than the base {base} ({base_desc}); choose the base it was trained on ({opt_base}).</source>
         <translation>此适配器是在另一个模型上训练的，而不是基础模型 {base}（{base_desc}）；请选择训练时所用的基础模型（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="333"/>
+        <location filename="../../gui/problem_catalogue.py" line="348"/>
         <source>It was trained from another model than {base} ({base_desc}); choose the model it was trained from ({opt_base}).</source>
         <translation>它是从另一个模型训练的，而不是 {base}（{base_desc}）；请选择训练时所用的模型（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="334"/>
+        <location filename="../../gui/problem_catalogue.py" line="349"/>
         <source>This adapter was trained on {named}, not on the base {base} ({base_desc}); choose the base it was trained on ({opt_base}).</source>
         <translation>此适配器是在 {named} 上训练的，而不是基础模型 {base}（{base_desc}）；请选择训练时所用的基础模型（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="335"/>
+        <location filename="../../gui/problem_catalogue.py" line="350"/>
         <source>It was trained from {named}, not from {base} ({base_desc}); choose that model ({opt_base}).</source>
         <translation>它是从 {named} 训练的，而不是 {base}（{base_desc}）；请选择那个模型（{opt_base}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="336"/>
+        <location filename="../../gui/problem_catalogue.py" line="351"/>
         <source>It was trained from {named}, not from {base} ({base_desc}); choose that visual encoder ({opt_visual_encoder}).</source>
         <translation>它是从 {named} 训练的，而不是 {base}（{base_desc}）；请选择那个视觉编码器（{opt_visual_encoder}）。</translation>
     </message>
     <message>
-        <location filename="../../gui/problem_catalogue.py" line="337"/>
+        <location filename="../../gui/problem_catalogue.py" line="352"/>
         <source>It was trained from another model than {base} ({base_desc}); choose the visual encoder it was trained from ({opt_visual_encoder}).</source>
         <translation>它是从另一个模型训练的，而不是 {base}（{base_desc}）；请选择训练时所用的视觉编码器（{opt_visual_encoder}）。</translation>
     </message>

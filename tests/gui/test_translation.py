@@ -36,6 +36,7 @@ TECHNICAL = {
     "hub", "id", "modelscope", "huggingface", "cli", "token",  # the Hugging Face Hub, a Hub id, HF_TOKEN
     "bit",  # 4-bit, 8-bit: a unit, written so in Chinese too
     "main",  # a revision (git branch) of a Hub repo
+    "login",  # huggingface-cli login
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
@@ -316,6 +317,23 @@ def test_a_hub_id_base_and_the_download_button_in_chinese(hub_caches, zh_window,
     said = [problem_text(p) for p in plan.problems if p.code == "base-incomplete"]
     assert said == [f"Hugging Face 缓存中的基础模型 {QWEN_ID}（快照 {snapshot.name[:7]}）缺少 generation_config.json；"
                     "输出将不包含缺少的文件。请完成下载，以便包含缺少的文件。"]
+
+
+def test_the_download_words_in_chinese(chinese, tmp_path):
+    """What the Download button says once the Hub answered, and a failure of the download, in Chinese
+    (the window test with the local Hub, tests/hub/test_download_window.py, runs in English)."""
+    from mergesmith.core.hub.download import DownloadError, DownloadPlan, HubFile
+    from mergesmith.gui.download import plan_text
+    from mergesmith.gui.problem_text import refusal_text
+
+    plan = DownloadPlan("tiny/llama", "main", "0123456789abcdef", tmp_path / "hub",
+                        [HubFile("config.json", 700, cached=True), HubFile("model.safetensors", 2_000_000)], gated=True)
+    text = plan_text(plan)
+    assert text.startswith("tiny/llama（main，提交 0123456）：2 个文件") and "需要授权" in text, text
+    assert english_words(text) == [], text
+    refused = refusal_text(DownloadError(key="refusal/download-no-file", params={
+        "repo_id": "tiny/llama", "name": "tokenizer.json", "revision": "'main'"}))
+    assert "“基础模型”栏" in refused and english_words(refused) == [], refused
 
 
 def test_problems_name_the_controls_as_the_window_labels_them(zh_window):
