@@ -18,6 +18,12 @@ class MergesmithError(Exception):
     """An error with a message meant for the user (what, where, what to do)."""
 
     exit_code = 2
+    # a refusal about a model looked for by folder or Hub id: where it was looked for
+    # (core.hub.located.Located), how the sentence names it and the option that chooses it; front
+    # ends word the refusal from these fields instead of the English sentence (see :meth:`about`)
+    located: object = None
+    located_role = ""
+    located_option = ""
 
     def __init__(self, message: Optional[str] = None, *, path: object | None = None,
                  key: str = "", params: Optional[dict] = None) -> None:
@@ -29,6 +35,11 @@ class MergesmithError(Exception):
         super().__init__(message)
         self.message = message
         self.path = None if path is None else str(path)
+
+    def about(self, located: object, role: str, option: str) -> "MergesmithError":
+        """This refusal is about ``located`` (named ``role``, chosen with ``option``); returns self."""
+        self.located, self.located_role, self.located_option = located, role, option
+        return self
 
 
 class SourceError(MergesmithError):

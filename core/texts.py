@@ -78,8 +78,6 @@ CODES: dict[str, tuple[str, str]] = {
     "bad-adapter": ("Adapter unusable", "Copy the adapter again as it was saved (adapter_config.json with its weights)."),
     "missing-module": ("Modules missing from the base", "Choose the base model the adapter was trained on ({opt_base})."),
     "corrupt-checkpoint": ("Damaged training checkpoint", "Use another checkpoint, or copy this one again."),
-    "bad-model-card": ("Model card metadata unreadable", "Correct the YAML block between the --- lines at the top of README.md, or remove the block."),
-    "bad-card-metadata": ("Model card metadata the Hub refuses", "Correct that field in the metadata block at the top of README.md (docs/model-card.md lists what the Hub accepts)."),
     "config-mismatch": ("Training configs differ", "Check which config the checkpoint was trained with."),
     "unsupported-model": ("Model type not supported", "Merge it with the tools of the project that trained it."),
     "non-finite": ("NaN or Inf in the weights", "The training diverged or the file is damaged: use an earlier checkpoint."),
@@ -105,6 +103,9 @@ CODES: dict[str, tuple[str, str]] = {
     "untied-embeddings": ("Embeddings written untied", ""),
     "broken-link": ("Broken symbolic link", "Put the real file there (or into the output afterwards)."),
     "dtype-narrowing": ("float16 from a bfloat16 base", "Keep bfloat16 unless your runtime needs float16 ({opt_dtype})."),
+    "base-incomplete": ("Base model not fully downloaded", "Finish the download to include the missing files."),
+    "bad-model-card": ("Model card metadata unusable", "Correct the YAML, or remove the block."),
+    "bad-card-metadata": ("Model card metadata the Hub refuses", "Correct the field in the metadata block of README.md."),
     # refusals (MergesmithError with a key)
     "refusal": ("Mergesmith cannot do this", ""),
     "refusal/cancelled": ("Cancelled", ""),
@@ -389,6 +390,12 @@ SENTENCES: dict[str, Text] = {
     "logits-mismatch": Text("On a test prompt the merged model's logits differ from base + adapter by {merged}, "
                             "{ratio} of the adapter's own effect ({adapter}); the merge does not reproduce the "
                             "adapter."),
+    "base-incomplete/hf": Text("The base model {name} in the Hugging Face cache (snapshot {version}) lacks {files}; "
+                               "the output will be written without what is missing."),
+    "base-incomplete/ms": Text("The base model {name} in the ModelScope cache (revision {version}) lacks {files}; "
+                               "the output will be written without what is missing."),
+    "bad-model-card": Text("The metadata block at the top of {card} (between the --- lines) is unusable: {error}. "
+                           "The Hub refuses such a card and huggingface_hub cannot load it."),
     # refusals
     "refusal/cancelled": Text("Cancelled; nothing was written.", " "),
     "refusal/base-not-found": Text("The base model folder {folder} does not exist.",
@@ -440,6 +447,40 @@ SENTENCES: dict[str, Text] = {
                           "now); the partial output was removed.", "@disk"),
     "refusal/file-too-big": Text("Writing {out} stopped because a file grew larger than the file system allows on "
                                  "the disk of {folder} ({free} free now); the partial output was removed.", "@disk"),
+    # downloading the base from the Hub (core/hub/download.py); "-file" variants name a file of the repo
+    "refusal/download-no-config": Text("{repo_id} on the Hub has no config.json, so it is not a transformers model "
+                                       "Mergesmith can merge into; check the id."),
+    "refusal/download-shards-missing": Text("{repo_id}'s {index} names {count} shard(s) the repo does not hold "
+                                            "({first}); the repo is incomplete, choose another revision."),
+    "refusal/download-no-weights": Text("{repo_id} on the Hub has no safetensors or PyTorch weights Mergesmith can "
+                                        "read; choose a repo with model.safetensors or its shards."),
+    "refusal/download-no-weights-others": Text("{repo_id} on the Hub has no safetensors or PyTorch weights Mergesmith "
+                                               "can read (it holds {others}); choose a repo with model.safetensors "
+                                               "or its shards."),
+    "refusal/download-no-weight-map": Text("{index} of {repo_id} has no weight_map; the repo is broken, choose "
+                                           "another."),
+    "refusal/download-offline": Text("Cannot download {repo_id}: HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set, so "
+                                     "huggingface_hub will not connect; unset it, or pass the base model's folder "
+                                     "with {opt_base}."),
+    "refusal/download-no-space": Text("Downloading {repo_id} needs {need} but the disk holding the Hugging Face cache "
+                                      "{cache} has {free} free; free some space, or set HF_HUB_CACHE to a folder on a "
+                                      "bigger disk."),
+    "refusal/download-gated": Text("{repo_id} is gated: accept its conditions on its Hub page, then log in with "
+                                   "huggingface-cli login (or set HF_TOKEN) and download again."),
+    "refusal/download-no-repo": Text("There is no model {repo_id} on the Hub (or it is private): check the id, or log "
+                                     "in with huggingface-cli login (or set HF_TOKEN) if it is yours."),
+    "refusal/download-no-revision": Text("{repo_id} has no revision {revision} on the Hub; check the revision."),
+    "refusal/download-network": Text("Cannot reach the Hub ({endpoint}) to download {what}: connect to the network "
+                                     "and run again (finished files are kept), or pass the base model's folder "
+                                     "with {opt_base}."),
+    "refusal/download-no-file": Text("{repo_id} on the Hub has no file {name} at revision {revision}; check the id and "
+                                     "revision, or pass the base model's folder with {opt_base}."),
+    "refusal/download-disk-full": Text("The disk holding the Hugging Face cache {cache} is full (while downloading "
+                                       "{what}); free some space, or set HF_HUB_CACHE to a folder on a bigger disk."),
+    "refusal/download-http": Text("The Hub answered {status} while downloading {what}; try again later (finished "
+                                  "files are kept), or pass the base model's folder with {opt_base}."),
+    "refusal/download-os": Text("Downloading {what} failed: {error}; check the Hugging Face cache {cache} and run "
+                                "again."),
     "refusal/no-base": Text("No base model given.",
                             "Choose the folder of the model the adapter was trained on ({opt_base})."),
 }

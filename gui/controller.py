@@ -32,9 +32,9 @@ from mergesmith.core.hub.download import is_hub_id
 from mergesmith.core.io import hold
 from mergesmith.core.progress import Progress
 
-from . import corecalls
+from . import corecalls, hub_words
 from .checking import ERROR, INFO, OK, WARNING, CheckingMixin, internal_error_text
-from .i18n import kind_title, seconds_text, size_text, translate
+from .i18n import kind_title, seconds_text, sentences, size_text, translate
 from .job import Job
 from .problem_text import problem_text, refusal_text
 
@@ -279,13 +279,13 @@ class MergeController(CheckingMixin, QObject):
                 self.base_path = str(Path(hint).expanduser()) if not found.in_cache else hint
                 self.baseSuggested.emit(self.base_path)
                 self.log("info", translate("Controller", "Using the base model named by the training: {0}")
-                         .format(found.line()))
+                         .format(hub_words.line(found)))
             else:
-                looked = (" " + translate("Controller", "Looked in {0}.").format(found.looked())) if found.caches else ""
-                fetch = (" " + translate("Controller", "Or download it (Download base model).")) if is_hub_id(hint) else ""
-                self.say(WARNING, translate("Controller", "The training names {0} as its base model, which "
-                                            "is not on this machine; choose the base model folder.").format(hint)
-                         + looked + fetch)
+                looked = hub_words.not_found_looked(found) if found.caches else ""
+                fetch = translate("Controller", "Or download it (Download base model).") if is_hub_id(hint) else ""
+                self.say(WARNING, sentences(translate("Controller", "The training names {0} as its base model, which "
+                                                      "is not on this machine; choose the base model folder.")
+                                            .format(hint), looked, fetch))
         if source.is_llava and not self.visual_encoder_path:
             vhint = source.visual_encoder_hint
             vfound = source.visual_encoder_located()

@@ -17,9 +17,10 @@ from typing import Optional
 from PySide6.QtCore import QObject, Signal
 
 from mergesmith.core.errors import Cancelled, MergesmithError
-from mergesmith.core.formats import format_size
 
 from .checking import ERROR, INFO, OK, internal_error_text
+from .i18n import sentences, size_text, translate
+from .problem_text import refusal_text
 
 
 def _plan(repo_id: str):
@@ -42,6 +43,18 @@ def hub_id_wanted(base_path: str, source) -> str:
         return base_path if is_hub_id(base_path) else ""
     hint = getattr(source, "base_hint", None)
     return hint if hint and is_hub_id(hint) else ""
+
+
+def plan_text(plan) -> str:
+    """The window's ``DownloadPlan.describe()``: the repo, its commit, the files and what is left to fetch."""
+    have = sum(1 for f in plan.files if f.cached)
+    text = translate("Download", "{0} ({1}, commit {2}): {3} files, {4}; {5} to download into {6}.").format(
+        plan.repo_id, plan.revision, plan.commit[:7], len(plan.files), size_text(plan.total),
+        size_text(plan.to_fetch), plan.cache_dir)
+    cached = translate("Download", "{0} of the files are in the cache already.").format(have) if have else ""
+    gated = translate("Download", "It is gated: accept its conditions on its Hub page and log in "
+                                  "(huggingface-cli login or HF_TOKEN) first.") if plan.gated else ""
+    return sentences(text, cached, gated)
 
 
 class BaseDownloader(QObject):
@@ -67,8 +80,8 @@ class BaseDownloader(QObject):
     @property
     def button_text(self) -> str:
         if self.plan is not None and self.plan.repo_id == self.repo_id:
-            return f"Download {self.repo_id} ({format_size(self.plan.to_fetch)})"
-        return "Download base model\u2026"
+            return translate("Download", "Download {0} ({1})").format(self.repo_id, size_text(self.plan.to_fetch))
+        return translate("Download", "Download base model\u2026")
 
     def refresh(self) -> None:
         c = self.controller
@@ -88,17 +101,17 @@ class BaseDownloader(QObject):
         c, repo_id = self.controller, self.repo_id
         self.asking = True
         self.changed.emit()
-        c.say(INFO, f"Asking the Hugging Face Hub about {repo_id}\u2026")
+        c.say(INFO, translate("Download", "Asking the Hugging Face Hub about {0}\u2026").format(repo_id))
         try:
             plan = await c.job.call(_plan, repo_id)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence
-            self._said(exc, "Asking the Hub")
+            self._said(exc, translate("Download", "Asking the Hub"))
             return
         finally:
             self.asking = False
         if repo_id == self.repo_id:
             self.plan = plan
-            c.say(INFO, f"{plan.describe()} Click the button again to download.")
+            c.say(INFO, sentences(plan_text(plan), translate("Download", "Click the button again to download.")))
             self.sized.emit(plan)
         self.changed.emit()
 
@@ -109,18 +122,21 @@ class BaseDownloader(QObject):
         self.changed.emit()
         self.started.emit()
         c.stateChanged.emit()
-        c.log("info", f"Downloading {plan.repo_id} into {plan.cache_dir}")
+        c.log("info", translate("Download", "Downloading {0} into {1}").format(plan.repo_id, plan.cache_dir))
         try:
             folder = await c.job.run(_download, plan)
-        except Cancelled as exc:
-            c.say(INFO, exc.message)
-            self.finished.emit("Download cancelled")
+        except Cancelled:
+            c.say(INFO, translate("Download", "Download of {0} cancelled; the files already complete stay in the "
+                                              "cache and the next download fetches only the rest.")
+                  .format(plan.repo_id))
+            self.finished.emit(translate("Download", "Download cancelled"))
         except Exception as exc:  # noqa: BLE001
-            self._said(exc, "Downloading")
-            self.finished.emit("Download failed")
+            self._said(exc, translate("Download", "Downloading"))
+            self.finished.emit(translate("Download", "Download failed"))
         else:
-            c.say(OK, f"Downloaded {plan.repo_id} into {folder}; it is now the base model.")
-            self.finished.emit(f"Downloaded {plan.repo_id}")
+            c.say(OK, translate("Download", "Downloaded {0} into {1}; it is now the base model.").format(
+                plan.repo_id, folder))
+            self.finished.emit(translate("Download", "Downloaded {0}").format(plan.repo_id))
             self.downloaded.emit(str(folder))
             c.baseSuggested.emit(str(folder))
             c.set_base(str(folder))
@@ -134,7 +150,7 @@ class BaseDownloader(QObject):
     def _said(self, exc: BaseException, what: str) -> None:
         c = self.controller
         if isinstance(exc, MergesmithError):
-            c.say(ERROR, exc.message)
+            c.say(ERROR, refusal_text(exc))
         else:
             c.log("error", f"{what}:\n" + "".join(traceback.format_exception(exc)))
             c.say(ERROR, internal_error_text(exc))

@@ -85,6 +85,18 @@ def installed_language() -> str:
 
 # -- formats ---------------------------------------------------------------------------------------
 
+FULL_WIDTH_ENDS = ("\u3002", "\uff01", "\uff1f", "\uff09", "\uff1b", "\uff1a")  # 。！？）；：
+
+
+def sentences(*parts: str) -> str:
+    """Sentences one after another: a space after English ones, none after Chinese full-width punctuation."""
+    out = ""
+    for part in (p.strip() for p in parts):
+        if part:
+            out += ("" if not out or out.endswith(FULL_WIDTH_ENDS) else " ") + part
+    return out
+
+
 def size_text(n) -> str:
     """``format_size`` with the unit in the window's language."""
     number, _, unit = format_size(n).partition(" ")
@@ -146,6 +158,7 @@ _PHASE_WORDS = {
     "convert": QT_TRANSLATE_NOOP("CoreWords", "Converting"),
     "verify": QT_TRANSLATE_NOOP("CoreWords", "Verifying"),
     "fix": QT_TRANSLATE_NOOP("CoreWords", "Fixing"),
+    "download": QT_TRANSLATE_NOOP("CoreWords", "Downloading"),
 }
 _SEVERITY_WORDS = {
     "ok": QT_TRANSLATE_NOOP("CoreWords", "OK"),

@@ -67,9 +67,10 @@ class MergePage(QWidget):
             self._labels[picker] = label
         self._show_visual(False)
         self.downloader = BaseDownloader(controller, self)
-        self.download_button = QPushButton(icon("folder"), "Download base model\u2026", self)
-        self.download_button.setToolTip("The base model is not on this machine: ask the Hugging Face Hub for "
-                                        "its size, then download it into the Hugging Face cache")
+        self.download_button = QPushButton(icon("folder"), self.downloader.button_text, self)
+        self.download_button.setToolTip(translate("MergePage", "The base model is not on this machine: ask the "
+                                                  "Hugging Face Hub for its size, then download it into the "
+                                                  "Hugging Face cache"))
         form.insertRow(2, "", self.download_button)
         self.download_button.hide()
 

@@ -17,7 +17,8 @@ from mergesmith.core.formats import KIND_WORK_DIR as WORK_DIR, dtype_name
 from mergesmith.core.sources.source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG, VISUAL_ENCODER_ADAPTER,
                                             VISUAL_ENCODER_FULL)
 
-from .i18n import kind_title, role_title, size_text, translate
+from . import hub_words
+from .i18n import kind_title, role_title, sentences, size_text, translate
 from .tree import ERROR, OK, WARNING, Node
 
 ROLE_ICONS = {
@@ -224,14 +225,14 @@ def _hint_node(name: str, hint: str, found, chosen, missing_status: str, words: 
             return Node(name, w("not-here").format(hint), icon="info", tooltip=w("not-here-tip"))
         return Node(name, w("other").format(hint, chosen), icon="info", tooltip=w("other-tip").format(chosen))
     if there and found.in_cache:
-        return Node(name, f"{hint} ({found.summary()})", status=WARNING if found.missing else OK,
-                    tooltip=translate("Preview", "Found in the {0}: {1}").format(found.summary(), found.path))
+        return Node(name, translate("Preview", "{0} ({1})").format(hint, hub_words.summary(found)),
+                    status=WARNING if found.missing else OK, tooltip=hub_words.found_in(found))
     if there:
         return Node(name, hint, status=OK, tooltip=translate("Preview", "Found on this machine; this is the "
                                                                         "folder used."))
     tip = w("missing")
     if found.caches:
-        tip += " " + translate("Preview", "Looked in {0}.").format(found.looked())
+        tip = sentences(tip, hub_words.not_found_looked(found))
     return Node(name, hint, status=missing_status, tooltip=tip)
 
 
@@ -248,7 +249,8 @@ def base_node(base) -> Node:
     found = getattr(base, "located", None)
     if found is not None and found.in_cache:  # a Hub id, read from a local cache's snapshot
         missing = translate("Preview", "; missing: {0}").format(", ".join(found.missing)) if found.missing else ""
-        node.add(Node(translate("Preview", "Found in"), f"{found.repo_id}: {found.summary()}",
+        node.add(Node(translate("Preview", "Found in"), translate("Preview", "{0}: {1}").format(
+                      found.repo_id, hub_words.summary(found)),
                       status=WARNING if found.missing else OK, tooltip=f"{found.path}{missing}"))
     node.add(Node(translate("Preview", "Path"), str(base.folder), icon="folder"))
     return node

@@ -128,7 +128,12 @@ def problem_title(p) -> str:
 
 def refusal_text(exc) -> str:
     """A refusal (MergesmithError) in the window's words: translated when it has a key, else its
-    English sentence with the flags named as controls."""
+    English sentence with the flags named as controls. A refusal about a model looked for by folder or
+    Hub id is worded from where it was looked for (:mod:`.hub_words`)."""
+    if getattr(exc, "located", None) is not None:
+        from .hub_words import refusal
+
+        return refusal(exc, controls())
     key = getattr(exc, "key", "")
     if known(key):
         return render(key, exc.params)

@@ -89,4 +89,5 @@ class ProgressPanel(QWidget):
                 size_text(p.file_done), size_text(p.file_total)) + ")")
         else:
             self.file_bar.setValue(SCALE if p.phase in ("done", "check", "finalize") else 0)
-            self.file_label.setText(p.message or phase_word(p.phase))
+            # the download's own words are the core's English: the phase's word instead
+            self.file_label.setText(phase_word(p.phase) if p.phase == "download" else p.message or phase_word(p.phase))

@@ -2,9 +2,11 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py zh_CN docs/img
 
-Writes ``LANG-preview.png``, ``LANG-merged.png`` and ``LANG-inspect-broken.png`` at the window's
-default size. The inputs are the built-in demo, made in a temporary folder that is removed after;
-the broken folder is the demo's base model without its tokenizer and generation config. A CJK
+Writes ``LANG-preview.png``, ``LANG-merged.png``, ``LANG-inspect-broken.png`` and ``LANG-hub-download.png``
+at the window's default size. The inputs are the built-in demo, made in a temporary folder that is
+removed after; the broken folder is the demo's base model without its tokenizer and generation config;
+the last picture has a Hub id typed as the base that is in neither (empty, temporary) cache, so the
+window says where it looked and offers the Download button (nothing is asked of the network). A CJK
 font (Debian: fonts-noto-cjk) must be installed for Chinese, or the pictures show boxes.
 """
 
@@ -21,6 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
 SIZE = (1100, 760)
+HUB_ID = "Qwen/Qwen1.5-0.5B-Chat"  # typed as the base: in no cache here, so the Download button shows
 
 
 async def _until(test, timeout: float = 120.0) -> None:
@@ -56,6 +59,12 @@ async def shoot(window, language: str, out: Path, work: Path) -> list[Path]:
     await _until(lambda: c.report is not None and c.is_idle)
     files.append(out / f"{language}-inspect-broken.png")
     window.grab().save(str(files[-1]))
+    window.tabs.setCurrentWidget(window.merge_page)
+    window.merge_page.tabs.setCurrentIndex(0)
+    window.merge_page.base_picker.commit(HUB_ID)
+    await _until(lambda: c.is_idle and window.banner.severity == "error" and window.merge_page.download_button.isVisible())
+    files.append(out / f"{language}-hub-download.png")
+    window.grab().save(str(files[-1]))
     return files
 
 
@@ -75,6 +84,9 @@ def main(argv: list[str]) -> int:
     apply_theme(app, "light")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mergesmith-shots-") as tmp:
+        for name, folder in (("HF_HUB_CACHE", "hf-hub"), ("MODELSCOPE_CACHE", "modelscope")):
+            os.environ[name] = str(Path(tmp) / folder)  # empty caches: the pictures do not show this machine's
+            (Path(tmp) / folder).mkdir()
         window = MainWindow(Settings.at(str(Path(tmp) / "settings.ini")))
         window.controller.warm_ups = False
         try:

@@ -21,8 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 I18N = ROOT / "resources" / "i18n"
 LANGUAGES = ("zh_CN",)
-# files whose strings live in another .ts (the problem texts: problems_LANG.ts)
-OTHER_CATALOGUES = {"problem_text.py"}
+# files whose strings live in another .ts (the problem texts: problems_LANG.ts); leaving them out
+# keeps lupdate from adding their context, so `update` writes the .ts in lupdate's own layout
+OTHER_CATALOGUES = {"problem_text.py", "problem_catalogue.py"}
 
 
 def tool(name: str) -> str:

@@ -119,7 +119,8 @@ def _check_base(base) -> Optional[Path]:
     spec = getattr(base, "folder", base)
     found = locate(spec)
     if not found.found and found.caches:
-        raise MergesmithError(found.not_found_message("base model", "--from-base"))
+        raise MergesmithError(found.not_found_message("base model", "--from-base")).about(
+            found, "base model", "--from-base")
     folder = found.path or Path(spec).expanduser()
     if not folder.is_dir():
         raise MergesmithError(f"The base folder {folder} does not exist; pass the model this folder was "

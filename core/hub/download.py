@@ -137,8 +137,7 @@ def _needed(plan: DownloadPlan, sizes: dict[str, int]) -> list[str]:
     """The names a merge needs, from the repo's listing (root level only)."""
     root = [n for n in sizes if "/" not in n]
     if formats.CONFIG not in root:
-        raise DownloadError(f"{plan.repo_id} on the Hub has no {formats.CONFIG}, so it is not a transformers "
-                            "model Mergesmith can merge into; check the id.")
+        raise DownloadError(key="refusal/download-no-config", params={"repo_id": plan.repo_id})
     wanted = [n for n in root if n in (formats.CONFIG, formats.GENERATION_CONFIG) or formats.is_tokenizer_file(n)
               or n in formats.PROCESSOR_FILES or n.endswith(".py") or formats.LICENSE_RE.match(n)]
     return sorted(set(wanted)) + _weights(plan, root)
@@ -150,15 +149,16 @@ def _weights(plan: DownloadPlan, root: list[str]) -> list[str]:
             shards = _index_shards(plan, index)
             missing = [s for s in shards if s not in root]
             if missing:
-                raise DownloadError(f"{plan.repo_id}'s {index} names {len(missing)} shard(s) the repo does not "
-                                    f"hold ({missing[0]}); the repo is incomplete, choose another revision.")
+                raise DownloadError(key="refusal/download-shards-missing", params={
+                    "repo_id": plan.repo_id, "index": index, "count": len(missing), "first": missing[0]})
             return [index, *shards]
         if single in root:
             return [single]
     others = sorted(n for n in root if n.endswith(OTHER_WEIGHTS))
-    found = f" (it holds {', '.join(others[:3])})" if others else ""
-    raise DownloadError(f"{plan.repo_id} on the Hub has no safetensors or PyTorch weights Mergesmith can read"
-                        f"{found}; choose a repo with {formats.SAFE_WEIGHTS} or its shards.")
+    if others:
+        raise DownloadError(key="refusal/download-no-weights-others",
+                            params={"repo_id": plan.repo_id, "others": ", ".join(others[:3])})
+    raise DownloadError(key="refusal/download-no-weights", params={"repo_id": plan.repo_id})
 
 
 def _index_shards(plan: DownloadPlan, index: str) -> list[str]:
@@ -169,7 +169,7 @@ def _index_shards(plan: DownloadPlan, index: str) -> list[str]:
     except (OSError, ValueError, AttributeError, RecursionError):
         weight_map = None
     if not isinstance(weight_map, dict) or not weight_map:
-        raise DownloadError(f"{index} of {plan.repo_id} has no weight_map; the repo is broken, choose another.")
+        raise DownloadError(key="refusal/download-no-weight-map", params={"repo_id": plan.repo_id, "index": index})
     return sorted({str(v) for v in weight_map.values()})
 
 
@@ -177,8 +177,7 @@ def _refuse_offline(repo_id: str) -> None:
     from huggingface_hub import constants
 
     if constants.is_offline_mode():
-        raise DownloadError(f"Cannot download {repo_id}: HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set, so "
-                            "huggingface_hub will not connect; unset it, or pass the base model's folder with --base.")
+        raise DownloadError(key="refusal/download-offline", params={"repo_id": repo_id})
 
 
 def check_space(plan: DownloadPlan) -> None:
@@ -189,10 +188,9 @@ def check_space(plan: DownloadPlan) -> None:
     free = shutil.disk_usage(folder).free
     need = int(plan.to_fetch * SPACE_MARGIN)
     if need > free:
-        raise DownloadError(
-            f"Downloading {plan.repo_id} needs {formats.format_size(need)} but the disk holding the Hugging Face "
-            f"cache {plan.cache_dir} has {formats.format_size(free)} free; free some space, or set HF_HUB_CACHE "
-            "to a folder on a bigger disk.", path=plan.cache_dir)
+        raise DownloadError(key="refusal/download-no-space", path=plan.cache_dir, params={
+            "repo_id": plan.repo_id, "need": formats.format_size(need), "cache": str(plan.cache_dir),
+            "free": formats.format_size(free)})
 
 
 # --- download -------------------------------------------------------------------------------------
@@ -273,32 +271,28 @@ def explain(exc: BaseException, repo_id: str, revision: str = "main", name: Opti
 
     if isinstance(exc, MergesmithError):
         return exc
-    what = f"{name} of {repo_id}" if name else repo_id
+    what = f"{repo_id}/{name}" if name else repo_id  # a file of the repo, as the Hub addresses it, or the repo
     if isinstance(exc, hf.GatedRepoError):
-        return DownloadError(f"{repo_id} is gated: accept its conditions on its Hub page, then log in with "
-                             "`huggingface-cli login` (or set HF_TOKEN) and download again.")
+        return DownloadError(key="refusal/download-gated", params={"repo_id": repo_id})
     if isinstance(exc, hf.RepositoryNotFoundError):
-        return DownloadError(f"There is no model {repo_id} on the Hub (or it is private): check the id, or log "
-                             "in with `huggingface-cli login` (or set HF_TOKEN) if it is yours.")
+        return DownloadError(key="refusal/download-no-repo", params={"repo_id": repo_id})
     if isinstance(exc, hf.RevisionNotFoundError):
-        return DownloadError(f"{repo_id} has no revision {revision!r} on the Hub; check the revision.")
+        return DownloadError(key="refusal/download-no-revision",
+                             params={"repo_id": repo_id, "revision": repr(revision)})
     if isinstance(exc, hf.LocalEntryNotFoundError) or _is_network(exc):
-        return DownloadError(f"Cannot reach the Hub ({endpoint or hub_endpoint()}) to download {what}: connect "
-                             "to the network and run again (finished files are kept), or pass the base "
-                             "model's folder with --base.")
+        return DownloadError(key="refusal/download-network", params={"endpoint": endpoint or hub_endpoint(),
+                                                                     "what": what})
     if isinstance(exc, hf.EntryNotFoundError):
-        return DownloadError(f"{repo_id} on the Hub has no file {name} at revision {revision!r}; check the id "
-                             "and revision, or pass the base model's folder with --base.")
+        return DownloadError(key="refusal/download-no-file", params={"repo_id": repo_id, "name": name,
+                                                                     "revision": repr(revision)})
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return DownloadError(f"The disk holding the Hugging Face cache {cache} is full (while downloading {what}); "
-                             "free some space, or set HF_HUB_CACHE to a folder on a bigger disk.", path=cache)
+        return DownloadError(key="refusal/download-disk-full", path=cache, params={"cache": str(cache), "what": what})
     if isinstance(exc, hf.HfHubHTTPError):
-        status = getattr(exc.response, "status_code", "an error")
-        return DownloadError(f"The Hub answered {status} while downloading {what}; try again later (finished "
-                             "files are kept), or pass the base model's folder with --base.")
+        return DownloadError(key="refusal/download-http", params={
+            "status": str(getattr(exc.response, "status_code", "an error")), "what": what})
     if isinstance(exc, OSError):
-        return DownloadError(f"Downloading {what} failed: {exc.strerror or exc}; check the Hugging Face cache "
-                             f"{cache} and run again.", path=cache)
+        return DownloadError(key="refusal/download-os", path=cache, params={
+            "what": what, "error": str(exc.strerror or exc), "cache": str(cache)})
     raise exc
 
 

@@ -34,10 +34,7 @@ def check_card(report: Report, folder: Path, rel: str = "") -> None:
     file = join(rel, formats.MODEL_CARD)
     fm = read_front_matter(path)
     if fm.error is not None:
-        report.problem("bad-model-card", file,
-                       f"The metadata block at the top of {file} (between the --- lines) is unusable: {fm.error}. "
-                       "The Hub refuses such a card and huggingface_hub cannot load it; correct the YAML, "
-                       "or remove the block.")
+        report.problem("bad-model-card", file, key="bad-model-card", card=file, error=str(fm.error))
         return
     if not fm.present:
         return

@@ -38,13 +38,14 @@ class BaseModel:
         if located.found:
             folder = located.path
             if located.in_cache and located.essential_missing:
-                raise PlanError(located.incomplete_message(role, cls.option), path=folder)
+                raise PlanError(located.incomplete_message(role, cls.option), path=folder).about(
+                    located, role, cls.option)
         elif located.problem and Path(str(folder)).expanduser().is_dir():  # a cache repo folder, no snapshot
             raise PlanError(f"The {role} {folder} is the Hugging Face cache folder of {located.repo_id}, but "
                             f"{located.problem}; download it again, or pass a complete model folder with "
-                            f"{cls.option} FOLDER.", path=Path(str(folder)))
+                            f"{cls.option} FOLDER.", path=Path(str(folder))).about(located, role, cls.option)
         elif located.caches and not Path(str(folder)).expanduser().exists():  # a Hub id, in no cache
-            raise PlanError(located.not_found_message(role, cls.option))
+            raise PlanError(located.not_found_message(role, cls.option)).about(located, role, cls.option)
         folder = Path(folder).expanduser()
         part = "-vit" if role == "visual encoder" else ""  # which text: the base model's or the visual encoder's
         params = {"folder": str(folder)}

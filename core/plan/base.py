@@ -20,6 +20,7 @@ from typing import Optional
 
 from .. import formats
 from ..io import atomic, hold, landing
+from ..hub.located import HF_CACHE, SHORT_HASH
 from ..model.base import BaseModel
 from ..errors import PlanError
 from ..problems import ERROR, INFO, WARNING, Problem, errors
@@ -126,7 +127,11 @@ class Plan:
     def __post_init__(self) -> None:
         found = getattr(self.base, "located", None)
         if found is not None and found.in_cache and found.missing:  # a snapshot not fully downloaded
-            self.problem("base-incomplete", WARNING, found.missing[0], found.missing_note(self.base.what))
+            hf = found.where == HF_CACHE
+            version = (found.snapshot or "")[:SHORT_HASH] if hf else found.revision or ""
+            self.problem("base-incomplete", WARNING, found.missing[0], key="base-incomplete/hf" if hf else
+                         "base-incomplete/ms", name=found.repo_id or found.spec, version=version,
+                         files=", ".join(found.missing[:6]))
 
     def close(self) -> None:
         """Close what the plan owns; safe to call twice.

@@ -92,11 +92,11 @@ def _model_folder(path, what: str, option: str, notes: Optional[list] = None) ->
         raise SourceError(f"The training names no {what} folder here; pass it with {option}.")
     found = locate(path)
     if found.found and found.in_cache and found.essential_missing:
-        raise SourceError(found.incomplete_message(what, option), path=found.path)
+        raise SourceError(found.incomplete_message(what, option), path=found.path).about(found, what, option)
     if found.found and found.in_cache and notes is not None:
         notes.append(f"The {what} {found.repo_id} was found in the {found.summary()}: {found.path}")
     if not found.found and found.caches:
-        raise SourceError(found.not_found_message(what, option))
+        raise SourceError(found.not_found_message(what, option)).about(found, what, option)
     folder = found.path or Path(path).expanduser()
     if not folder.is_dir():
         raise SourceError(f"The {what} {folder} is not a folder; pass the folder the adapter was trained on "

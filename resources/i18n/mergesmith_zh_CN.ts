@@ -75,10 +75,6 @@
         <translation>，从 {0} 复制文件</translation>
     </message>
     <message>
-        <source>Cancelled; nothing was written.</source>
-        <translation>已取消，未写入任何内容。</translation>
-    </message>
-    <message>
         <source>Fixed: {0}</source>
         <translation>已修复：{0}</translation>
     </message>
@@ -117,6 +113,10 @@
     <message>
         <source>Using the base model named by the training: {0}</source>
         <translation>使用训练配置指定的基础模型：{0}</translation>
+    </message>
+    <message>
+        <source>Or download it (Download base model).</source>
+        <translation>也可以下载它（“下载基础模型”）。</translation>
     </message>
     <message>
         <source>The training names {0} as its base model, which is not on this machine; choose the base model folder.</source>
@@ -306,6 +306,10 @@
         <translation>正在修复</translation>
     </message>
     <message>
+        <source>Downloading</source>
+        <translation>正在下载</translation>
+    </message>
+    <message>
         <source>OK</source>
         <translation>正常</translation>
     </message>
@@ -320,6 +324,69 @@
     <message>
         <source>Note</source>
         <translation>注意</translation>
+    </message>
+</context>
+<context>
+    <name>Download</name>
+    <message>
+        <source>{0} ({1}, commit {2}): {3} files, {4}; {5} to download into {6}.</source>
+        <translation>{0}（{1}，提交 {2}）：{3} 个文件，共 {4}；需下载 {5} 到 {6}。</translation>
+    </message>
+    <message>
+        <source>{0} of the files are in the cache already.</source>
+        <translation>其中 {0} 个文件已在缓存中。</translation>
+    </message>
+    <message>
+        <source>It is gated: accept its conditions on its Hub page and log in (huggingface-cli login or HF_TOKEN) first.</source>
+        <translation>该仓库需要授权：请先在它的 Hub 页面上接受使用条件并登录（huggingface-cli login 或 HF_TOKEN）。</translation>
+    </message>
+    <message>
+        <source>Download {0} ({1})</source>
+        <translation>下载 {0}（{1}）</translation>
+    </message>
+    <message>
+        <source>Download base model…</source>
+        <translation>下载基础模型…</translation>
+    </message>
+    <message>
+        <source>Asking the Hugging Face Hub about {0}…</source>
+        <translation>正在向 Hugging Face Hub 查询 {0}…</translation>
+    </message>
+    <message>
+        <source>Asking the Hub</source>
+        <translation>查询 Hub</translation>
+    </message>
+    <message>
+        <source>Click the button again to download.</source>
+        <translation>再次点击按钮即开始下载。</translation>
+    </message>
+    <message>
+        <source>Downloading {0} into {1}</source>
+        <translation>正在下载 {0} 到 {1}</translation>
+    </message>
+    <message>
+        <source>Download of {0} cancelled; the files already complete stay in the cache and the next download fetches only the rest.</source>
+        <translation>已取消下载 {0}；已下载完整的文件保留在缓存中，下次下载只获取其余文件。</translation>
+    </message>
+    <message>
+        <source>Download cancelled</source>
+        <translation>下载已取消</translation>
+    </message>
+    <message>
+        <source>Downloading</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Download failed</source>
+        <translation>下载失败</translation>
+    </message>
+    <message>
+        <source>Downloaded {0} into {1}; it is now the base model.</source>
+        <translation>已将 {0} 下载到 {1}，现在它就是基础模型。</translation>
+    </message>
+    <message>
+        <source>Downloaded {0}</source>
+        <translation>已下载 {0}</translation>
     </message>
 </context>
 <context>
@@ -343,6 +410,121 @@
     <message>
         <source>{0} h {1} min</source>
         <translation>{0} 小时 {1} 分</translation>
+    </message>
+</context>
+<context>
+    <name>Hub</name>
+    <message>
+        <source>folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <source>Hugging Face cache</source>
+        <translation>Hugging Face 缓存</translation>
+    </message>
+    <message>
+        <source>ModelScope cache</source>
+        <translation>ModelScope 缓存</translation>
+    </message>
+    <message>
+        <source>not found</source>
+        <translation>未找到</translation>
+    </message>
+    <message>
+        <source>base model</source>
+        <translation>基础模型</translation>
+    </message>
+    <message>
+        <source>visual encoder</source>
+        <translation>视觉编码器</translation>
+    </message>
+    <message>
+        <source>1 file of {1} missing</source>
+        <translation>{1} 个文件中缺少 1 个</translation>
+    </message>
+    <message>
+        <source>{0} files of {1} missing</source>
+        <translation>{1} 个文件中缺少 {0} 个</translation>
+    </message>
+    <message>
+        <source>snapshot {0} ({1})</source>
+        <translation>快照 {0}（{1}）</translation>
+    </message>
+    <message>
+        <source>snapshot {0}</source>
+        <translation>快照 {0}</translation>
+    </message>
+    <message>
+        <source>revision {0}</source>
+        <translation>版本 {0}</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>，</translation>
+    </message>
+    <message>
+        <source>{0} (not found)</source>
+        <translation>{0}（未找到）</translation>
+    </message>
+    <message>
+        <source>{0} ({1}): {2}</source>
+        <translation>{0}（{1}）：{2}</translation>
+    </message>
+    <message>
+        <source>the {0} ({1})</source>
+        <translation>{0}（{1}）</translation>
+    </message>
+    <message>
+        <source> or </source>
+        <translation>或 </translation>
+    </message>
+    <message>
+        <source>Found in the {0}: {1}</source>
+        <translation>位于 {0}：{1}</translation>
+    </message>
+    <message>
+        <source>{0} and {1} more</source>
+        <translation>{0} 等，另有 {1} 个</translation>
+    </message>
+    <message>
+        <source>Looked in {0}.</source>
+        <translation>已查找：{0}。</translation>
+    </message>
+    <message>
+        <source>({0})</source>
+        <translation>（{0}）</translation>
+    </message>
+    <message>
+        <source>The {0} {1} was found in the {2} ({3}), but {4} is not downloaded.</source>
+        <translation>在 {2}（{3}）中找到了{0} {1}，但 {4} 尚未下载。</translation>
+    </message>
+    <message>
+        <source>The {0} {1} was found in the {2} ({3}), but {4} are not downloaded.</source>
+        <translation>在 {2}（{3}）中找到了{0} {1}，但 {4} 尚未下载。</translation>
+    </message>
+    <message>
+        <source>Finish its download, or choose a complete folder ({0}).</source>
+        <translation>请完成下载，或选择一个完整的文件夹（{0}）。</translation>
+    </message>
+    <message>
+        <source>The {0} {1} is not a folder on this machine and is not in {2}.</source>
+        <translation>{0} {1} 不是本机上的文件夹，也不在以下缓存中：{2}。</translation>
+    </message>
+    <message>
+        <source>Choose its folder ({0}), or download it (Download base model).</source>
+        <translation>请选择它的文件夹（{0}），或下载它（“下载基础模型”）。</translation>
+    </message>
+    <message>
+        <source>Choose its folder ({0}).</source>
+        <translation>请选择它的文件夹（{0}）。</translation>
+    </message>
+    <message>
+        <source>The {0} {1} is a Hugging Face cache folder of {2}, but it cannot be used: {3}.</source>
+        <translation>{0} {1} 是 {2} 的 Hugging Face 缓存文件夹，但无法使用：{3}。</translation>
+    </message>
+    <message>
+        <source>Download it again, or choose a complete model folder ({0}).</source>
+        <translation>请重新下载，或选择一个完整的模型文件夹（{0}）。</translation>
     </message>
 </context>
 <context>
@@ -605,12 +787,12 @@
         <translation>基础模型</translation>
     </message>
     <message>
-        <source>The full model the adapter was trained on (a folder with config.json)</source>
-        <translation>训练适配器时所用的完整模型（含 config.json 的文件夹）</translation>
+        <source>The full model the adapter was trained on: a folder with config.json, or a Hub id (ORG/NAME) found in the local Hugging Face or ModelScope cache</source>
+        <translation>训练适配器时所用的完整模型：含 config.json 的文件夹，或本机 Hugging Face / ModelScope 缓存中的 Hub ID（ORG/NAME）</translation>
     </message>
     <message>
-        <source>the model folder the training started from</source>
-        <translation>训练所基于的模型文件夹</translation>
+        <source>the model folder the training started from, or its Hub id</source>
+        <translation>训练所基于的模型文件夹，或其 Hub ID</translation>
     </message>
     <message>
         <source>Visual encoder</source>
@@ -635,6 +817,10 @@
     <message>
         <source>Visual &amp;encoder:</source>
         <translation>视觉编码器(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>The base model is not on this machine: ask the Hugging Face Hub for its size, then download it into the Hugging Face cache</source>
+        <translation>本机上没有基础模型：先向 Hugging Face Hub 查询其大小，再下载到 Hugging Face 缓存</translation>
     </message>
     <message>
         <source>Preview</source>
@@ -1030,6 +1216,10 @@
         <translation>使用 {0}。</translation>
     </message>
     <message>
+        <source>{0} ({1})</source>
+        <translation>{0}（{1}）</translation>
+    </message>
+    <message>
         <source>Found on this machine; this is the folder used.</source>
         <translation>本机上有；合并使用的就是这个文件夹。</translation>
     </message>
@@ -1044,6 +1234,18 @@
     <message>
         <source>{0}, {1} tensors, {2}</source>
         <translation>{0}，{1} 个张量，{2}</translation>
+    </message>
+    <message>
+        <source>; missing: {0}</source>
+        <translation>；缺少：{0}</translation>
+    </message>
+    <message>
+        <source>Found in</source>
+        <translation>所在位置</translation>
+    </message>
+    <message>
+        <source>{0}: {1}</source>
+        <translation>{0}：{1}</translation>
     </message>
     <message>
         <source>Output</source>

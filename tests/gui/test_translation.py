@@ -33,6 +33,10 @@ TECHNICAL = {
     "safetensors", "dtype", "bf16", "bfloat16", "float16", "float32", "gb", "mb", "kb", "tb", "gib", "b",
     "rslora", "dora", "alpha", "sqrt", "r", "ulp", "ctrl", "enter", "esc", "shift", "transformers", "pickle",
     "pth", "iter", "hf", "n", "e", "g", "ok", "english", "supervisedfinetune", "llavamodel", "dropout", "pytorch",
+    "hub", "id", "modelscope", "huggingface", "cli", "token",  # the Hugging Face Hub, a Hub id, HF_TOKEN
+    "bit",  # 4-bit, 8-bit: a unit, written so in Chinese too
+    "main",  # a revision (git branch) of a Hub repo
+    "login",  # huggingface-cli login
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
@@ -261,6 +265,93 @@ def test_every_page_in_chinese_has_no_english_left(zh_window, qtbot, demo, tmp_p
         w.inspect_page.picker.commit(str(_broken_copy(base, tmp_path)))
     assert w.inspect_page.result.problems.count() >= 2
     assert "\n".join(untranslated(w)) == ""  # a broken folder on the Inspect page
+
+
+@pytest.fixture
+def hub_caches(tmp_path, monkeypatch):
+    """Empty Hugging Face and ModelScope caches (set before the window is made: it lists their ids)."""
+    hf, ms = tmp_path / "hf-hub", tmp_path / "modelscope"
+    hf.mkdir()
+    ms.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(hf))
+    monkeypatch.setenv("MODELSCOPE_CACHE", str(ms))
+    return hf, ms
+
+
+def _settled(qtbot, w, severity: str) -> None:
+    qtbot.waitUntil(lambda: w.controller.is_idle and w.banner.severity == severity, timeout=30_000)
+
+
+def test_a_hub_id_base_and_the_download_button_in_chinese(hub_caches, zh_window, qtbot, tmp_path):
+    """The training names a Hub id: in no cache (the warning, the Download button, the refusal for a typed
+    id, all saying where they looked), then found in the Hugging Face cache (the preview's rows)."""
+    from tests.fixtures.hubcache import QWEN_ID, hf_cache
+    from tests.fixtures.specimens import QWEN_BASE, QWEN_WD
+
+    hf, ms = hub_caches
+    w, page = zh_window, zh_window.merge_page
+    page.options.out.commit(str(tmp_path / "merged_model"))
+    w.open_paths(str(QWEN_WD))
+    _settled(qtbot, w, "warning")
+    assert page.download_button.isVisible() and page.download_button.text() == "下载基础模型\u2026"
+    assert QWEN_ID in w.banner.text.text() and str(hf) in w.banner.text.text() and "下载基础模型" in w.banner.text.text()
+    w.merge_page.preview.expandAll()
+    assert "\n".join(untranslated(w)) == ""  # the named base in no cache, the button offered
+    nowhere = "someorg/not-cached-model"
+    page.base_picker.commit(nowhere)
+    _settled(qtbot, w, "error")
+    text = w.banner.text.text()
+    assert nowhere in text and str(ms) in text and "“基础模型”栏" in text and "“下载基础模型”" in text, text
+    assert page.downloader.repo_id == nowhere and page.download_button.isVisible()
+    assert "\n".join(untranslated(w)) == ""  # a typed id in no cache: the refusal, the button for it
+    snapshot = hf_cache(hf, QWEN_ID, QWEN_BASE, dangling=("generation_config.json",))  # its blob gone
+    page.base_picker.commit(QWEN_ID)
+    plan = wait_plan(qtbot, w)
+    assert plan.base.folder == snapshot
+    w.merge_page.preview.expandAll()
+    found = page.preview_model.root.find("所在位置")  # under the base model
+    assert found.details == f"{QWEN_ID}：Hugging Face 缓存，快照 {snapshot.name[:7]}（main），13 个文件中缺少 1 个"
+    assert "\n".join(untranslated(w)) == ""  # a Hub id found in the cache, a file of it missing
+    from mergesmith.gui.problem_text import problem_text
+
+    said = [problem_text(p) for p in plan.problems if p.code == "base-incomplete"]
+    assert said == [f"Hugging Face 缓存中的基础模型 {QWEN_ID}（快照 {snapshot.name[:7]}）缺少 generation_config.json；"
+                    "输出将不包含缺少的文件。请完成下载，以便包含缺少的文件。"]
+
+
+def test_the_download_words_in_chinese(chinese, tmp_path):
+    """What the Download button says once the Hub answered, and a failure of the download, in Chinese
+    (the window test with the local Hub, tests/hub/test_download_window.py, runs in English)."""
+    from mergesmith.core.hub.download import DownloadError, DownloadPlan, HubFile
+    from mergesmith.gui.download import plan_text
+    from mergesmith.gui.problem_text import refusal_text
+
+    plan = DownloadPlan("tiny/llama", "main", "0123456789abcdef", tmp_path / "hub",
+                        [HubFile("config.json", 700, cached=True), HubFile("model.safetensors", 2_000_000)], gated=True)
+    text = plan_text(plan)
+    assert text.startswith("tiny/llama（main，提交 0123456）：2 个文件") and "需要授权" in text, text
+    assert english_words(text) == [], text
+    refused = refusal_text(DownloadError(key="refusal/download-no-file", params={
+        "repo_id": "tiny/llama", "name": "tokenizer.json", "revision": "'main'"}))
+    assert "“基础模型”栏" in refused and english_words(refused) == [], refused
+
+
+def test_problems_name_the_controls_as_the_window_labels_them(zh_window):
+    """A problem's “基础模型”栏 or “修复” is the label or button the window shows (without its mnemonic)."""
+    from mergesmith.gui.hub_words import refusal  # noqa: F401 - its texts name the Download button
+    from mergesmith.gui.i18n import translate
+    from mergesmith.gui.problem_text import controls
+
+    shown = set()
+    for wid in zh_window.findChildren(QWidget):
+        if isinstance(wid, (QLabel, QAbstractButton)):
+            shown.add(re.sub(r"\(&.\)|&|[：:\u2026]+$", "", wid.text()).strip())
+    names = list(controls().values()) + [translate("Hub", "Choose its folder ({0}), or download it (Download base "
+                                                          "model)."),
+                                         translate("Controller", "Or download it (Download base model).")]
+    quoted = {q for name in names for q in re.findall("\u201c([^\u201d]+)\u201d", name)}
+    assert len(quoted) >= 8
+    assert sorted(quoted - shown) == [], sorted(shown)
 
 
 def test_the_walk_sees_english(window, demo):
