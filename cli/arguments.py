@@ -75,7 +75,7 @@ def check_inputs(args) -> None:
 
             writer = holder(path)
             if writer is not None:  # not there yet: another run is writing it
-                raise SourceError(writer.sentence(path), path=path)
+                raise SourceError(writer.sentence(path))
             raise SourceError(missing_message(path, label), path=path)
 
 
@@ -92,8 +92,12 @@ def refuse_complete_model(source, command: str) -> None:
 
 
 def name_argument(args, exc: MergesmithError) -> str:
-    """``exc``'s message, led by the argument it is about when that is one of the inputs."""
-    if exc.path is None:
+    """``exc``'s message, led by the argument it is about when that is one of the inputs (not for an
+    output held by another run: that sentence names the folder and its writer already)."""
+    from mergesmith.core.io.hold import HeldError
+    from mergesmith.core.io.landing import OutputAppearedError
+
+    if exc.path is None or isinstance(exc, (HeldError, OutputAppearedError)):
         return exc.message
     try:
         about = Path(exc.path).expanduser().resolve()

@@ -40,7 +40,7 @@ def test_another_machines_hold_is_respected_and_named(tmp_path):
     # inspect on the output, and on its parent, names it
     for where in (out, tmp_path):
         done = run_cli("inspect", where)
-        assert f"{out} is being written by another Mergesmith merge (process 4242 on the machine " \
+        assert f"mergesmith: {out} is being written by another Mergesmith merge (process 4242 on the machine " \
                "gpu-node-7" in done.err, done.err
     hold.hold_path(out).unlink()
     with hold.acquire(out, "merge") as mine:
