@@ -19,12 +19,13 @@ from mergesmith.core import __version__
 from mergesmith.core.errors import Cancelled, MergesmithError
 
 from .convert import add_convert
+from .gguf import add_export_gguf
 from .inspect import add_fix, add_inspect, add_verify
 from .merge import add_merge
 from .output import fail
 
 # Each adds its subcommand to the parser; this order is the order of ``mergesmith --help``.
-COMMANDS = (add_merge, add_convert, add_inspect, add_verify, add_fix)
+COMMANDS = (add_merge, add_convert, add_inspect, add_verify, add_fix, add_export_gguf)
 
 
 def build_parser() -> argparse.ArgumentParser:

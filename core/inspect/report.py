@@ -49,6 +49,8 @@ CODES: dict[str, tuple[str, Optional[str], str]] = {
     "config-mismatch": (WARNING, None, "the work_dir's config .py differs from the config stored in the checkpoint"),
     "unsupported-model": (ERROR, None, "training output of a model type Mergesmith cannot merge yet (InternVL)"),
     "non-finite": (ERROR, None, "NaN or Inf in the weights (--scan-values)"),
+    "corrupt-gguf": (ERROR, None, "a .gguf file's header is unreadable or its data is cut short"),
+    "incomplete-gguf": (ERROR, None, "a .gguf file lacks metadata llama.cpp needs (hyper-parameters, tokenizer)"),
     # verify
     "merge-mismatch": (ERROR, None, "a merged tensor differs from the recomputed one"),
     "logits-mismatch": (ERROR, None, "merged model and base+adapter disagree on a prompt"),
