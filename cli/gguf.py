@@ -11,24 +11,49 @@ import json
 import re
 import time
 
+from pathlib import Path
+
 from mergesmith.core import formats
-from .output import TerminalProgress
+from .output import TerminalProgress, fail, print_problems, say_before_run
 
 
 def cmd_export_gguf(args) -> int:
-    from mergesmith.core.gguf.export import plan_gguf, run_gguf
-    from mergesmith.core.progress import CancelToken
+    from mergesmith.core.gguf.export import plan_gguf
 
     with plan_gguf(args.model, args.out, args.type, overwrite=args.overwrite) as plan:
-        if args.dry_run:
-            _show(plan, args.json)
-            return 0
-        bar = TerminalProgress(enabled=None if not args.json else False)
-        t0 = time.monotonic()
-        try:
-            result = run_gguf(plan, progress=bar, cancel=CancelToken())
-        finally:
-            bar.finish()
+        return _run(plan, args)
+
+
+def merge_to_gguf(args, source, base) -> int:
+    """``mergesmith merge SOURCE --format gguf --out FILE.gguf``: the merge's tensors go straight into
+    the GGUF file, computed as they are written; no merged folder is written in between."""
+    from mergesmith.core.gguf.export import merge_plan_options, plan_gguf
+    from mergesmith.core.plan.planners import make_plan
+
+    options = merge_plan_options(Path(args.out), dtype=args.dtype, iteration=args.iter)
+    with make_plan(source, base, options) as merge_plan:
+        problems = [p for p in merge_plan.problems if p.code != "disk-space"]  # the GGUF's own size is checked
+        if any(p.is_error for p in problems):
+            print_problems(problems)
+            return fail("nothing was written: the merge plan has errors (listed above).")
+        say_before_run(merge_plan, args.json)
+        with plan_gguf(merge_plan, args.out, args.type, overwrite=args.overwrite) as plan:
+            return _run(plan, args)
+
+
+def _run(plan, args) -> int:
+    from mergesmith.core.gguf.export import run_gguf
+    from mergesmith.core.progress import CancelToken
+
+    if args.dry_run:
+        _show(plan, args.json)
+        return 0
+    bar = TerminalProgress(enabled=None if not args.json else False)
+    t0 = time.monotonic()
+    try:
+        result = run_gguf(plan, progress=bar, cancel=CancelToken())
+    finally:
+        bar.finish()
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0

@@ -18,8 +18,8 @@ from typing import Iterator, Optional
 from ..errors import PlanError
 from ..io import atomic
 from ..io.jsonfile import read_json_object
-from ..io.stores import TensorStore, open_model_weights
 from ..progress import CancelToken, Progress, ProgressCallback, no_progress
+from .inputs import GgufInput, folder_input, plan_input
 from .arch import Architecture, architecture_of, hyperparameters, llama3_rope_factors
 from .tensors import TYPES, TensorJob, plan_tensors, rope_freqs_job, write_tensor
 from .vocab import Vocabulary, read_vocabulary
@@ -38,7 +38,7 @@ class GgufPlan:
     arch: Architecture
     vocab: Vocabulary
     jobs: list[TensorJob]
-    store: TensorStore
+    source: GgufInput
     disk_free: Optional[int] = None
     notes: list[str] = field(default_factory=list)
 
@@ -51,7 +51,7 @@ class GgufPlan:
         return self.out.with_name(self.out.stem + ".Modelfile")
 
     def close(self) -> None:
-        self.store.close()
+        self.source.close()
 
     def __enter__(self) -> "GgufPlan":
         return self
@@ -60,20 +60,20 @@ class GgufPlan:
         self.close()
 
     def to_dict(self) -> dict:
-        return {"model": str(self.folder), "out": str(self.out), "type": self.qtype,
+        return {"model": self.source.label, "out": str(self.out), "type": self.qtype,
                 "architecture": self.arch.gguf, "tokenizer": self.vocab.model, "pre_tokenizer": self.vocab.pre,
                 "tensors": len(self.jobs), "bytes": self.data_bytes, "disk_free": self.disk_free,
                 "modelfile": str(self.modelfile), "notes": list(self.notes)}
 
 
-def plan_gguf(folder, out, qtype: str = "f16", *, overwrite: bool = False) -> GgufPlan:
-    """Everything checked before a byte is written: architecture, tokenizer, tensors, room on disk."""
-    folder, out = Path(folder).expanduser(), Path(out).expanduser()
+def plan_gguf(model, out, qtype: str = "f16", *, overwrite: bool = False) -> GgufPlan:
+    """Everything checked before a byte is written: architecture, tokenizer, tensors, room on disk.
+
+    ``model`` is a model folder, or a merge plan (core.plan) for the one-step path.
+    """
+    out = Path(out).expanduser()
     if qtype not in TYPES:
         raise PlanError(f"--type {qtype}: choose one of {', '.join(TYPES)}.")
-    if not (folder / "config.json").is_file():
-        raise PlanError(f"{folder} has no config.json, so it is not a model folder; give the folder a merge "
-                        "wrote (or any transformers model folder).", path=folder)
     if out.suffix.lower() != ".gguf":
         raise PlanError(f"--out {out}: name the file *.gguf, which is what llama.cpp and Ollama look for.")
     if out.is_dir():
@@ -81,22 +81,40 @@ def plan_gguf(folder, out, qtype: str = "f16", *, overwrite: bool = False) -> Gg
     if out.exists() and not overwrite:
         raise PlanError(f"{out} already exists; pass --overwrite to replace it, or choose another --out.",
                         path=out)
-    config = read_json_object(folder / "config.json", PlanError)
-    arch = architecture_of(config, str(folder))
-    hyperparameters(config, arch, str(folder))  # refuses what we cannot write, before anything else
-    store = open_model_weights(folder)
+    if isinstance(model, (str, os.PathLike)):
+        source = folder_input(Path(model).expanduser())
+    else:
+        source = plan_input(model)
     try:
-        vocab = read_vocabulary(folder, int(config["vocab_size"]))
-        jobs = plan_tensors(store.infos(), config, arch, qtype, str(folder))
-        factors = llama3_rope_factors(config)
-        if factors:
-            jobs.insert(0, rope_freqs_job(factors))
+        plan = _plan(source, out, qtype, overwrite)
     except BaseException:
-        store.close()
+        source.close()
         raise
-    plan = GgufPlan(folder, out, qtype, overwrite, config, arch, vocab, jobs, store)
     _check_room(plan)
     return plan
+
+
+def merge_plan_options(out: Path, *, dtype: str = "auto", iteration: Optional[int] = None):
+    """Options for the merge planner when the merge goes straight into ``out`` (a .gguf file): the
+    planner checks a folder that is never written, a hidden sibling of the file, for its checks of
+    overlap with the inputs and of write permission."""
+    from ..plan.base import PlanOptions
+
+    return PlanOptions(out=out.with_name(f".{out.name}.merge"), dtype=dtype, iteration=iteration)
+
+
+def _plan(source: GgufInput, out: Path, qtype: str, overwrite: bool) -> GgufPlan:
+    folder = source.meta_dir
+    config = read_json_object(folder / "config.json", PlanError)
+    where = str(folder) if source.label == folder.name else source.label
+    arch = architecture_of(config, where)
+    hyperparameters(config, arch, where)  # refuses what we cannot write, before anything else
+    vocab = read_vocabulary(folder, int(config["vocab_size"]))
+    jobs = plan_tensors(source.shapes, config, arch, qtype, where)
+    factors = llama3_rope_factors(config)
+    if factors:
+        jobs.insert(0, rope_freqs_job(factors))
+    return GgufPlan(folder, out, qtype, overwrite, config, arch, vocab, jobs, source)
 
 
 def _check_room(plan: GgufPlan) -> None:
@@ -170,22 +188,13 @@ def _write_data(plan: GgufPlan, out, alignment: int, progress: ProgressCallback,
     for job in plan.jobs:
         cancel.raise_if_cancelled()
         _pad(out, alignment)
-        write_tensor(job, _reader(plan.store, job), out, on_bytes, plan.config)
+        read = (lambda a, b, name=job.source: plan.source.read_rows(name, a, b))
+        write_tensor(job, read, out, on_bytes, plan.config)
         if job.source is not None:
-            plan.store.release(job.source)
+            plan.source.release(job.source)
     _pad(out, alignment)
     out.flush()
     os.fsync(out.fileno())
-
-
-def _reader(store: TensorStore, job: TensorJob):
-    import torch
-
-    def read(a: int, b: int):
-        t = store.tensor(job.source)
-        return t[a:b].to(torch.float32).numpy() if t.dim() else t.reshape(1).to(torch.float32).numpy()
-
-    return read
 
 
 def _pad(out, alignment: int) -> None:
@@ -198,7 +207,7 @@ def _add_metadata(writer, plan: GgufPlan) -> None:
     import gguf
 
     writer.add_type(gguf.GGUFType.MODEL)
-    writer.add_name(plan.folder.name)
+    writer.add_name(plan.source.label)
     writer.add_string("general.quantized_by", f"Mergesmith {_version()}")
     for method, _, value in hyperparameters(plan.config, plan.arch, str(plan.folder)):
         if method == "add_rope_scaling_type":

@@ -51,7 +51,7 @@ def tensor_type(name: str, shape: tuple[int, ...], wanted: str) -> str:
     return wanted
 
 
-def plan_tensors(infos: dict, config: dict, arch: Architecture, wanted: str, where: str) -> list[TensorJob]:
+def plan_tensors(shapes: dict, config: dict, arch: Architecture, wanted: str, where: str) -> list[TensorJob]:
     import gguf
 
     n_blocks = int(config["num_hidden_layers"])
@@ -60,7 +60,7 @@ def plan_tensors(infos: dict, config: dict, arch: Architecture, wanted: str, whe
     heads = int(config["num_attention_heads"])
     kv_heads = int(config.get("num_key_value_heads") or heads)
     jobs = []
-    for source, info in infos.items():
+    for source, shape in shapes.items():
         if source.endswith(SKIPPED_SUFFIXES):
             continue
         name = names.get_name(source, try_suffixes=(".weight", ".bias"))
@@ -68,7 +68,6 @@ def plan_tensors(infos: dict, config: dict, arch: Architecture, wanted: str, whe
             raise PlanError(f"{where}: tensor {source} has no place in llama.cpp's {arch.gguf} architecture; "
                             "the folder holds more than a plain causal language model (a vision tower, a value "
                             "head?). Export the language model alone.", path=where)
-        shape = tuple(int(d) for d in info.shape)
         permute = 0
         if arch.permute_qk and source.endswith(("q_proj.weight", "q_proj.bias")):
             permute = heads
