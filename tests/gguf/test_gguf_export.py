@@ -126,3 +126,26 @@ def test_same_as_llama_cpp_converter(family, qtype, exported, converted):
     differ = [k for k in set(a.fields) & set(b.fields) - {"GGUF.kv_count"}
               if _value(a.fields[k]) != _value(b.fields[k])]
     assert differ == ["general.name"]  # theirs title-cases the folder's name
+
+
+@pytest.mark.parametrize("rope", [
+    {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+     "original_max_position_embeddings": 32, "rope_theta": 500000.0},
+    {"rope_type": "linear", "factor": 2.0, "rope_theta": 10000.0},
+], ids=["llama3", "linear"])
+def test_rope_scaling_as_the_converter_writes_it(rope, tmp_path):
+    """Llama 3.1's rope (a rope_freqs tensor) and linear scaling: the same keys and tensors as llama.cpp's."""
+    from fixtures.gguf_models import make_llama_spm
+    from fixtures.llama_cpp import run_converter
+    from mergesmith.core.gguf.export import plan_gguf, run_gguf
+
+    folder = make_llama_spm(tmp_path / "m", rope_parameters=rope)
+    with plan_gguf(folder, tmp_path / "ours.gguf", "f16") as plan:
+        ours = run_gguf(plan).out
+    theirs = run_converter(folder, {"f16": tmp_path / "theirs.gguf"})["f16"]
+    a, b = _reader(ours), _reader(theirs)
+    assert {t.name: np.asarray(t.data).tobytes() for t in a.tensors} == \
+        {t.name: np.asarray(t.data).tobytes() for t in b.tensors}
+    assert set(a.fields) - set(b.fields) == OURS_ONLY and set(b.fields) - set(a.fields) == THEIRS_ONLY
+    for key in (k for k in a.fields if ".rope." in k):
+        assert _value(a.fields[key]) == pytest.approx(_value(b.fields[key])), key
