@@ -1,4 +1,4 @@
-"""The command line: ``mergesmith merge | convert | inspect | verify | fix``, a front end over core.
+"""The command line: ``mergesmith merge | convert | inspect | verify | fix | demo``, a front end over core.
 
 Errors a person can act on are printed as one or two sentences on stderr, never a traceback.
 Exit status: 0 success; 1 the result has problems of severity error; 2 unusable input or a plan
@@ -18,14 +18,16 @@ from typing import Optional, Sequence
 from mergesmith.core import __version__
 from mergesmith.core.errors import Cancelled, MergesmithError
 
+from .arguments import check_inputs, name_argument
 from .convert import add_convert
+from .demo import add_demo
 from .gguf import add_export_gguf
 from .inspect import add_fix, add_inspect, add_verify
 from .merge import add_merge
 from .output import fail
 
 # Each adds its subcommand to the parser; this order is the order of ``mergesmith --help``.
-COMMANDS = (add_merge, add_convert, add_inspect, add_verify, add_fix, add_export_gguf)
+COMMANDS = (add_merge, add_convert, add_inspect, add_verify, add_fix, add_export_gguf, add_demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +58,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ValueError:  # not the main thread (an embedding program): leave SIGTERM alone
         previous = None
     try:
+        check_inputs(args)
         return int(args.func(args) or 0)
     except Cancelled as exc:
         return fail(exc.message, 130)
@@ -64,7 +67,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         return fail("Cancelled; nothing was written.", 130)
     except MergesmithError as exc:
-        return fail(exc.message, exc.exit_code)
+        return fail(name_argument(args, exc), exc.exit_code)
     except BrokenPipeError:  # `mergesmith inspect DIR | head`: the reader left; stop quietly, as SIGPIPE would
         _silence_stdout()
         return 141

@@ -89,7 +89,8 @@ def _print_plan(plan, stream=None) -> None:
     if len(iterations) > 1:
         print(f"  Iterations: {', '.join(iterations)} (pick one with --iter N)", file=stream)
     if plan.base is not None:
-        print(f"Base:    {plan.base.folder}", file=stream)
+        found = getattr(plan.base, "located", None)
+        print(f"Base:    {found.line() if found is not None else plan.base.folder}", file=stream)
     print(f"Output:  {plan.out}  (dtype {plan.dtype})", file=stream)
     for path, size, origin in plan.files():
         print(f"  {path:<48} {formats.format_size(size):>10}  {origin}", file=stream)
@@ -107,7 +108,8 @@ def show_plan(plan, as_json: bool) -> int:
         _print_plan(plan)
         print_problems(plan.problems)
     if not plan.ok:
-        print("mergesmith: nothing was written: the plan has errors (listed above).", file=sys.stderr)
+        print("mergesmith: nothing was written: the plan has errors (listed above, each with what to do); "
+              "solve them and run the command again.", file=sys.stderr)
     return 0 if plan.ok else 2
 
 
@@ -140,3 +142,12 @@ def say_before_run(plan, as_json: bool = False) -> None:
 def fail(message: str, code: int = 2) -> int:
     print(f"mergesmith: {message}", file=sys.stderr)
     return code
+
+
+def base_not_here(base) -> str:
+    """The sentence for a ``--base`` Hub id found neither here nor in a cache (where we looked; --download)."""
+    from mergesmith.core.hub.cache import locate
+
+    found = locate(base) if base else None
+    return found.not_found_message(download=True) if found is not None and not found.found and found.caches else ""
+

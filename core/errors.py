@@ -3,9 +3,15 @@
 Every error raised on purpose by the core is a :class:`MergesmithError` whose ``str()`` is one
 or two sentences: what is wrong, where, and what to do. Front ends print it as it is; anything
 else that escapes is a bug and is reported as one.
+
+The common refusals are raised by key (``key=`` and the particulars as ``params``); their
+sentence then comes from :mod:`mergesmith.core.texts`, and the window renders the same key
+and particulars in its own words (``gui/problem_text.py``).
 """
 
 from __future__ import annotations
+
+from typing import Optional
 
 
 class MergesmithError(Exception):
@@ -13,7 +19,13 @@ class MergesmithError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, path: object | None = None) -> None:
+    def __init__(self, message: Optional[str] = None, *, path: object | None = None,
+                 key: str = "", params: Optional[dict] = None) -> None:
+        self.key = key
+        self.params = dict(params or {})
+        if message is None:
+            from .texts import render
+            message = render(key, self.params)
         super().__init__(message)
         self.message = message
         self.path = None if path is None else str(path)
@@ -40,5 +52,5 @@ class Cancelled(MergesmithError):
 
     exit_code = 130
 
-    def __init__(self, message: str = "Cancelled; nothing was written.") -> None:
-        super().__init__(message)
+    def __init__(self, message: Optional[str] = None) -> None:
+        super().__init__(message, key="" if message else "refusal/cancelled")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import torch
-
 from .errors import MergesmithError
 
 # --- file names -------------------------------------------------------------------------------
@@ -65,6 +63,10 @@ PROCESSOR_FILES = (
 )
 # Licences travel with the weights they cover.
 LICENSE_RE = re.compile(r"^(LICEN[CS]E|NOTICE|USE_POLICY)(\..*)?$", re.IGNORECASE)
+# The model card the Hub reads (front matter: huggingface_hub's ModelCardData), and the values the
+# Hub documents for its base_model_relation (docs/hub/model-cards.md, "Specifying a base model").
+MODEL_CARD = "README.md"
+BASE_MODEL_RELATIONS = ("adapter", "merge", "quantized", "finetune")
 # Weight files that are never carried as plain files.
 PICKLE_WEIGHT_SUFFIXES = (".bin", ".pth", ".pt", ".ckpt", ".pkl")
 
@@ -111,23 +113,23 @@ KIND_TITLES = {
 
 # --- dtypes -----------------------------------------------------------------------------------
 
-# safetensors dtype codes <-> torch dtypes
-ST_TO_TORCH = {
-    "F64": torch.float64,
-    "F32": torch.float32,
-    "F16": torch.float16,
-    "BF16": torch.bfloat16,
-    "I64": torch.int64,
-    "I32": torch.int32,
-    "I16": torch.int16,
-    "I8": torch.int8,
-    "U8": torch.uint8,
-    "BOOL": torch.bool,
-}
-if hasattr(torch, "float8_e4m3fn"):
-    ST_TO_TORCH["F8_E4M3"] = torch.float8_e4m3fn
-    ST_TO_TORCH["F8_E5M2"] = torch.float8_e5m2
-TORCH_TO_ST = {v: k for k, v in ST_TO_TORCH.items()}
+# safetensors dtype codes <-> torch dtypes: ``ST_TO_TORCH`` and ``TORCH_TO_ST``, built on first use
+# (module ``__getattr__``) so that importing this module, and every command that only reads headers
+# and JSON, does not import torch (about a second).
+_TORCH_NAMES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64",
+                "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool",
+                "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2"}
+
+
+def __getattr__(name: str):
+    if name not in ("ST_TO_TORCH", "TORCH_TO_ST"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import torch
+
+    st_to_torch = {code: getattr(torch, attr) for code, attr in _TORCH_NAMES.items() if hasattr(torch, attr)}
+    globals().update(ST_TO_TORCH=st_to_torch, TORCH_TO_ST={v: k for k, v in st_to_torch.items()})
+    return globals()[name]
+
 
 ST_ITEMSIZE = {
     "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,

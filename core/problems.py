@@ -1,8 +1,14 @@
-"""Problems found by planning and inspection: a stable code, a severity, a file, a sentence."""
+"""Problems found by planning and inspection: a stable code, a severity, a file, a sentence.
+
+A problem also carries its particulars (``params``: file and module names, sizes, shapes,
+dtypes...) and the key of its text in :mod:`mergesmith.core.texts`; ``message`` is that text
+rendered for the command line. The window renders the same key and particulars in its own
+words and language, never by reading ``message``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 ERROR = "error"
 WARNING = "warning"
@@ -19,6 +25,10 @@ class Problem:
     message: str
     # True when `mergesmith fix` (core.fix) can repair it; set by core.inspect from its code table.
     fixable: bool = False
+    # the particulars the text's fields name (strings and numbers only)
+    params: dict = field(default_factory=dict, compare=False, hash=False)
+    # the key of the text in core.texts ("" when the message came from elsewhere, e.g. a library)
+    key: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -27,13 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mergesmith-gui",
         description="Mergesmith's window: merge a training output into its base model, and inspect folders.")
-    p.add_argument("source", nargs="?", help="the training output (work_dir, .pth, converted folder, adapter)")
-    p.add_argument("--base", help="the base model folder")
-    p.add_argument("--visual-encoder", help="the visual encoder folder (LLaVA runs)")
+    p.add_argument("source", metavar="SOURCE", nargs="?", help="the training output (work_dir, .pth, converted folder, adapter)")
+    p.add_argument("--base", metavar="DIR", help="the base model folder")
+    p.add_argument("--visual-encoder", metavar="DIR", help="the visual encoder folder (LLaVA runs)")
     p.add_argument("--demo", nargs="?", const="lora", choices=["lora", "llava"],
                    help="open the built-in demo (made on the spot): a LoRA run (default) or a LLaVA run")
     p.add_argument("--inspect", metavar="DIR", help="open the Inspect page on DIR")
     p.add_argument("--theme", choices=("auto", "light", "dark"), help="colour theme (default: remembered, else auto)")
+    p.add_argument("--language", choices=("auto", "en", "zh_CN"),
+                   help="language of the window (default: remembered under View > Language, else the system's)")
     p.add_argument("--screenshot", metavar="FILE", help="render the window to FILE (PNG) and exit")
     p.add_argument("--version", action="version", version=f"mergesmith-gui {__version__}")
     return p
@@ -43,11 +45,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from .display import no_display_message
+
+    if no_display_message():  # Qt would abort (exit 134) blaming a library; say what is wrong instead
+        print(no_display_message(), file=sys.stderr)
+        return 2
     os.environ.setdefault("QT_API", "pyside6")  # qasync must bind PySide6 (style.md 4.2)
     from PySide6.QtWidgets import QApplication
 
     import qasync
 
+    from .i18n import chosen_language, install_language
     from .icons import app_icon
     from .main_window import MainWindow
     from .settings import Settings
@@ -62,6 +70,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     app.setDesktopFileName("mergesmith")
     app.setWindowIcon(app_icon())
     settings = Settings()
+    install_language(app, chosen_language(args.language or settings.value("language", "auto")))
     apply_theme(app, args.theme or str(settings.value("theme", "auto")))
     window = MainWindow(settings)
     _install_excepthook(window)
@@ -71,8 +80,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         app.aboutToQuit.connect(closed.set)
         if args.screenshot:
             return await _screenshot(window, args)
+        _after_first_frame(window)
         window.show()
-        window.controller.warm_up()
         _open_from_args(window, args)
         await closed.wait()
         return 0
@@ -83,6 +92,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return qasync.run(amain())
     finally:
         window.shutdown()
+
+
+def _after_first_frame(window) -> None:
+    """torch and transformers are imported in the background once the window is on screen."""
+    from .first_frame import FirstFrame, StartupProbe, probe_requested
+
+    frame = FirstFrame(window)
+    frame.painted.connect(lambda: window.controller.warm_up())
+    if probe_requested():  # bench/bench_startup.py: print when the frame came and the warm-up ended
+        frame.painted.connect(StartupProbe(window).first_frame)
 
 
 def _open_from_args(window, args) -> None:

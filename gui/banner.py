@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from .i18n import translate
 from .icons import icon
 
 TINTS = {"error": "#d64541", "warning": "#e8a317", "ok": "#2e9d4f", "info": "#3b7dd8"}
@@ -30,7 +31,7 @@ class Banner(QFrame):
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                           | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        self.text.setAccessibleName("Status message")
+        self.text.setAccessibleName(translate("Banner", "Status message"))
         self.action = QPushButton(self)
         self.action.hide()
         self._callback: Optional[Callable[[], None]] = None

@@ -9,12 +9,37 @@ from __future__ import annotations
 from mergesmith.core.errors import Cancelled
 
 from . import corecalls
+from .i18n import translate
+from .problem_text import problem_text, refusal_text
 from .tree import ERROR, INFO, OK, WARNING  # the core's severities, and OK
 
 
 def internal_error_text(exc: BaseException) -> str:
-    return (f"Something went wrong inside Mergesmith ({type(exc).__name__}: {exc}). This is a bug; "
-            "the details are in the log, please include them when you report it.")
+    return translate("Controller", "Something went wrong inside Mergesmith ({0}: {1}). This is a bug; the "
+                     "details are in the log, please include them when you report it.").format(type(exc).__name__, exc)
+
+
+def verify_sentence(result) -> str:
+    """One sentence about a VerifyResult."""
+    merged = sum(1 for c in result.checks if c.kind == "merged")
+    worst = result.worst
+    diff = ""
+    if worst is not None:
+        ulp = (translate("Controller", "an infinite") if worst.ulp == float("inf")
+               else translate("Controller", "{0} ulp").format(int(worst.ulp)))
+        diff = translate("Controller", "; the largest difference is {0} (in {1}, accepted up to {2})").format(
+            ulp, worst.name, result.tolerance_ulp)
+    unchecked = getattr(result, "unchecked", None) or []
+    if result.ok and unchecked:
+        return translate("Controller", "Verified: {0} merged tensor(s) recomputed from the inputs match{1}; {2} "
+                         "tensor(s) of a variant verify does not recompute (DoRA, lora_bias, trainable tokens) "
+                         "were not checked.").format(merged, diff, len(unchecked))
+    if result.ok:
+        return translate("Controller", "Verified: {0} merged tensor(s) recomputed from the inputs match{1}. "
+                         "The merge is right.").format(merged, diff)
+    first = problem_text(result.problems[0]) if result.problems else ""
+    return translate("Controller", "The merge does NOT match its inputs{0}. {1} Details are in the log.").format(
+        diff, first)
 
 
 class CheckingMixin:
@@ -49,46 +74,50 @@ class CheckingMixin:
 
     async def _inspect(self, path: str, target: str, base: str = "") -> None:
         if not path:
-            self.say(INFO, "Choose a folder to inspect.")
+            self.say(INFO, translate("Controller", "Choose a folder to inspect."))
             return
-        self.log("info", f"Inspecting {path}")
+        self.log("info", translate("Controller", "Inspecting {0}").format(path))
         try:
             report, fixes = await self.job.call(corecalls.inspect_path, path, base)
         except Exception as exc:  # noqa: BLE001
-            self._report_exception(exc, f"Inspecting {path}")
+            self._report_exception(exc, translate("Controller", "Inspecting {0}").format(path))
             return
         self.report = report
-        self._say_report(report, f"Inspected {path}")
+        self._say_report(report, translate("Controller", "Inspected {0}").format(path))
         self.inspected.emit(target, report, fixes)
 
     def _say_report(self, report, what: str) -> None:
         n = len(report.problems)
         for note in getattr(report, "notes", []) or []:
-            self.log("info", f"Note: {note}")
+            self.log("info", translate("Controller", "Note: {0}").format(note))
         for p in report.problems:
             self.log(p.severity if p.severity in ("error", "warning") else "info",
-                     f"[{p.code}] {p.file}: {p.message}")
+                     f"[{p.code}] {p.file}: {problem_text(p)}")
         self.say(ERROR if not report.ok else WARNING if n else OK,
-                 f"{what}: " + (f"{n} problem(s) found; see the list." if n else "no problems found."))
+                 translate("Controller", "{0}: {1}").format(what, translate(
+                     "Controller", "{0} problem(s) found; see the list.").format(n) if n else
+                     translate("Controller", "no problems found.")))
 
     async def _fix(self, folder: str, target: str, base: str) -> None:
         self.started.emit()
-        self.log("info", f"Fixing {folder}" + (f", copying from {base}" if base else ""))
+        self.log("info", translate("Controller", "Fixing {0}").format(folder)
+                 + (translate("Controller", ", copying from {0}").format(base) if base else ""))
         try:
             if self._cancel_requested:
                 raise Cancelled()
             outcome = await self.job.run(corecalls.run_fix, folder, base)
             report, fixes = await self.job.call(corecalls.check_folder, outcome.out, base)
         except Cancelled as exc:
-            self.say(INFO, exc.message)
+            self.say(INFO, refusal_text(exc))
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001
-            self.failed.emit(self._report_exception(exc, f"Fixing {folder}"))
+            self.failed.emit(self._report_exception(exc, translate("Controller", "Fixing {0}").format(folder)))
         else:
             for action in outcome.actions:
-                self.log("info", f"Fixed: {action.title}")
+                self.log("info", translate("Controller", "Fixed: {0}").format(action.title))
             self.fixed.emit(outcome)
-            self._say_report(report, f"Fixed {len(outcome.actions)} thing(s) into {outcome.out}")
+            self._say_report(report, translate("Controller", "Fixed {0} thing(s) into {1}").format(
+                len(outcome.actions), outcome.out))
             self.inspected.emit(target, report, fixes)
         finally:
             self.fixing = False
@@ -97,20 +126,20 @@ class CheckingMixin:
 
     async def _verify(self, out: str, source: str, base: str, iteration, visual: str) -> None:
         self.started.emit()
-        self.log("info", f"Verifying {out} against {source} and {base}")
+        self.log("info", translate("Controller", "Verifying {0} against {1} and {2}").format(out, source, base))
         try:
             if self._cancel_requested:
                 raise Cancelled()
             result = await self.job.run(corecalls.verify, out, source, base, iteration, visual)
         except Cancelled:
-            self.say(INFO, "Cancelled; the check stopped.")  # verify writes nothing: the window's own words
+            self.say(INFO, translate("Controller", "Cancelled; the check stopped."))  # verify writes nothing: the window's own words
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001
-            self.failed.emit(self._report_exception(exc, f"Verifying {out}"))
+            self.failed.emit(self._report_exception(exc, translate("Controller", "Verifying {0}").format(out)))
         else:
             for line in result.lines():
                 self.log("info" if result.ok else "error", line)
-            self.say(OK if result.ok else ERROR, corecalls.verify_sentence(result))
+            self.say(OK if result.ok else ERROR, verify_sentence(result))
             self.verified.emit(result)
         finally:
             self.verifying = False

@@ -18,6 +18,7 @@ made and closes it when another replaces it, except the one it runs, which ``run
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 import traceback
 from pathlib import Path
@@ -27,11 +28,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from mergesmith.core.errors import Cancelled, MergesmithError
 from mergesmith.core.formats import format_seconds, format_size
+from mergesmith.core.hub.download import is_hub_id
 from mergesmith.core.progress import Progress
 
 from . import corecalls
 from .checking import ERROR, INFO, OK, WARNING, CheckingMixin, internal_error_text
+from .i18n import kind_title, seconds_text, size_text, translate
 from .job import Job
+from .problem_text import problem_text, refusal_text
 
 REPLAN_DELAY_MS = 250
 __all__ = ["ERROR", "INFO", "OK", "WARNING", "MergeController", "internal_error_text"]
@@ -81,6 +85,7 @@ class MergeController(CheckingMixin, QObject):
         self._warmed: set[str] = set()
         self.warm_ups = True  # off for one-shot uses (--screenshot) that never check a merge
         self._tasks: set[asyncio.Task] = set()
+        self.demo_folders: list[str] = []  # temporary demo folders this window made: removed at shutdown
         self._replan_timer = QTimer(self)
         self._replan_timer.setSingleShot(True)
         self._replan_timer.setInterval(REPLAN_DELAY_MS)
@@ -132,7 +137,7 @@ class MergeController(CheckingMixin, QObject):
 
     def cancel(self) -> None:
         if self.busy:
-            self.log("info", "Cancelling\u2026")
+            self.log("info", translate("Controller", "Cancelling\u2026"))
             self._cancel_requested = True  # in case the task has not reached the job yet
             self.job.cancel()
 
@@ -156,6 +161,9 @@ class MergeController(CheckingMixin, QObject):
         for held in (self.plan, self.source):  # the job thread is gone: nothing else touches them
             if held is not None:
                 held.close()
+        for folder in self.demo_folders:  # made by load_demo in the system's temporary folder
+            shutil.rmtree(folder, ignore_errors=True)
+        self.demo_folders.clear()
 
     def log(self, level: str, text: str) -> None:
         self.logged.emit(level, text)
@@ -201,9 +209,10 @@ class MergeController(CheckingMixin, QObject):
 
     def _report_exception(self, exc: BaseException, what: str) -> str:
         if isinstance(exc, MergesmithError):  # the banner shows the sentence, the log says when it came
-            self.message.emit(ERROR, exc.message)
-            self.log("error", f"{what}: {exc.message}")
-            return exc.message
+            text = refusal_text(exc)  # in the window's words and language
+            self.message.emit(ERROR, text)
+            self.log("error", f"{what}: {text}")
+            return text
         self.log("error", f"{what}:\n" + "".join(traceback.format_exception(exc)))
         text = internal_error_text(exc)
         self.say(ERROR, text)
@@ -216,21 +225,23 @@ class MergeController(CheckingMixin, QObject):
         self.source = None
         self.sourceChanged.emit(None)
         if not path:
-            self.log("info", "Choose a training output and its base model, or try the built-in demo.")
+            self.log("info", translate("Controller", "Choose a training output and its base model, or try the "
+                                                   "built-in demo."))
             self.sourceWanted.emit()
             return
-        self.log("info", f"Reading {path}")
+        self.log("info", translate("Controller", "Reading {0}").format(path))
         try:
             source = await self.job.call(corecalls.detect, path)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence
             if gen == self._gen:
-                self._report_exception(exc, f"Reading {path}")
+                self._report_exception(exc, translate("Controller", "Reading {0}").format(path))
             return
         if gen != self._gen:
             self.job.submit(corecalls.close_source, source)
             return
         self.source = source
-        self.log("info", f"Found {source.title} in {source.path}")
+        self.log("info", translate("Controller", "Found {0} in {1}").format(kind_title(source.kind, source.title),
+                                                                         source.path))
         self.sourceChanged.emit(source)
         self._suggest_inputs(source)
         self._schedule_replan(now=True)
@@ -238,21 +249,29 @@ class MergeController(CheckingMixin, QObject):
     def _suggest_inputs(self, source) -> None:
         hint = source.base_hint
         if hint and not self.base_path:
-            if source.base_hint_exists:
-                self.base_path = str(Path(hint).expanduser())
+            found = source.base_located()  # a folder, or a Hub id in a local cache
+            if found.found:
+                self.base_path = str(Path(hint).expanduser()) if not found.in_cache else hint
                 self.baseSuggested.emit(self.base_path)
-                self.log("info", f"Using the base model named by the training: {self.base_path}")
+                self.log("info", translate("Controller", "Using the base model named by the training: {0}")
+                         .format(found.line()))
             else:
-                self.say(WARNING, f"The training names {hint} as its base model, which is not on this "
-                         "machine; choose the base model folder.")
+                looked = (" " + translate("Controller", "Looked in {0}.").format(found.looked())) if found.caches else ""
+                fetch = (" " + translate("Controller", "Or download it (Download base model).")) if is_hub_id(hint) else ""
+                self.say(WARNING, translate("Controller", "The training names {0} as its base model, which "
+                                            "is not on this machine; choose the base model folder.").format(hint)
+                         + looked + fetch)
         if source.is_llava and not self.visual_encoder_path:
             vhint = source.visual_encoder_hint
-            if vhint and Path(vhint).expanduser().is_dir():
-                self.visual_encoder_path = str(Path(vhint).expanduser())
+            vfound = source.visual_encoder_located()
+            if vhint and vfound.found:
+                self.visual_encoder_path = str(Path(vhint).expanduser()) if not vfound.in_cache else vhint
                 self.visualEncoderSuggested.emit(self.visual_encoder_path)
             else:
-                named = f" The training names {vhint}, which is not on this machine." if vhint else ""
-                self.say(WARNING, f"This is a LLaVA run: choose the visual encoder folder too.{named}")
+                named = (" " + translate("Controller", "The training names {0}, which is not on this machine.")
+                         .format(vhint)) if vhint else ""
+                self.say(WARNING, translate("Controller", "This is a LLaVA run: choose the visual encoder "
+                                                          "folder too.") + named)
         self.outputSuggested.emit(str(corecalls.default_out(source)))
 
     async def _replan(self, gen: int) -> None:
@@ -261,7 +280,7 @@ class MergeController(CheckingMixin, QObject):
             return
         if not self.base_path:
             if not self.source.base_hint:
-                self.say(INFO, "Choose the base model the adapter was trained on.")
+                self.say(INFO, translate("Controller", "Choose the base model the adapter was trained on."))
             self.stateChanged.emit()
             return
         try:
@@ -269,7 +288,7 @@ class MergeController(CheckingMixin, QObject):
             plan = await self.job.call(corecalls.make_plan, self.source, self.base_path, options)
         except Exception as exc:  # noqa: BLE001
             if gen == self._gen:
-                self._report_exception(exc, "Planning")
+                self._report_exception(exc, translate("Controller", "Planning"))
                 self.stateChanged.emit()
             return
         if gen != self._gen:
@@ -282,20 +301,23 @@ class MergeController(CheckingMixin, QObject):
     def _say_plan(self, plan) -> None:
         errors = [p for p in plan.problems if p.is_error]
         if errors:
-            more = f" ({len(errors) - 1} more below)" if len(errors) > 1 else ""
-            self.say(ERROR, f"Nothing can start until this is fixed: {errors[0].message}{more}")
+            more = (" " + translate("Controller", "({0} more below)").format(len(errors) - 1)
+                    if len(errors) > 1 else "")
+            self.say(ERROR, translate("Controller", "Nothing can start until this is fixed: {0}")
+                     .format(problem_text(errors[0])) + more)
             return
 
         warnings = [p for p in plan.problems if p.severity == WARNING]
-        text = (f"Ready: {len(plan.files())} files, {format_size(plan.total_bytes)}, will be written to "
-                f"{plan.out}.")
+        text = translate("Controller", "Ready: {0} files, {1}, will be written to {2}.").format(
+            len(plan.files()), size_text(plan.total_bytes), plan.out)
         if warnings:
-            text += f" {len(warnings)} warning{'s' if len(warnings) != 1 else ''} below."
+            text += " " + (translate("Controller", "1 warning below.") if len(warnings) == 1 else
+                           translate("Controller", "{0} warnings below.").format(len(warnings)))
         self.say(WARNING if warnings else OK, text)
 
     async def _merge(self, plan) -> None:
         self.started.emit()
-        self.log("info", f"Merging into {plan.out}")
+        self.log("info", translate("Controller", "Merging into {0}").format(plan.out))
         try:
             if self._cancel_requested:
                 raise Cancelled()
@@ -303,21 +325,22 @@ class MergeController(CheckingMixin, QObject):
             for line in result.recovered:  # leftovers of a killed run, removed
                 self.log("info", line)
             self.progressed.emit(Progress("check", result.total_bytes, result.total_bytes,
-                                          message="Checking the written folder"))
+                                          message=translate("Controller", "Checking the written folder")))
             report, fixes = await self.job.call(corecalls.check_folder, result.out, self.base_path)
         except Cancelled as exc:
-            self.say(INFO, exc.message)
+            self.say(INFO, refusal_text(exc))
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001
-            self.failed.emit(self._report_exception(exc, "Merging"))
+            self.failed.emit(self._report_exception(exc, translate("Controller", "Merging")))
         else:
             self.result, self.report = result, report
             bad = [p for p in report.problems if p.is_error]
             seconds = result.seconds.get("total") or result.seconds.get("write", 0.0)
-            text = f"Merged into {result.out} in {format_seconds(seconds)}; "
-            text += (f"the check found {len(bad)} error(s): see the result." if bad else
-                     f"the check found {len(report.problems)} warning(s)." if report.problems else
-                     "the check found no problems.")
+            text = translate("Controller", "Merged into {0} in {1}; ").format(result.out, seconds_text(seconds))
+            text += (translate("Controller", "the check found {0} error(s): see the result.").format(len(bad))
+                     if bad else
+                     translate("Controller", "the check found {0} warning(s).").format(len(report.problems))
+                     if report.problems else translate("Controller", "the check found no problems."))
             self.say(ERROR if bad else WARNING if report.problems else OK, text)
             self.merged.emit(result, report, fixes)
         finally:
@@ -331,16 +354,18 @@ class MergeController(CheckingMixin, QObject):
         await self.job.call(corecalls.warm_up, base or None)
 
     async def _demo(self, folder: Optional[str], kind: str = "lora") -> None:
-        folder = folder or tempfile.mkdtemp(prefix="mergesmith-demo-")
-        what = ("a tiny LLM, a tiny CLIP vision tower and an XTuner LLaVA run" if kind == "llava"
-                else "a tiny base model and an XTuner training output")
-        self.say(INFO, f"Building the demo: {what}\u2026")
+        if not folder:
+            folder = tempfile.mkdtemp(prefix="mergesmith-demo-")
+            self.demo_folders.append(folder)
+        what = (translate("Controller", "a tiny LLM, a tiny CLIP vision tower and an XTuner LLaVA run")
+                if kind == "llava" else translate("Controller", "a tiny base model and an XTuner training output"))
+        self.say(INFO, translate("Controller", "Building the demo: {0}\u2026").format(what))
         try:
             source, base = await self.job.call(corecalls.make_demo, folder, kind)
         except Exception as exc:  # noqa: BLE001
-            self._report_exception(exc, "Building the demo")
+            self._report_exception(exc, translate("Controller", "Building the demo"))
             return
-        self.log("info", f"Demo written to {folder}")
+        self.log("info", translate("Controller", "Demo written to {0}").format(folder))
         self.base_path = str(base)
         self.visual_encoder_path = ""
         self.baseSuggested.emit(str(base))

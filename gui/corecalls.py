@@ -12,11 +12,20 @@ from typing import Optional
 
 from mergesmith.core.errors import MergesmithError
 
+from .problem_text import problem_text
+
 
 def detect(path: str):
     from mergesmith.core.sources.detect import detect as _detect
 
     return _detect(path)
+
+
+def cached_hub_ids() -> list[str]:
+    """Hub ids of the models in the local Hugging Face and ModelScope caches (a few directory listings)."""
+    from mergesmith.core.hub.cache import cached_ids
+
+    return cached_ids()
 
 
 def default_out(source) -> Path:
@@ -136,24 +145,6 @@ def verify(out, source, base, iteration=None, visual_encoder="", progress=None, 
                    progress=progress, cancel=cancel)
 
 
-def verify_sentence(result) -> str:
-    """One sentence about a VerifyResult."""
-    merged = sum(1 for c in result.checks if c.kind == "merged")
-    worst = result.worst
-    diff = ""
-    if worst is not None:
-        ulp = "an infinite" if worst.ulp == float("inf") else f"{int(worst.ulp)} ulp"
-        diff = f"; the largest difference is {ulp} (in {worst.name}, accepted up to {result.tolerance_ulp})"
-    unchecked = getattr(result, "unchecked", None) or []
-    if result.ok and unchecked:
-        return (f"Verified: {merged} merged tensor(s) recomputed from the inputs match{diff}; {len(unchecked)} "
-                "tensor(s) of a variant verify does not recompute (DoRA, lora_bias, trainable tokens) were not checked.")
-    if result.ok:
-        return f"Verified: {merged} merged tensor(s) recomputed from the inputs match{diff}. The merge is right."
-    first = result.problems[0].message if result.problems else ""
-    return f"The merge does NOT match its inputs{diff}. {first} Details are in the log."
-
-
 # --- warming up ---------------------------------------------------------------------------------
 
 
@@ -167,7 +158,9 @@ def warm_up(base: Optional[str] = None) -> None:
     """
     try:
         if base:
-            inspect_folder(base)
+            from mergesmith.core.hub.cache import local_folder
+
+            inspect_folder(local_folder(base) or base)  # a Hub id: its cache snapshot
         else:
             import mergesmith.core.inspect.folder  # noqa: F401
             import mergesmith.core.engine.merge  # noqa: F401

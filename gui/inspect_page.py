@@ -9,6 +9,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .controller import MergeController
+from .i18n import translate
 from .icons import icon
 from .pickers import PathPicker
 from .progress_panel import ProgressPanel
@@ -23,32 +24,33 @@ class InspectPage(QWidget):
                  parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.picker = PathPicker("inspect", "Folder to inspect", settings,
-                                 tooltip="Any model folder: a merged model, a download, an adapter, "
-                                         "an XTuner output",
-                                 placeholder="a model folder")
-        self.base_picker = PathPicker("inspect-base", "Base model", settings,
-                                      tooltip="Optional: the model this folder was made from; Fix "
-                                              "copies missing tokenizer and config files from it",
-                                      placeholder="optional: where Fix may copy missing files from")
-        self.inspect_button = QPushButton(icon("inspect"), "&Inspect", self)
-        self.inspect_button.setToolTip("Check the folder: config, tokenizer, generation config, "
-                                       "shards and index, architecture (reads headers only)")
+        self.picker = PathPicker("inspect", translate("InspectPage", "Folder to inspect"), settings,
+                                 tooltip=translate("InspectPage", "Any model folder: a merged model, a download, "
+                                                   "an adapter, an XTuner output"),
+                                 placeholder=translate("InspectPage", "a model folder"))
+        self.base_picker = PathPicker("inspect-base", translate("InspectPage", "Base model"), settings,
+                                      tooltip=translate("InspectPage", "Optional: the model this folder was made "
+                                                        "from; Fix copies missing tokenizer and config files from it"),
+                                      placeholder=translate("InspectPage", "optional: where Fix may copy missing "
+                                                            "files from"))
+        self.inspect_button = QPushButton(icon("inspect"), translate("InspectPage", "&Inspect"), self)
+        self.inspect_button.setToolTip(translate("InspectPage", "Check the folder: config, tokenizer, generation "
+                                                 "config, shards and index, architecture (reads headers only)"))
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         row = QHBoxLayout()
         row.addWidget(self.picker, 1)
         row.addWidget(self.inspect_button)
-        label = QLabel("Fol&der:", self)
+        label = QLabel(translate("InspectPage", "Fol&der:"), self)
         label.setBuddy(self.picker.combo)
         form.addRow(label, row)
-        base_label = QLabel("Copy missing files f&rom:", self)
+        base_label = QLabel(translate("InspectPage", "Copy missing files f&rom:"), self)
         base_label.setBuddy(self.base_picker.combo)
         form.addRow(base_label, self.base_picker)
         self.result = ResultView(self)
         self.progress = ProgressPanel(self)
-        self.cancel_button = QPushButton(icon("cancel"), "&Cancel", self)
-        self.cancel_button.setToolTip("Stop the fix; nothing is left behind (Esc)")
+        self.cancel_button = QPushButton(icon("cancel"), translate("InspectPage", "&Cancel"), self)
+        self.cancel_button.setToolTip(translate("InspectPage", "Stop the fix; nothing is left behind (Esc)"))
         self.cancel_button.clicked.connect(controller.cancel)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, controller.cancel,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)

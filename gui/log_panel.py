@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
+from .i18n import translate
 from .icons import icon
 
 MAX_LINES = 5000
@@ -23,8 +24,8 @@ class LogPanel(QWidget):
         self.view.setReadOnly(True)
         self.view.setMaximumBlockCount(MAX_LINES)
         self.view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.view.setAccessibleName("Log")
-        self.view.setToolTip("What Mergesmith did, with the details of any error")
+        self.view.setAccessibleName(translate("LogPanel", "Log"))
+        self.view.setToolTip(translate("LogPanel", "What Mergesmith did, with the details of any error"))
         self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # sentences, not columns
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._on_view_context_menu)
@@ -34,7 +35,7 @@ class LogPanel(QWidget):
 
     def append(self, level: str, text: str) -> None:
         stamp = time.strftime("%H:%M:%S")
-        tag = {"error": "ERROR ", "warning": "WARN  "}.get(level, "")
+        tag = {"error": translate("LogPanel", "ERROR "), "warning": translate("LogPanel", "WARN  ")}.get(level, "")
         lines = str(text).rstrip("\n").splitlines() or [""]
         block = f"{stamp}  {tag}{lines[0]}" + "".join(f"\n          {line}" for line in lines[1:])
         self.view.appendPlainText(block)
@@ -43,7 +44,7 @@ class LogPanel(QWidget):
     def _on_view_context_menu(self, pos) -> None:
         menu = self.view.createStandardContextMenu()
         menu.addSeparator()
-        menu.addAction(icon("cancel"), "Clear the log", self.view.clear)
+        menu.addAction(icon("cancel"), translate("LogPanel", "Clear the log"), self.view.clear)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(self.view.mapToGlobal(pos))
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QPushButton, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from . import corecalls
 from .controller import MergeController
+from .download import BaseDownloader
+from .i18n import translate
 from .icons import icon
 from .options import OptionsPanel
 from .pickers import PathPicker
@@ -25,7 +27,7 @@ from .result_view import ResultView
 from .settings import Settings
 from .tree_model import NodeTreeModel, node_tree_view
 
-PTH_FILTER = "XTuner checkpoints (*.pth);;All files (*)"
+PTH_FILTER = QT_TRANSLATE_NOOP("MergePage", "XTuner checkpoints (*.pth);;All files (*)")
 
 
 class MergePage(QWidget):
@@ -38,34 +40,44 @@ class MergePage(QWidget):
         self._out_auto = True  # the output folder follows the training output until edited
 
         self.source_picker = PathPicker(
-            "source", "Training output", settings, file_filter=PTH_FILTER,
-            tooltip="An XTuner work_dir, an iter_N.pth checkpoint or DeepSpeed folder, XTuner's "
-                    "converted folder, or a PEFT adapter folder",
-            placeholder="work_dir, iter_N.pth, converted folder or adapter folder")
+            "source", translate("MergePage", "Training output"), settings,
+            file_filter=translate("MergePage", PTH_FILTER),
+            tooltip=translate("MergePage", "An XTuner work_dir, an iter_N.pth checkpoint or DeepSpeed folder, "
+                              "XTuner's converted folder, or a PEFT adapter folder"),
+            placeholder=translate("MergePage", "work_dir, iter_N.pth, converted folder or adapter folder"))
         self.base_picker = PathPicker(
-            "base", "Base model", settings,
-            tooltip="The full model the adapter was trained on (a folder with config.json)",
-            placeholder="the model folder the training started from")
+            "base", translate("MergePage", "Base model"), settings,
+            tooltip=translate("MergePage", "The full model the adapter was trained on: a folder with config.json, "
+                              "or a Hub id (ORG/NAME) found in the local Hugging Face or ModelScope cache"),
+            placeholder=translate("MergePage", "the model folder the training started from, or its Hub id"))
+        self.base_picker.setSuggestions(corecalls.cached_hub_ids())
         self.visual_picker = PathPicker(
-            "visual-encoder", "Visual encoder", settings,
-            tooltip="The visual encoder of a LLaVA run (e.g. a CLIP model folder)",
-            placeholder="the CLIP folder the LLaVA run used")
+            "visual-encoder", translate("MergePage", "Visual encoder"), settings,
+            tooltip=translate("MergePage", "The visual encoder of a LLaVA run (e.g. a CLIP model folder)"),
+            placeholder=translate("MergePage", "the CLIP folder the LLaVA run used"))
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._labels = {}
-        for text, picker in (("&Training output:", self.source_picker), ("&Base model:", self.base_picker),
-                             ("Visual &encoder:", self.visual_picker)):
+        for text, picker in ((translate("MergePage", "&Training output:"), self.source_picker),
+                             (translate("MergePage", "&Base model:"), self.base_picker),
+                             (translate("MergePage", "Visual &encoder:"), self.visual_picker)):
             label = QLabel(text, self)
             label.setBuddy(picker.combo)
             form.addRow(label, picker)
             self._labels[picker] = label
         self._show_visual(False)
+        self.downloader = BaseDownloader(controller, self)
+        self.download_button = QPushButton(icon("folder"), "Download base model\u2026", self)
+        self.download_button.setToolTip("The base model is not on this machine: ask the Hugging Face Hub for "
+                                        "its size, then download it into the Hugging Face cache")
+        form.insertRow(2, "", self.download_button)
+        self.download_button.hide()
 
         self.options = OptionsPanel(settings, self)
 
         self.preview_model = NodeTreeModel(parent=self)
-        self.preview = node_tree_view(self, self.preview_model, "Preview",
-                                      "What was found, and what the merge will write", 300)
+        self.preview = node_tree_view(self, self.preview_model, translate("MergePage", "Preview"),
+                                      translate("MergePage", "What was found, and what the merge will write"), 300)
         self.problems = ProblemList(self)
         self.problems.hide()
         preview_split = QSplitter(Qt.Orientation.Vertical, self)
@@ -76,16 +88,16 @@ class MergePage(QWidget):
         preview_split.setChildrenCollapsible(False)
         self.result = ResultView(self)
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(preview_split, icon("inspect"), "&Preview")
-        self.tabs.addTab(self.result, icon("folder"), "Res&ult")
-        self.tabs.setTabToolTip(0, "What was detected and what the merge will write")
-        self.tabs.setTabToolTip(1, "The merged folder, checked")
+        self.tabs.addTab(preview_split, icon("inspect"), translate("MergePage", "&Preview"))
+        self.tabs.addTab(self.result, icon("folder"), translate("MergePage", "Res&ult"))
+        self.tabs.setTabToolTip(0, translate("MergePage", "What was detected and what the merge will write"))
+        self.tabs.setTabToolTip(1, translate("MergePage", "The merged folder, checked"))
 
         self.progress = ProgressPanel(self)
-        self.start_button = QPushButton(icon("start"), "&Start merge", self)
-        self.start_button.setToolTip("Merge into the output folder (Ctrl+Enter)")
-        self.cancel_button = QPushButton(icon("cancel"), "&Cancel", self)
-        self.cancel_button.setToolTip("Stop the merge; nothing is left behind (Esc)")
+        self.start_button = QPushButton(icon("start"), translate("MergePage", "&Start merge"), self)
+        self.start_button.setToolTip(translate("MergePage", "Merge into the output folder (Ctrl+Enter)"))
+        self.cancel_button = QPushButton(icon("cancel"), translate("MergePage", "&Cancel"), self)
+        self.cancel_button.setToolTip(translate("MergePage", "Stop the merge; nothing is left behind (Esc)"))
         buttons = QHBoxLayout()
         buttons.addWidget(self.progress, 1)
         buttons.addWidget(self.start_button)
@@ -109,10 +121,14 @@ class MergePage(QWidget):
         self.options.out.pathCommitted.connect(self._on_out_committed)
         self.options.changed.connect(self._push_options)
         self.start_button.clicked.connect(self._on_start_clicked)
+        self.download_button.clicked.connect(self.downloader.click)
+        self.downloader.changed.connect(self._update_state)
+        self.downloader.started.connect(self.progress.begin)
+        self.downloader.finished.connect(self._finish)
         self.cancel_button.clicked.connect(controller.cancel)
         self.result.fixRequested.connect(lambda folder: controller.fix(folder, "merge", controller.base_path))
         self.result.verifyRequested.connect(controller.verify)
-        controller.verified.connect(lambda _r: self._finish("Verified."))
+        controller.verified.connect(lambda _r: self._finish(translate("MergePage", "Verified.")))
 
         controller.sourceChanged.connect(self._on_source_changed)
         controller.planChanged.connect(self._on_plan_changed)
@@ -124,8 +140,8 @@ class MergePage(QWidget):
         controller.started.connect(self._on_started)
         controller.progressed.connect(self._on_progressed)
         controller.merged.connect(self._on_merged)
-        controller.cancelled.connect(lambda: self._finish("Cancelled; nothing was written."))
-        controller.failed.connect(lambda _text: self._finish("Failed; nothing was written."))
+        controller.cancelled.connect(lambda: self._finish(translate("MergePage", "Cancelled; nothing was written.")))
+        controller.failed.connect(lambda _text: self._finish(translate("MergePage", "Failed; nothing was written.")))
         controller.inspected.connect(self._on_inspected)
         self._push_options()
         self._update_state()
@@ -171,7 +187,7 @@ class MergePage(QWidget):
             self._push_options()
 
     def _mine(self) -> bool:
-        return self.controller.running_for == "merge"
+        return self.controller.running_for in ("merge", "download")
 
     def _on_started(self) -> None:
         if self._mine():
@@ -186,7 +202,7 @@ class MergePage(QWidget):
             self.progress.finish(text)
 
     def _on_merged(self, result, report, fixes) -> None:
-        self.progress.finish(f"Done: {result.out.name}")
+        self.progress.finish(translate("MergePage", "Done: {0}").format(result.out.name))
         self.result.show_report(result.out, report, fixes)
         self.result.verify_button.setVisible(corecalls.verify_available())
         self.tabs.setCurrentIndex(1)
@@ -194,7 +210,7 @@ class MergePage(QWidget):
 
     def _on_inspected(self, target: str, report, fixes) -> None:
         if target == "merge":
-            self.progress.finish(f"Done: {report.path.name}")
+            self.progress.finish(translate("MergePage", "Done: {0}").format(report.path.name))
             self.result.show_report(report.path, report, fixes)
             self.tabs.setCurrentIndex(1)
 
@@ -205,6 +221,10 @@ class MergePage(QWidget):
         for w in (self.source_picker, self.base_picker, self.visual_picker, self.options):
             w.setEnabled(not c.busy)
         self.result.fix_button.setEnabled(not c.busy)
+        d = self.downloader
+        self.download_button.setVisible(bool(d.repo_id) or d.downloading)
+        self.download_button.setText(d.button_text)
+        self.download_button.setEnabled(not c.busy and not d.asking and not d.downloading)
         self.result.verify_button.setEnabled(not c.busy and c.result is not None)
 
     def _show_visual(self, visible: bool) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QMenu, QSizePolicy, QToolButton,
                                QWidget)
 
+from .i18n import translate
 from .icons import icon
 from .settings import Settings
 
@@ -28,6 +29,11 @@ def dropped_path(event) -> Optional[str]:
         if url.isLocalFile():
             return url.toLocalFile()
     return None
+
+
+def _lower(title: str) -> str:
+    """"Base model" -> "base model" inside a sentence (Chinese has no case: unchanged)."""
+    return title[:1].lower() + title[1:]
 
 
 class PathPicker(QWidget):
@@ -44,6 +50,7 @@ class PathPicker(QWidget):
         self._settings = settings
         self._file_filter = file_filter
         self._committed = ""
+        self._suggestions: list[str] = []  # offered after the recent paths (the base: Hub ids in the caches)
         self.combo = QComboBox(self)
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -57,19 +64,20 @@ class PathPicker(QWidget):
         edit.setAcceptDrops(False)
         self.combo.setAcceptDrops(False)
         self.setAcceptDrops(True)
-        self.combo.setToolTip(tooltip + ("\nDrop a folder here, or type a path and press Enter." if tooltip else ""))
+        self.combo.setToolTip(tooltip + ("\n" + translate("PathPicker", "Drop a folder here, or type a path and "
+                                                                         "press Enter.") if tooltip else ""))
         self.combo.setAccessibleName(title)
         self.button = QToolButton(self)
-        self.button.setText("Browse\u2026")
+        self.button.setText(translate("PathPicker", "Browse\u2026"))
         self.button.setIcon(icon("folder-open"))
         self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.button.setToolTip(f"Choose the {title.lower()} in a dialog")
-        self.button.setAccessibleName(f"Browse for the {title.lower()}")
+        self.button.setToolTip(translate("PathPicker", "Choose the {0} in a dialog").format(_lower(title)))
+        self.button.setAccessibleName(translate("PathPicker", "Browse for the {0}").format(_lower(title)))
         self.button.setMinimumWidth(130)  # the same for every picker, with or without a menu
         if file_filter:
             menu = QMenu(self.button)
-            menu.addAction(icon("folder"), "Choose a folder\u2026", self._browse_folder)
-            menu.addAction(icon("file"), "Choose a checkpoint file\u2026", self._browse_file)
+            menu.addAction(icon("folder"), translate("PathPicker", "Choose a folder\u2026"), self._browse_folder)
+            menu.addAction(icon("file"), translate("PathPicker", "Choose a checkpoint file\u2026"), self._browse_file)
             self.button.setMenu(menu)
             self.button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.button.clicked.connect(self._browse_folder)
@@ -92,6 +100,11 @@ class PathPicker(QWidget):
         self._committed = str(path)
         self.combo.setEditText(str(path))
 
+    def setSuggestions(self, items) -> None:
+        """Offer ``items`` in the list too, after the recent paths."""
+        self._suggestions = [str(i) for i in items]
+        self._load_recent()
+
     def commit(self, path: str) -> None:
         """Set ``path`` as if the user had chosen it."""
         self.combo.setEditText(str(path))
@@ -99,12 +112,13 @@ class PathPicker(QWidget):
 
     # -- internals
     def _load_recent(self) -> None:
-        if self._settings is None:
+        if self._settings is None and not self._suggestions:
             return
         text = self.combo.currentText()
         self.combo.blockSignals(True)
         self.combo.clear()
-        self.combo.addItems(self._settings.recent(self.kind))
+        recent = self._settings.recent(self.kind) if self._settings is not None else []
+        self.combo.addItems(recent + [s for s in self._suggestions if s not in recent])
         self.combo.setEditText(text)
         self.combo.blockSignals(False)
 
@@ -131,13 +145,16 @@ class PathPicker(QWidget):
             return str(current if current.is_dir() else current.parent)
         return str(Path.home())
 
+    def _dialog_title(self) -> str:
+        return translate("PathPicker", "Choose the {0}").format(_lower(self.title))
+
     def _browse_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, f"Choose the {self.title.lower()}", self._start_dir())
+        path = QFileDialog.getExistingDirectory(self, self._dialog_title(), self._start_dir())
         if path:
             self.commit(path)
 
     def _browse_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {self.title.lower()}", self._start_dir(),
+        path, _ = QFileDialog.getOpenFileName(self, self._dialog_title(), self._start_dir(),
                                               self._file_filter)
         if path:
             self.commit(path)

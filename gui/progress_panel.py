@@ -7,13 +7,12 @@ from typing import Optional
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
 
-from mergesmith.core.formats import format_seconds, format_size
 from mergesmith.core.progress import Progress
+
+from .i18n import phase_word, seconds_text, size_text, translate
 
 SCALE = 1000  # bars count in thousandths: byte counts overflow a 32-bit int
 
-PHASE_WORDS = {"write": "Writing", "finalize": "Moving the result into place", "check": "Checking",
-               "done": "Done", "read": "Reading", "convert": "Converting"}
 
 
 class ProgressPanel(QWidget):
@@ -23,12 +22,12 @@ class ProgressPanel(QWidget):
         super().__init__(parent)
         self.overall = QProgressBar(self)
         self.overall.setRange(0, SCALE)
-        self.overall.setAccessibleName("Overall progress")
-        self.overall.setToolTip("The whole merge, by bytes written")
+        self.overall.setAccessibleName(translate("ProgressPanel", "Overall progress"))
+        self.overall.setToolTip(translate("ProgressPanel", "The whole merge, by bytes written"))
         self.file_bar = QProgressBar(self)
         self.file_bar.setRange(0, SCALE)
-        self.file_bar.setAccessibleName("Current file progress")
-        self.file_bar.setToolTip("The file being written, or the current phase")
+        self.file_bar.setAccessibleName(translate("ProgressPanel", "Current file progress"))
+        self.file_bar.setToolTip(translate("ProgressPanel", "The file being written, or the current phase"))
         self.overall_label = QLabel("", self)
         self.file_label = QLabel("", self)
         for label in (self.overall_label, self.file_label):
@@ -55,7 +54,7 @@ class ProgressPanel(QWidget):
         self.last = None
         self.overall.setValue(0)
         self.file_bar.setValue(0)
-        self.overall_label.setText("Starting\u2026")
+        self.overall_label.setText(translate("ProgressPanel", "Starting\u2026"))
         self.file_label.setText("")
 
     def reset(self) -> None:
@@ -63,7 +62,7 @@ class ProgressPanel(QWidget):
         self._t0 = None
         self.overall.setValue(0)
         self.file_bar.setValue(0)
-        self.overall_label.setText("Idle")
+        self.overall_label.setText(translate("ProgressPanel", "Idle"))
         self.file_label.setText("")
 
     def finish(self, text: str) -> None:
@@ -75,17 +74,19 @@ class ProgressPanel(QWidget):
     def update_progress(self, p: Progress) -> None:
         self.last = p
         self.overall.setValue(int(SCALE * p.done / p.total) if p.total else 0)
-        text = f"{format_size(p.done)} of {format_size(p.total)}"
+        text = translate("ProgressPanel", "{0} of {1}").format(size_text(p.done), size_text(p.total))
         if self._t0 is not None and p.done:
             elapsed = max(time.monotonic() - self._t0, 1e-3)
             rate = p.done / elapsed
-            text += f" \u00b7 {format_size(rate)}/s"
+            text += " \u00b7 " + translate("ProgressPanel", "{0}/s").format(size_text(rate))
             if p.total > p.done and rate > 0:
-                text += f" \u00b7 about {format_seconds((p.total - p.done) / rate, whole=True)} left"
+                text += " \u00b7 " + translate("ProgressPanel", "about {0} left").format(
+                    seconds_text((p.total - p.done) / rate, whole=True))
         self.overall_label.setText(text)
         if p.file:
             self.file_bar.setValue(int(SCALE * p.file_done / p.file_total) if p.file_total else 0)
-            self.file_label.setText(f"{p.file} ({format_size(p.file_done)} of {format_size(p.file_total)})")
+            self.file_label.setText(f"{p.file} (" + translate("ProgressPanel", "{0} of {1}").format(
+                size_text(p.file_done), size_text(p.file_total)) + ")")
         else:
             self.file_bar.setValue(SCALE if p.phase in ("done", "check", "finalize") else 0)
-            self.file_label.setText(p.message or PHASE_WORDS.get(p.phase, p.phase))
+            self.file_label.setText(p.message or phase_word(p.phase))

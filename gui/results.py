@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Optional
 
-from mergesmith.core.formats import format_size
-
+from .i18n import count_text, size_text, translate
+from .problem_text import problem_text as window_problem_text
 from .tree import ERROR, INFO, OK, WARNING, Node, worst
 
 MAX_ROWS = 5000  # a result view is no file manager: stop listing beyond this
@@ -19,8 +19,8 @@ SEVERITY_STATUS = {ERROR: ERROR, WARNING: WARNING, INFO: INFO}
 
 
 def problem_text(p) -> str:
-    """The problem's sentence (it says what to do, too)."""
-    return p.message
+    """The problem's sentence and what to do, in the window's words and language."""
+    return window_problem_text(p)
 
 
 def _problems_by_file(problems: Iterable, folder: Path) -> dict[str, list]:
@@ -39,10 +39,11 @@ def _problems_by_file(problems: Iterable, folder: Path) -> dict[str, list]:
 def _file_node(name: str, size: Optional[int], problems: list, is_dir: bool) -> Node:
     status = worst(SEVERITY_STATUS.get(p.severity) for p in problems) or (None if is_dir else OK)
     if problems:
-        details = problem_text(problems[0]) + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+        details = problem_text(problems[0]) + (" " + translate("Results", "(+{0} more)").format(len(problems) - 1)
+                                               if len(problems) > 1 else "")
         tooltip = "\n\n".join(f"[{p.code}] {problem_text(p)}" for p in problems)
     else:
-        details, tooltip = ("" if is_dir else "OK"), ""
+        details, tooltip = ("" if is_dir else translate("Results", "OK")), ""
     return Node(name + ("/" if is_dir else ""), details, size, status=status,
                 icon="folder" if is_dir else "file", tooltip=tooltip, payload=problems or None)
 
@@ -63,7 +64,7 @@ def result_tree(folder, problems: Iterable = ()) -> Node:
             return
         for entry in entries:
             if count >= MAX_ROWS:
-                parent.add(Node("\u2026", "more files not listed"))
+                parent.add(Node("\u2026", translate("Results", "more files not listed")))
                 return
             count += 1
             erel = f"{rel}/{entry.name}" if rel else entry.name
@@ -81,11 +82,12 @@ def result_tree(folder, problems: Iterable = ()) -> Node:
     for rel, items in sorted(by_file.items()):
         if rel and rel not in seen:
             node = _file_node(rel, None, items, False)
-            node.details = "missing: " + node.details if not (folder / rel).exists() else node.details
+            if not (folder / rel).exists():
+                node.details = translate("Results", "missing: {0}").format(node.details)
             root.add(node)
     folder_problems = by_file.get("", [])
     if folder_problems:
-        root.add(_file_node("(the folder as a whole)", None, folder_problems, False))
+        root.add(_file_node(translate("Results", "(the folder as a whole)"), None, folder_problems, False))
     return root
 
 
@@ -100,19 +102,34 @@ def summary_line(report) -> str:
     """One sentence about an inspected folder: size, dtypes, and the count of problems."""
     parts = []
     if report.parameters:
-        parts.append(f"{report.parameters:,} parameters")
+        parts.append(translate("Results", "{0} parameters").format(count_text(report.parameters)))
     if report.shard_count:
-        parts.append(f"{report.shard_count} shard{'s' if report.shard_count != 1 else ''}")
+        parts.append(translate("Results", "1 shard") if report.shard_count == 1 else
+                     translate("Results", "{0} shards").format(report.shard_count))
     if report.disk_bytes:
-        parts.append(format_size(report.disk_bytes))
+        parts.append(size_text(report.disk_bytes))
     if report.dtypes:
         parts.append("/".join(report.dtypes))
     counts = {}
     for p in report.problems:
         counts[p.severity] = counts.get(p.severity, 0) + 1
     if counts:
-        words = [f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in sorted(counts.items())]
-        verdict = "found " + ", ".join(words)
+        words = [_count_word(sev, n) for sev, n in sorted(counts.items())]
+        verdict = translate("Results", "found {0}").format(translate("Results", ", ").join(words))
     else:
-        verdict = "no problems found"
-    return (", ".join(parts) + "; " if parts else "") + verdict + "."
+        verdict = translate("Results", "no problems found")
+    return (translate("Results", ", ").join(parts) + translate("Results", "; ") if parts else "") + verdict + \
+        translate("Results", ".")
+
+
+def _count_word(severity: str, n: int) -> str:
+    """``1 error``, ``2 warnings``, ``3 infos`` (the core's severities, counted)."""
+    one = {"error": translate("Results", "1 error"), "warning": translate("Results", "1 warning"),
+           "info": translate("Results", "1 info")}
+    many = {"error": translate("Results", "{0} errors"), "warning": translate("Results", "{0} warnings"),
+            "info": translate("Results", "{0} infos")}
+    if n == 1 and severity in one:
+        return one[severity]
+    if severity in many:
+        return many[severity].format(n)
+    return f"{n} {severity}{'s' if n != 1 else ''}"

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QHeaderView, QTreeView, QWidget
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QRect, QSize
+from PySide6.QtWidgets import QHeaderView, QStyledItemDelegate, QTreeView, QWidget
 
-from mergesmith.core.formats import format_size
 
+from .i18n import severity_word, size_text, translate
 from .icons import icon, status_icon
 from .tree import Node
 
@@ -22,7 +23,6 @@ NodeRole = Qt.ItemDataRole.UserRole + 1
 PayloadRole = Qt.ItemDataRole.UserRole + 2
 StatusRole = Qt.ItemDataRole.UserRole + 3
 
-STATUS_WORDS = {"ok": "OK", "warning": "Warning", "error": "Error", "info": "Note"}
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -30,7 +30,8 @@ Index = QModelIndex | QPersistentModelIndex
 class NodeTreeModel(QAbstractItemModel):
     """Show a :class:`Node` tree (its root is invisible; its children are the top rows)."""
 
-    HEADERS = ("Name", "Details", "Size")
+    HEADERS = (QT_TRANSLATE_NOOP("TreeModel", "Name"), QT_TRANSLATE_NOOP("TreeModel", "Details"),
+               QT_TRANSLATE_NOOP("TreeModel", "Size"))
 
     def __init__(self, root: Optional[Node] = None, parent: Optional[QObject] = None,
                  headers: tuple[str, str, str] = HEADERS) -> None:
@@ -105,7 +106,7 @@ class NodeTreeModel(QAbstractItemModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             if 0 <= section < len(self._headers):
-                return self._headers[section]
+                return translate("TreeModel", self._headers[section])
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
@@ -118,7 +119,7 @@ class NodeTreeModel(QAbstractItemModel):
                 return node.name
             if col == 1:
                 return node.details
-            return "" if node.size is None else format_size(node.size)
+            return "" if node.size is None else size_text(node.size)
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
             if node.status:
                 return status_icon(node.status)
@@ -128,9 +129,9 @@ class NodeTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(node)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            word = STATUS_WORDS.get(node.status or "", "")
+            word = severity_word(node.status) if node.status else ""
             parts = [word, node.name, node.details,
-                     "" if node.size is None else format_size(node.size)]
+                     "" if node.size is None else size_text(node.size)]
             return ", ".join(p for p in parts if p)
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -146,8 +147,29 @@ class NodeTreeModel(QAbstractItemModel):
     def _tooltip(node: Node) -> str:
         text = node.tooltip or node.details or node.name
         if node.size is not None:
-            text += f"\n{node.size:,} bytes"
+            text += "\n" + translate("TreeModel", "{0} bytes").format(f"{node.size:,}")
         return text
+
+
+class WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their wrapped text at the column's current width (QTreeView's own size hint
+    measures text on one line, so a long sentence would be cut off with an ellipsis)."""
+
+    def __init__(self, view: QTreeView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def sizeHint(self, option, index) -> QSize:
+        hint = super().sizeHint(option, index)
+        if index.column() != 1:
+            return hint
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        width = self._view.header().sectionSize(1) - 8
+        if not text or width <= 0:
+            return hint
+        rect = option.fontMetrics.boundingRect(QRect(0, 0, width, 100_000),
+                                               int(Qt.TextFlag.TextWordWrap), text)
+        return QSize(hint.width(), max(hint.height(), rect.height() + 4))
 
 
 def node_tree_view(parent: QWidget, model: NodeTreeModel, name: str, tooltip: str,
@@ -157,9 +179,14 @@ def node_tree_view(parent: QWidget, model: NodeTreeModel, name: str, tooltip: st
     view.setModel(model)
     view.setAccessibleName(name)
     view.setToolTip(tooltip)
-    view.setUniformRowHeights(True)
+    # long details (a problem's sentence in a Status column) wrap onto more lines instead of being
+    # cut off with an ellipsis; rows are laid out again when a column's width changes
+    view.setWordWrap(True)
+    view.setUniformRowHeights(False)
+    view.setItemDelegate(WrappingDelegate(view))
     view.setAlternatingRowColors(True)
     header = view.header()
+    header.sectionResized.connect(lambda *_: view.doItemsLayout())
     header.setStretchLastSection(False)
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
     header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)

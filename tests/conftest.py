@@ -1,5 +1,8 @@
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
+
+# No test reads the model caches of whoever runs the tests: the Hugging Face and ModelScope caches
+# point at an empty folder of this run (tests/hub builds caches of its own with monkeypatch.setenv).
+_CACHES = tempfile.mkdtemp(prefix="mergesmith-test-caches-")
+atexit.register(shutil.rmtree, _CACHES, True)
+for _var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+    os.environ.pop(_var, None)
+os.environ["HF_HOME"] = os.path.join(_CACHES, "huggingface")
+os.environ["MODELSCOPE_CACHE"] = os.path.join(_CACHES, "modelscope")
 
 # the tests' helpers are one package, tests/fixtures: `from fixtures.<module> import ...`
 sys.path.insert(0, str(Path(__file__).parent))

@@ -1,7 +1,7 @@
 """The shape of the code, read from the source with ``ast`` (nothing is imported).
 
 - no import cycles among ``mergesmith.core``'s modules;
-- core's layers import downward only, along the pipeline: base < io < model < sources < plan <
+- core's layers import downward only, along the pipeline: base < io < hub < model < sources < plan <
   inspect < engine < fix, verify, gguf < demo (the engine checks what it wrote with inspect, so inspect
   sits below it); core imports neither Qt nor the front ends; the command line imports no Qt;
 - no private name (``_x``) imported from another module, or read off an imported module;
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"core": "mergesmith.core", "cli": "mergesmith.cli", "gui": "mergesmith.gui"}
 
 # core's layers, bottom up; a module may import its own layer's package or any layer below
-LAYERS = {"": 0, "io": 1, "model": 2, "sources": 3, "plan": 4, "inspect": 5, "engine": 6, "gguf": 7,
+LAYERS = {"": 0, "io": 1, "hub": 1.5, "model": 2, "sources": 3, "plan": 4, "inspect": 5, "engine": 6, "gguf": 7,
           "fix": 7, "verify": 7, "demo": 8}
 QT = ("PySide6", "shiboken6", "qasync")
 
@@ -161,7 +161,7 @@ def _layer(name: str) -> str:
 def test_core_layers_import_downward_only():
     top = sorted(_short(n) for n in MODULES if n.startswith("mergesmith.core.") and n.count(".") == 2
                  and MODULES[n].name != "__init__.py")
-    assert top == ["core.errors", "core.formats", "core.problems", "core.progress", "core.quiet"], \
+    assert top == ["core.errors", "core.formats", "core.problems", "core.progress", "core.quiet", "core.texts"], \
         f"modules left in core's base layer: {top}"
     unknown = sorted({_layer(n) for n in MODULES if n.startswith("mergesmith.core.")} - set(LAYERS))
     assert not unknown, f"core subpackages without a layer: {unknown}"

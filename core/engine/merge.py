@@ -113,13 +113,13 @@ def _run_plan(plan: Plan, progress: Optional[ProgressCallback], cancel: Optional
     bad = [p for p in plan.problems if p.is_error]
     if bad:
         more = f" ({len(bad) - 1} more problem(s) in the plan)" if len(bad) > 1 else ""
-        raise PlanError(bad[0].message + more)
+        raise PlanError(bad[0].message + more, key=bad[0].key, params=bad[0].params)
     out = plan.out
     recovered = atomic.recover(out)
     for line in recovered:
         progress(Progress("recover", 0, plan.total_bytes, None, 0, 0, line))
     if out.exists() and not plan.options.overwrite and (not out.is_dir() or any(out.iterdir())):
-        raise PlanError(f"{out} appeared while planning; choose another output folder or allow overwriting.")
+        raise PlanError(key="refusal/output-appeared", params={"out": str(out)})
     t0 = time.perf_counter()
     if check == "full":
         _warm_up_check(plan)

@@ -35,6 +35,7 @@ from . import actions as fa
 from .actions import FixAction
 from .planners import plan_scope
 from ..errors import MergesmithError, PlanError
+from ..hub.cache import locate
 from ..formats import format_size
 from ..inspect.folder import inspect_folder
 from ..inspect.report import Report, fix_kind
@@ -110,9 +111,14 @@ def plan_fix(path, *, base=None, max_shard_size: Optional[int] = None,
 
 
 def _check_base(base) -> Optional[Path]:
+    """The base folder to copy from: a folder, or a Hub id's snapshot in a local cache."""
     if base is None:
         return None
-    folder = Path(getattr(base, "folder", base)).expanduser()
+    spec = getattr(base, "folder", base)
+    found = locate(spec)
+    if not found.found and found.caches:
+        raise MergesmithError(found.not_found_message("base model", "--from-base"))
+    folder = found.path or Path(spec).expanduser()
     if not folder.is_dir():
         raise MergesmithError(f"The base folder {folder} does not exist; pass the model this folder was "
                               "made from (--from-base DIR).", path=folder)
@@ -134,8 +140,9 @@ def default_fix_out(folder: Path, *, unused: bool = False) -> Path:
 
 
 def run_fix(plan: FixPlan, *, out=None, in_place: bool = False, progress: Optional[ProgressCallback] = None,
-            cancel: Optional[CancelToken] = None, check: bool = True) -> FixResult:
-    """Perform ``plan``: into a new folder (default ``DIR-fixed``) or, with ``in_place``, into DIR."""
+            cancel: Optional[CancelToken] = None, check: bool = True, overwrite: bool = False) -> FixResult:
+    """Perform ``plan``: into a new folder (default ``DIR-fixed``; with ``overwrite`` an existing one is
+    replaced once the new one is complete) or, with ``in_place``, into DIR."""
     progress = progress or no_progress
     cancel = cancel or CancelToken()
     src = plan.path
@@ -146,7 +153,7 @@ def run_fix(plan: FixPlan, *, out=None, in_place: bool = False, progress: Option
         target = src
     else:
         target = Path(out).expanduser() if out else default_fix_out(src)
-        _run_new_folder(plan, target, progress, cancel)
+        _run_new_folder(plan, target, progress, cancel, overwrite)
         backup = None
     report = inspect_folder(target, max_shard_size=plan.max_shard_size) if check else None
     return FixResult(target, list(plan.actions), report, backup, in_place)
@@ -170,18 +177,19 @@ def _files(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
-def _run_new_folder(plan: FixPlan, out: Path, progress, cancel) -> None:
+def _run_new_folder(plan: FixPlan, out: Path, progress, cancel, overwrite: bool = False) -> None:
     src = plan.path
     _say_recovered(atomic.recover(out), progress)
-    if out.exists():
-        raise MergesmithError(f"{out} already exists; remove it, choose another folder (--out), or fix in "
-                              "place (--in-place, which keeps a backup).", path=out)
+    if out.exists() and not (overwrite and out.is_dir()):
+        raise MergesmithError(f"{out} already exists; replace it (--overwrite), choose another folder (--out), "
+                              "or fix in place (--in-place, which keeps a backup).", path=out)
     try:
         out_r, src_r = out.resolve(), src.resolve()
     except OSError:
         out_r, src_r = out.absolute(), src.absolute()
-    if src_r in out_r.parents:
-        raise MergesmithError(f"The output {out} is inside {src}; choose a folder outside it.", path=out)
+    if out_r == src_r or src_r in out_r.parents or out_r in src_r.parents:
+        raise MergesmithError(f"The output {out} overlaps {src}, the folder being fixed; choose a folder "
+                              "outside it (--out), or fix in place (--in-place, which keeps a backup).", path=out)
     keep = [r for r in _files(src) if r not in plan.removes]
     _check_space(out, sum((src / r).stat().st_size for r in keep))
     with atomic.staged(out) as stage:

@@ -119,9 +119,8 @@ def check_architecture(report: Report, folder: Path, rel: str, config: dict,
         shapes, tied, ignore_missing, ignore_unexpected, renamer, cls_name = expected_tensors(folder, config)
     except Exception as exc:
         text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        report.problem("unknown-architecture", join(rel, formats.CONFIG),
-                       f"transformers cannot build the model config.json describes ({text}); loading it "
-                       "will fail with this transformers. Check the config against the base model's.")
+        report.problem("unknown-architecture", join(rel, formats.CONFIG), key="unknown-architecture/build",
+                       error=text)
         return
     rename, uncertain = renamer
     report.summary_for(rel)["architecture"] = cls_name
@@ -139,17 +138,13 @@ def check_architecture(report: Report, folder: Path, rel: str, config: dict,
     missing = [k for k in shapes if k not in present and k not in tied and not _matches(ignore_missing, k)]
     where = join(rel, formats.SAFE_INDEX if (folder / formats.SAFE_INDEX).is_file() else formats.SAFE_WEIGHTS)
     if missing:
-        code = "weights-unverified" if uncertain else "missing-weights"
-        tail = (" transformers renames or fuses weights for this model type on load, so check by loading it."
-                if uncertain else " Loading would leave them randomly initialised; the folder is incomplete "
-                "(copy the weights again, or merge again).")
-        report.problem(code, where, f"The {cls_name} that config.json describes needs {len(missing)} tensor(s) "
-                                    f"the weights lack ({_list(missing)}).{tail}")
+        code, key = ("weights-unverified", "weights-unverified/missing") if uncertain else \
+            ("missing-weights", "missing-weights/arch")
+        report.problem(code, where, key=key, model=cls_name, count=len(missing), names=_list(missing))
     if unexpected:
-        code = "weights-unverified" if uncertain else "unexpected-weights"
-        report.problem(code, where, f"The weights hold {len(unexpected)} tensor(s) the {cls_name} of config.json "
-                                    f"does not use ({_list(unexpected)}); loaders ignore them. They may belong to "
-                                    "another architecture: check config.json against the weights.")
+        code, key = ("weights-unverified", "weights-unverified/unexpected") if uncertain else \
+            ("unexpected-weights", "unexpected-weights/arch")
+        report.problem(code, where, key=key, model=cls_name, count=len(unexpected), names=_list(unexpected))
     _check_shapes(report, rel, where, shapes, present, converted, tensors)
     _check_tied(report, rel, shapes, tied, present, tensors, read_rows)
 
@@ -163,18 +158,14 @@ def _check_shapes(report, rel, where, shapes, present, converted, tensors) -> No
         if key.endswith(INPUT_EMBEDDING_SUFFIXES) or new.endswith("lm_head.weight"):
             vocab.append((key, info.shape, shapes[new]))
         else:
-            wrong.append(f"{key} is {list(info.shape)}, expected {list(shapes[new])}")
+            wrong.append(f"{key} {list(info.shape)} \u2260 {list(shapes[new])}")
     if vocab:
         key, have, want = vocab[0]
-        report.problem("vocab-mismatch", join(rel, formats.CONFIG),
-                       f"config.json's vocab_size makes {key} {list(want)}, but the weights have {list(have)}; "
-                       f"the model does not load. Set vocab_size to {have[0]} in config.json (it must match the "
-                       "embedding rows).")
+        report.problem("vocab-mismatch", join(rel, formats.CONFIG), key="vocab-mismatch/config", tensor=key,
+                       want=str(list(want)), have=str(list(have)), rows=have[0])
     if wrong:
-        report.problem("shape-mismatch", where,
-                       f"{len(wrong)} tensor(s) do not have the shape config.json implies: {'; '.join(wrong[:3])}"
-                       f"{'...' if len(wrong) > 3 else ''}. The config belongs to another model; use the config "
-                       "these weights were saved with.")
+        report.problem("shape-mismatch", where, key="shape-mismatch/config", count=len(wrong),
+                       details="; ".join(wrong[:3]) + ("..." if len(wrong) > 3 else ""))
 
 
 def _check_tied(report, rel, shapes, tied, present, tensors, read_rows) -> None:
@@ -187,10 +178,8 @@ def _check_tied(report, rel, shapes, tied, present, tensors, read_rows) -> None:
         if a is None or b is None or a.shape != b.shape or a.dtype != b.dtype:
             continue
         if read_rows(t_key) != read_rows(s_key):
-            report.problem("tied-embeddings", join(rel, formats.CONFIG),
-                           f"config.json ties {target} to {source}, but the folder stores a different "
-                           f"{t_key}; loaders will drop it and use the embeddings, losing what training did to "
-                           "it. Set tie_word_embeddings to false (`mergesmith fix`).")
+            report.problem("tied-embeddings", join(rel, formats.CONFIG), target=target, source=source,
+                           stored=t_key)
             return
 
 

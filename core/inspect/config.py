@@ -23,17 +23,17 @@ def check_config(report: Report, folder: Path, rel: str = "", *, what: str = "mo
     path = folder / formats.CONFIG
     file = join(rel, formats.CONFIG)
     if not path.is_file():
-        report.problem("missing-config", file,
-                       f"There is no config.json{f' in {rel}/' if rel else ''}, so no library can load this "
-                       f"{what}; copy it from the model it was made from (`mergesmith fix --from-base`).")
+        if rel:
+            report.problem("missing-config", file, key="missing-config/part", folder=rel)
+        else:
+            report.problem("missing-config", file)
         return None
     try:
         doc = read_json(path)
         if not isinstance(doc, dict):
             raise ValueError("it is not a JSON object")
     except (OSError, ValueError, RecursionError) as exc:
-        report.problem("missing-config", file,
-                       f"{file} cannot be parsed ({exc}); fix it or copy it from the base model.")
+        report.problem("missing-config", file, key="missing-config/unparsable", name=file, error=str(exc))
         return None
     s = report.summary_for(rel)
     s["config"] = {k: doc.get(k) for k in ("architectures", "model_type", "vocab_size", "hidden_size",
@@ -64,10 +64,7 @@ def check_remote_code(report: Report, folder: Path, rel: str, config: dict) -> b
                 wanted.add(v.rsplit(".", 1)[0].replace(".", "/") + ".py")
     present = set(remote_code_files(folder, config))
     for name in sorted(wanted - present):
-        report.problem("missing-remote-code", join(rel, name),
-                       f"config.json's auto_map names {name}, which is not in the folder; "
-                       "AutoModel(trust_remote_code=True) will fail. Copy it from the base model "
-                       "(`mergesmith fix --from-base`).")
+        report.problem("missing-remote-code", join(rel, name), name=name)
     return True
 
 
@@ -83,9 +80,7 @@ def check_architecture_known(report: Report, rel: str, config: dict) -> bool:
     import transformers
 
     report.problem("unknown-architecture", join(rel, formats.CONFIG),
-                   f"transformers {transformers.__version__} does not know the model type "
-                   f"{model_type!r} and config.json has no auto_map to code that does; loaders may fail. "
-                   "Check the model_type, or install a transformers version that supports it.")
+                   version=transformers.__version__, model_type=repr(model_type))
     return False
 
 
@@ -94,9 +89,7 @@ def check_dtype(report: Report, rel: str, config: dict, weights: WeightsView) ->
     stored = major_float_dtype(weights)
     if named and stored and named != stored:
         report.problem("dtype-mismatch", join(rel, formats.CONFIG),
-                       f"config.json says {formats.dtype_name(named)} but the weights are stored in "
-                       f"{formats.dtype_name(stored)}; loaders that follow the config will convert them. "
-                       f"Set the config's dtype to {formats.dtype_name(stored)} (`mergesmith fix`).")
+                       named=formats.dtype_name(named), stored=formats.dtype_name(stored))
 
 
 # --- generation config -------------------------------------------------------------------------
@@ -107,33 +100,22 @@ def check_generation_config(report: Report, folder: Path, rel: str = "", validat
     path = folder / formats.GENERATION_CONFIG
     file = join(rel, formats.GENERATION_CONFIG)
     if not path.is_file():
-        report.problem("missing-generation-config", file,
-                       "There is no generation_config.json; generate() will use transformers' defaults "
-                       "(EOS tokens, sampling). Copy it from the base model, or let `mergesmith fix` "
-                       "write one from config.json.")
+        report.problem("missing-generation-config", file)
         return
     try:
         doc = read_json(path)
         if not isinstance(doc, dict):
             raise ValueError("it is not a JSON object")
     except (OSError, ValueError, RecursionError) as exc:
-        report.problem("bad-generation-config", file,
-                       f"generation_config.json cannot be parsed ({exc}); transformers ignores it. "
-                       "Replace it (`mergesmith fix`).")
+        report.problem("bad-generation-config", file, error=str(exc))
         return
     if not validate:
         return
     problem, flags = validate_generation_config(doc)
     if problem:
-        report.problem("bad-generation-config", file,
-                       f"transformers refuses generation_config.json ({problem}), so the model does not "
-                       "load; fix the value or replace the file (`mergesmith fix`).")
+        report.problem("bad-generation-config", file, key="bad-generation-config/refused", error=problem)
     elif flags:
-        report.problem("generation-config-flags", file,
-                       f"generation_config.json sets {', '.join(flags)}, which only apply with sampling "
-                       "(or beam search) and are off; transformers ignores them and refuses to save this "
-                       "config. Remove them, or set do_sample to true if sampling was meant (`mergesmith fix` "
-                       "removes them).")
+        report.problem("generation-config-flags", file, flags=", ".join(flags))
 
 
 def validate_generation_config(doc: dict) -> tuple[Optional[str], list[str]]:

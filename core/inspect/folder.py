@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Optional
 
 from .. import formats
+from ..hub.cache import locate
+from .card import check_card
 from .config import (check_architecture_known, check_config, check_dtype, check_generation_config,
                              check_remote_code, read_json)
 from .layouts import (check_adapter, check_checkpoint, check_processor, check_projector, check_work_dir,
@@ -118,6 +120,9 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
     kind = detect_kind(path)
     report = Report(path, kind)
     report.summary["title"] = KIND_TITLES[kind]
+    if base is not None:  # where the base (a folder, or a Hub id in a local cache) was found
+        report.summary["base_found"] = (base.located or locate(base.folder) if hasattr(base, "folder")
+                                        else locate(base)).to_dict()
     ctx = _Context(report, max_shard_size, deep)
     if kind == WORK_DIR:
         check_work_dir(report, path)
@@ -136,9 +141,11 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
     else:
         config, _ = ctx.model(path, "")
         if kind == LLAVA_HF:
-            check_processor(report, path, "", "This LLaVA model")
+            check_processor(report, path, "", "llava")
         if kind == LLAVA or llava_expected(path):
             _check_llava_parts(ctx, path, llm_hidden=hidden_size(config))
+    if path.is_dir():
+        check_card(report, path)
     report.summary["bytes"] = _disk_size(path)
     if scan_values:
         _scan_values(ctx, path, kind, progress, cancel)
@@ -161,15 +168,15 @@ def _check_adapter_folder(report: Report, path: Path, base, deep: bool) -> None:
 def _no_model(report: Report, path: Path) -> None:
     """A folder with nothing to inspect: say so, and name the outputs inside it, if any."""
     from ..problems import ERROR, Problem
+    from ..texts import render
     from ..sources.source import outputs_inside
 
     inside = outputs_inside(path)
-    where = (f" It holds {', '.join(f'{name} ({what})' for name, what in inside[:3])}: inspect that instead."
-             if inside else " Point at the folder that holds them.")
+    params = {"inside": ", ".join(name for name, _what in inside[:3])} if inside else {}
+    key = "missing-config/no-model-inside" if inside else "missing-config/no-model"
     # not fixable: copying a config.json into a folder without weights would not make it a model
-    report.problems.append(Problem(
-        "missing-config", ERROR, formats.CONFIG, "This folder holds no model: no config.json, no weights, "
-        "no adapter and no training checkpoints." + where, fixable=False))
+    report.problems.append(Problem("missing-config", ERROR, formats.CONFIG, render(key, params), fixable=False,
+                                   params=params, key=key))
 
 
 def _scan_values(ctx: "_Context", path: Path, kind: str, progress, cancel) -> None:
@@ -213,7 +220,7 @@ class _Context:
         if role is None:
             role = "llm" if config is None or _has_vocab(config) else "vision"
             if role == "vision" and not rel:
-                check_processor(report, folder, rel, "This vision model")
+                check_processor(report, folder, rel, "vision")
         weights = check_weights(report, folder, rel, max_shard_size=self.max_shard_size)
         self.views.append(weights)
         remote = known = False
@@ -268,16 +275,16 @@ def _check_llava_parts(ctx: _Context, root: Path, *, llm_hidden: Optional[int]) 
     visual_hidden = None
     if vis.is_dir():
         vconfig, _ = ctx.model(vis, formats.VISUAL_ENCODER_DIR, role="vision")
-        check_processor(report, vis, formats.VISUAL_ENCODER_DIR, "visual_encoder/")
+        check_processor(report, vis, formats.VISUAL_ENCODER_DIR, "folder", part="visual_encoder/")
         visual_hidden = hidden_size(vconfig, vision=True)
     if (root / formats.PROJECTOR_DIR).is_dir():
         check_projector(report, root, llm_hidden=llm_hidden, visual_hidden=visual_hidden,
                         max_shard_size=ctx.max_shard_size)
     else:
-        why = ("it has visual_encoder/" if vis.is_dir() else
-               "it has visual_encoder_adapter/" if (root / formats.VISUAL_ENCODER_ADAPTER_DIR).is_dir()
-               else "xtuner_config.py trains a LLaVAModel")
-        missing_projector(report, root, why)
+        evidence = ("visual_encoder/" if vis.is_dir() else
+                    "visual_encoder_adapter/" if (root / formats.VISUAL_ENCODER_ADAPTER_DIR).is_dir()
+                    else "xtuner_config.py: LLaVAModel")
+        missing_projector(report, root, evidence)
 
 
 def _open_base(base):

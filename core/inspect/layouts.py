@@ -66,16 +66,14 @@ def check_projector(report: Report, root: Path, *, llm_hidden: Optional[int], vi
     if visual_hidden is not None and isinstance(cfg_vis, int) and cfg_vis != visual_hidden:
         found.append(f"it takes {cfg_vis} features but the visual encoder's hidden size is {visual_hidden}")
     if found:
-        report.problem("projector-mismatch", join(rel, formats.CONFIG),
-                       f"The projector does not fit: {'; '.join(found)}. It was trained for another LLM or "
-                       "visual encoder; use the projector from the same training run.")
+        report.problem("projector-mismatch", join(rel, formats.CONFIG), details="; ".join(found))
 
 
-def check_processor(report: Report, folder: Path, rel: str, what: str) -> None:
+def check_processor(report: Report, folder: Path, rel: str, kind: str, **params) -> None:
+    """``kind``: llava, vision or folder (with ``part=``): which text says what lacks it."""
     if not any((folder / n).is_file() for n in formats.PROCESSOR_FILES):
         report.problem("missing-processor", join(rel, formats.PREPROCESSOR_CONFIG),
-                       f"{what} has no preprocessor_config.json, so images cannot be prepared for it; copy "
-                       "it from the visual encoder the model was trained with (`mergesmith fix --from-base`).")
+                       key=f"missing-processor/{kind}", **params)
 
 
 def llava_expected(root: Path) -> bool:
@@ -87,10 +85,10 @@ def llava_expected(root: Path) -> bool:
         return False
 
 
-def missing_projector(report: Report, root: Path, why: str) -> None:
-    report.problem("missing-projector", join(formats.PROJECTOR_DIR, formats.CONFIG),
-                   f"This is a LLaVA layout ({why}) but there is no projector/ folder, so images cannot reach "
-                   "the LLM. Copy projector/ from the training output (XTuner's pth_to_hf writes it).")
+def missing_projector(report: Report, root: Path, evidence: str) -> None:
+    """``evidence``: the file or folder that makes ``root`` a LLaVA layout."""
+    report.problem("missing-projector", join(formats.PROJECTOR_DIR, formats.CONFIG), key="missing-projector/layout",
+                   evidence=evidence)
 
 
 # --- adapters ------------------------------------------------------------------------------------
@@ -103,17 +101,13 @@ def check_adapter(report: Report, folder: Path, rel: str = "", *, base=None):
     cfg_file = join(rel, formats.ADAPTER_CONFIG)
     weights = find_adapter_weights(folder)
     if (folder / formats.ADAPTER_BIN).is_file():
-        report.problem("pickle-weights", join(rel, formats.ADAPTER_BIN),
-                       f"{formats.ADAPTER_BIN} holds pickled weights"
-                       f"{' beside ' + formats.ADAPTER_SAFE if (folder / formats.ADAPTER_SAFE).is_file() else ''}; "
-                       "convert it to adapter_model.safetensors (`mergesmith fix`).")
+        report.problem("pickle-weights", join(rel, formats.ADAPTER_BIN), key="pickle-weights/adapter",
+                       name=formats.ADAPTER_BIN)
     if not (folder / formats.ADAPTER_CONFIG).is_file():
-        report.problem("bad-adapter", cfg_file,
-                       "The adapter has weights but no adapter_config.json; copy the config saved with it.")
+        report.problem("bad-adapter", cfg_file, key="bad-adapter/no-config")
         return None
     if weights is None:
-        report.problem("bad-adapter", join(rel, formats.ADAPTER_SAFE),
-                       "adapter_config.json is here but the adapter weights (adapter_model.safetensors) are not.")
+        report.problem("bad-adapter", join(rel, formats.ADAPTER_SAFE), key="bad-adapter/no-weights")
         return None
     if weights.suffix == ".safetensors":
         from ..io.safetensors import CorruptFileError, read_header
@@ -124,12 +118,12 @@ def check_adapter(report: Report, folder: Path, rel: str = "", *, base=None):
                 raise CorruptFileError(f"{weights.name} is {header.file_size - header.expected_size} bytes "
                                        "longer than its header says; it is damaged.")
         except CorruptFileError as exc:
-            report.problem("corrupt-shard", join(rel, weights.name), exc.message)
+            report.problem("corrupt-shard", join(rel, weights.name), exc.message, key=exc.key, **exc.params)
             return None
     try:
         adapter = load_adapter_folder(folder)
     except MergesmithError as exc:
-        report.problem("bad-adapter", cfg_file, exc.message)
+        report.problem("bad-adapter", cfg_file, exc.message, key=exc.key, **exc.params)
         return None
     s = adapter.summary()
     report.summary_for(rel).update({
@@ -153,11 +147,11 @@ def _check_against_base(report: Report, adapter, base, file: str) -> None:
     try:
         plan_lora_tensors(plan, base, adapter, PlanOptions())
     except MergesmithError as exc:
-        report.problem("missing-module", file, exc.message)
+        report.problem("missing-module", file, exc.message, key=exc.key, **exc.params)
         return
     for p in plan.problems:
         if p.code in ("missing-module", "shape-mismatch", "vocab-mismatch"):
-            report.problem(p.code, file, p.message)
+            report.problem(p.code, file, p.message, key=p.key, **p.params)
 
 
 # --- XTuner work_dir -----------------------------------------------------------------------------
@@ -188,8 +182,10 @@ def is_checkpoint_file(path: Path) -> bool:
 
 def _checkpoint_row(report: Report, path: Path) -> dict:
     why = _checkpoint_problem(path)
-    if why:
-        report.problem("corrupt-checkpoint", path.name, why)
+    if isinstance(why, MergesmithError):
+        report.problem("corrupt-checkpoint", path.name, why.message, key=why.key, **why.params)
+    elif why:
+        report.problem("corrupt-checkpoint", path.name, key=why[0], **why[1])
     return {"name": path.name, "bytes": _size(path), "deepspeed": path.is_dir()}
 
 
@@ -231,7 +227,8 @@ def _check_training_config(report: Report, folder: Path, ckpt: Optional[Path]) -
     """The base the training of ``ckpt`` names (its stored config, else the work_dir's .py); a .py that
     disagrees with the checkpoint's own config, an unsupported model."""
     from ..sources.xtuner.config import read_config
-    from ..sources.xtuner.config_choice import TrainingConfig, config_conflict_message, training_config, unsupported_model
+    from ..sources.xtuner.config_choice import (TrainingConfig, config_conflict_params, training_config,
+                                                unsupported_model, unsupported_name)
     from ..sources.xtuner.listing import find_config, stored_meta
 
     try:
@@ -247,9 +244,10 @@ def _check_training_config(report: Report, folder: Path, ckpt: Optional[Path]) -
         return None
     refused = unsupported_model(tc.cfg, ckpt or folder)
     if refused:
-        report.problem("unsupported-model", ckpt.name if ckpt else "", refused)
+        report.problem("unsupported-model", ckpt.name if ckpt else "", refused,
+                       key="unsupported-model", name=(ckpt or folder).name, model=unsupported_name(tc.cfg))
     if tc.conflicts:
-        report.problem("config-mismatch", tc.other.name, config_conflict_message(tc, ckpt.name))
+        report.problem("config-mismatch", tc.other.name, **config_conflict_params(tc, ckpt.name))
     return tc.cfg.llm_path
 
 
@@ -274,25 +272,24 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _checkpoint_problem(path: Path) -> Optional[str]:
-    """A sentence on what is wrong with one checkpoint (file or DeepSpeed folder), or None."""
+def _checkpoint_problem(path: Path):
+    """What is wrong with one checkpoint (file or DeepSpeed folder): a text's (key, params), the
+    unpickler's refusal, or None."""
     if path.is_dir():
         files = [p.name for p in path.iterdir() if p.is_file()]
         model = sorted(f for f in files if f.endswith("model_states.pt"))
         if not model:
-            return (f"{path.name} is a DeepSpeed checkpoint folder without its *_model_states.pt file; the "
-                    "save was interrupted. Use another iteration.")
+            return "corrupt-checkpoint/no-model-states", {"name": path.name}
         bad = [f for f in sorted(files) if f.endswith(".pt") and not _zip_ok(path / f)]
         if bad:
-            return (f"{path.name} holds {bad[0]}, which is truncated or damaged; the save was interrupted. Use "
-                    "another iteration.")
+            return "corrupt-checkpoint/damaged-part", {"name": path.name, "part": bad[0]}
         return _unpickle_problem(path / model[0])
     if not _zip_ok(path):
-        return f"{path.name} is truncated or damaged (not a complete torch checkpoint); use another iteration."
+        return "corrupt-checkpoint/truncated", {"name": path.name}
     return _unpickle_problem(path)
 
 
-def _unpickle_problem(path: Path) -> Optional[str]:
+def _unpickle_problem(path: Path):
     """The safe unpickler's refusal of a zip checkpoint, if any.
 
     Only the pickle is read (tensors are memory-mapped views nobody touches), so this costs tens of
@@ -305,12 +302,11 @@ def _unpickle_problem(path: Path) -> Optional[str]:
     except OSError:
         return None
     from ..io.checkpoint import load_checkpoint
-    from ..errors import MergesmithError
 
     try:
         load_checkpoint(path)
     except MergesmithError as exc:
-        return exc.message
+        return exc
     return None
 
 

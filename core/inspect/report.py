@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..problems import ERROR, INFO, WARNING, Problem, errors, sort_problems
+from ..texts import render
 
 # fix: None (nothing automatic), "self" (from the folder itself), "base" (copies from --from-base)
 CODES: dict[str, tuple[str, Optional[str], str]] = {
@@ -49,6 +50,8 @@ CODES: dict[str, tuple[str, Optional[str], str]] = {
     "config-mismatch": (WARNING, None, "the work_dir's config .py differs from the config stored in the checkpoint"),
     "unsupported-model": (ERROR, None, "training output of a model type Mergesmith cannot merge yet (InternVL)"),
     "non-finite": (ERROR, None, "NaN or Inf in the weights (--scan-values)"),
+    "bad-model-card": (WARNING, None, "README.md's metadata block is not YAML, or not a mapping"),
+    "bad-card-metadata": (WARNING, None, "README.md's metadata: base_model, base_model_relation or another field the Hub refuses"),
     "corrupt-gguf": (ERROR, None, "a .gguf file's header is unreadable or its data is cut short"),
     "incomplete-gguf": (ERROR, None, "a .gguf file lacks metadata llama.cpp needs (hyper-parameters, tokenizer)"),
     # verify
@@ -86,13 +89,19 @@ class Report:
     summary: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def add(self, code: str, severity: Optional[str], file: str, message: str) -> None:
+    def add(self, code: str, severity: Optional[str], file: str, message: Optional[str] = None, *,
+            key: str = "", **params) -> None:
+        """Add a problem; with no ``message``, its text is ``key`` (default: the code) rendered with
+        ``params`` (:mod:`mergesmith.core.texts`)."""
+        key = key or (code if message is None else "")
+        if message is None:
+            message = render(key, params)
         self.problems.append(Problem(code, severity or severity_of(code), file, message,
-                                     fixable=fix_kind(code) is not None))
+                                     fixable=fix_kind(code) is not None, params=params, key=key))
 
-    def problem(self, code: str, file: str, message: str) -> None:
+    def problem(self, code: str, file: str, message: Optional[str] = None, *, key: str = "", **params) -> None:
         """Add a problem with the severity the code table gives it."""
-        self.add(code, None, file, message)
+        self.add(code, None, file, message, key=key, **params)
 
     def note(self, text: str) -> None:
         if text not in self.notes:

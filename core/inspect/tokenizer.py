@@ -40,14 +40,11 @@ def check_tokenizer(report: Report, folder: Path, rel: str = "", *, embedding_ro
         return
     config = _read(folder / "tokenizer_config.json")
     if config is None:
-        report.problem("broken-tokenizer", join(rel, "tokenizer_config.json"),
-                       "tokenizer_config.json cannot be parsed; replace it with the base model's.")
+        report.problem("broken-tokenizer", join(rel, "tokenizer_config.json"), key="broken-tokenizer/config")
         return
     tokens = _count_from_files(folder, names)
     if tokens is False:
-        report.problem("broken-tokenizer", file,
-                       "tokenizer.json cannot be parsed; the tokenizer does not load. Replace it with the "
-                       "base model's.")
+        report.problem("broken-tokenizer", file, key="broken-tokenizer/json")
         return
     loaded, broken = _load_if_asked(report, folder, rel, names, config, load)
     if broken:
@@ -61,11 +58,8 @@ def check_tokenizer(report: Report, folder: Path, rel: str = "", *, embedding_ro
     if isinstance(tokens, int):
         summary["tokenizer_tokens"] = tokens
         if embedding_rows is not None and tokens > embedding_rows:
-            report.problem("vocab-mismatch", file,
-                           f"The tokenizer has {tokens} tokens but {embedding_name} has only {embedding_rows} "
-                           f"rows; any token id from {embedding_rows} up crashes the model. Use the tokenizer "
-                           "the model was trained with, or resize the embeddings "
-                           "(model.resize_token_embeddings) and save again.")
+            report.problem("vocab-mismatch", file, key="vocab-mismatch/tokenizer", tokens=tokens,
+                           embedding=embedding_name, rows=embedding_rows)
     _check_chat_template(report, folder, rel, names, config, loaded)
     _check_eos(report, folder, rel, config, loaded, generation_eos)
 
@@ -75,20 +69,16 @@ def _files_complete(report: Report, rel: str, names: set[str], file: str) -> boo
     has_vocab = (bool(names & set(VOCAB_FILES)) or {"vocab.json", "merges.txt"} <= names
                  or any(n.endswith(".tiktoken") for n in names))
     if not names or not (names & ({"tokenizer_config.json", "vocab.json"} | set(VOCAB_FILES))):
-        report.problem("missing-tokenizer", file,
-                       "There are no tokenizer files (tokenizer.json, or tokenizer.model, or vocab.json + "
-                       "merges.txt, with tokenizer_config.json); copy them from the base model "
-                       "(`mergesmith fix --from-base`).")
+        report.problem("missing-tokenizer", file)
         return False
     missing = []
     if not has_vocab:
-        missing.append("merges.txt" if "vocab.json" in names else "tokenizer.json (or tokenizer.model)")
+        missing.append("merges.txt" if "vocab.json" in names else "tokenizer.json / tokenizer.model")
     if "tokenizer_config.json" not in names:
         missing.append("tokenizer_config.json")
     if missing:
-        report.problem("missing-tokenizer", join(rel, missing[0].split(" ")[0]),
-                       f"The tokenizer is incomplete: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
-                       "missing; copy the tokenizer files from the base model (`mergesmith fix --from-base`).")
+        report.problem("missing-tokenizer", join(rel, missing[0].split(" ")[0]), key="missing-tokenizer/incomplete",
+                       missing=", ".join(missing))
         return False
     return True
 
@@ -105,9 +95,8 @@ def _load_if_asked(report: Report, folder: Path, rel: str, names: set[str], conf
             if any(h in error.lower() for h in MISSING_LIBRARY_HINTS) or "tokenizer.json" not in names:
                 report.note(f"The tokenizer{f' in {rel}/' if rel else ''} was not loaded: {error}")
             else:
-                report.problem("broken-tokenizer", join(rel, "tokenizer_config.json"),
-                               f"transformers cannot load the tokenizer ({error}); replace the tokenizer "
-                               "files with the base model's.")
+                report.problem("broken-tokenizer", join(rel, "tokenizer_config.json"), key="broken-tokenizer/load",
+                               error=error)
                 return None, True
         return loaded, False
     if load:
@@ -182,10 +171,7 @@ def _check_chat_template(report: Report, folder: Path, rel: str, names: set[str]
     found = sorted(m for m in CHAT_MARKERS if m in specials)
     report.summary_for(rel)["chat_template"] = False
     if found:
-        report.problem("missing-chat-template", join(rel, "tokenizer_config.json"),
-                       f"The tokenizer has chat tokens ({', '.join(found[:3])}) but no chat template, so "
-                       "apply_chat_template and chat servers fail. Copy the template from the base or "
-                       "instruct model (`mergesmith fix --from-base`).")
+        report.problem("missing-chat-template", join(rel, "tokenizer_config.json"), tokens=", ".join(found[:3]))
 
 
 def _check_eos(report: Report, folder: Path, rel: str, config: dict, loaded, generation_eos: bool) -> None:
@@ -193,7 +179,4 @@ def _check_eos(report: Report, folder: Path, rel: str, config: dict, loaded, gen
     stm = _read(folder / "special_tokens_map.json") or {}
     if eos or stm.get("eos_token") or generation_eos or (loaded is not None and getattr(loaded, "eos_token", None)):
         return
-    report.problem("missing-special-tokens", join(rel, "tokenizer_config.json"),
-                   "Neither the tokenizer nor the generation config names an end-of-sequence token, so "
-                   "generation never stops on its own. Set eos_token in tokenizer_config.json (as the base "
-                   "model has it).")
+    report.problem("missing-special-tokens", join(rel, "tokenizer_config.json"))

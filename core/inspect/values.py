@@ -44,13 +44,9 @@ def scan_values(report: Report, shards: list[tuple[str, Path, SafetensorsHeader]
                     if bad:
                         found += 1
                         if found <= MAX_REPORTED:
-                            report.problem("non-finite", name_rel,
-                                           f"{name} holds {bad} NaN/Inf value(s) of {info.numel}; the model "
-                                           "will produce NaN. The training diverged or the file is damaged: "
-                                           "use an earlier checkpoint.")
+                            report.problem("non-finite", name_rel, name=name, bad=bad, total=info.numel)
                 done += info.nbytes
     if found > MAX_REPORTED:
-        report.problem("non-finite", shards[0][1].name,
-                       f"...and {found - MAX_REPORTED} more tensor(s) with NaN/Inf values.")
+        report.problem("non-finite", shards[0][1].name, key="non-finite/more", count=found - MAX_REPORTED)
     report.summary["scanned_tensors"] = scanned
     progress(Progress("scan", total, total))

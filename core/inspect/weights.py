@@ -63,15 +63,11 @@ def check_weights(report: Report, folder: Path, rel: str = "", *, max_shard_size
     view.shards = [n for n in names if n.endswith(".safetensors")]
     view.pickles = [n for n in names if is_pickle_weights(n)]
     for name in view.pickles:
-        report.problem("pickle-weights", join(rel, name),
-                       f"{name} holds pickled weights{' beside the safetensors files' if view.shards else ''}; "
-                       "pickles can run code when loaded and vLLM or TGI may refuse them. Convert them to "
-                       "safetensors (`mergesmith fix`), which also removes the pickle.")
+        report.problem("pickle-weights", join(rel, name), key="pickle-weights/beside" if view.shards else "",
+                       name=name)
     if not view.shards:
         if not view.pickles and required:
-            report.problem("missing-shard", join(rel, formats.SAFE_WEIGHTS),
-                           "There are no weight files in this folder (model.safetensors or "
-                           "model-0000k-of-0000n.safetensors); copy them again.")
+            report.problem("missing-shard", join(rel, formats.SAFE_WEIGHTS), key="missing-shard/none")
         _pickle_summary(report, view, rel)
         return view
 
@@ -80,12 +76,12 @@ def check_weights(report: Report, folder: Path, rel: str = "", *, max_shard_size
             header = read_header(folder / name, check_size=False)
         except CorruptFileError as exc:
             view.broken.add(name)
-            report.problem("corrupt-shard", join(rel, name), exc.message)
+            report.problem("corrupt-shard", join(rel, name), exc.message, key=exc.key, **exc.params)
             continue
         reason = _layout_error(header)
         if reason:
             view.broken.add(name)
-            report.problem("corrupt-shard", join(rel, name), f"{name} {reason}; copy or write it again.")
+            report.problem("corrupt-shard", join(rel, name), key=reason[0], name=name, **reason[1])
         view.headers[name] = header
 
     index_path = folder / formats.SAFE_INDEX
@@ -100,18 +96,17 @@ def check_weights(report: Report, folder: Path, rel: str = "", *, max_shard_size
     return view
 
 
-def _layout_error(h: SafetensorsHeader) -> Optional[str]:
-    """What the safetensors library would refuse: wrong length, gaps or overlaps in the data."""
+def _layout_error(h: SafetensorsHeader) -> Optional[tuple[str, dict]]:
+    """What the safetensors library would refuse (wrong length, gaps or overlaps in the data): the
+    key of its text and the particulars, or None."""
     if h.file_size < h.expected_size:
-        return (f"is truncated: its header promises {h.expected_size} bytes but the file has "
-                f"{h.file_size}")
+        return "corrupt-shard/truncated", {"expected": h.expected_size, "size": h.file_size}
     if h.file_size > h.expected_size:
-        return (f"is {h.file_size - h.expected_size} bytes longer than its header says, which "
-                "loaders refuse (the file is damaged or was appended to)")
+        return "corrupt-shard/longer", {"extra": h.file_size - h.expected_size}
     pos = 0
     for t in sorted(h.tensors.values(), key=lambda t: (t.start, t.end)):
         if t.start != pos:
-            return f"has {'overlapping' if t.start < pos else 'a gap between'} tensors at {t.name}"
+            return ("corrupt-shard/overlap" if t.start < pos else "corrupt-shard/gap"), {"tensor": t.name}
         pos = t.end
     return None
 
@@ -126,9 +121,7 @@ def _check_index(report: Report, view: WeightsView, index_path: Path) -> None:
     for f in sorted(named - set(view.shards)):
         view.broken.add(f)
         count = sum(1 for v in weight_map.values() if v == f)
-        report.problem("missing-shard", join(rel, f),
-                       f"The index puts {count} tensor(s) in {f}, which is not in the folder; copy or "
-                       "download it again.")
+        report.problem("missing-shard", join(rel, f), key="missing-shard/indexed", count=count, name=f)
     mismatches: list[str] = []
     for tensor, f in sorted(weight_map.items()):
         view.file_of[tensor] = f
@@ -157,9 +150,7 @@ def _check_index(report: Report, view: WeightsView, index_path: Path) -> None:
             mismatches.append(f"metadata.total_size is {total}, but the tensors it lists hold {real} bytes")
     if mismatches:
         shown = "; ".join(mismatches[:3]) + (f"; and {len(mismatches) - 3} more" if len(mismatches) > 3 else "")
-        report.problem("index-mismatch", index_file,
-                       f"The index and the shards disagree: {shown}. Rebuild the index from the shard "
-                       "headers (`mergesmith fix`).")
+        report.problem("index-mismatch", index_file, details=shown)
 
 
 def _read_index(report: Report, view: WeightsView, index_path: Path) -> Optional[dict]:
@@ -171,9 +162,8 @@ def _read_index(report: Report, view: WeightsView, index_path: Path) -> Optional
         if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
             raise TypeError
     except (OSError, ValueError, RecursionError, KeyError, TypeError):
-        report.problem("index-mismatch", join(view.rel, formats.SAFE_INDEX),
-                       f"{formats.SAFE_INDEX} cannot be parsed (no weight_map); rebuild it from the "
-                       "shards (`mergesmith fix`).")
+        report.problem("index-mismatch", join(view.rel, formats.SAFE_INDEX), key="index-mismatch/unparsable",
+                       name=formats.SAFE_INDEX)
         _without_index(report, view, reported=True)
         return None
     return doc
@@ -192,9 +182,7 @@ def _check_unnamed_shards(report: Report, view: WeightsView, named: set[str], un
             mismatches.append(f"{f} holds {len(extra)} tensor(s) the index does not list "
                               f"({', '.join(extra[:2])}{'...' if len(extra) > 2 else ''})")
         else:
-            report.problem("orphan-shard", join(view.rel, f),
-                           f"{f} is not named by the index and holds nothing the other shards lack; "
-                           "loaders ignore it. Delete it (`mergesmith fix` leaves it out).")
+            report.problem("orphan-shard", join(view.rel, f), name=f)
 
 
 def _without_index(report: Report, view: WeightsView, reported: bool = False) -> None:
@@ -205,11 +193,9 @@ def _without_index(report: Report, view: WeightsView, reported: bool = False) ->
             view.file_of.setdefault(tensor, f)
     if reported or view.shards == [formats.SAFE_WEIGHTS]:
         return
-    report.problem("index-mismatch", join(view.rel, formats.SAFE_INDEX),
-                   f"There {'is' if len(view.shards) == 1 else 'are'} {len(view.shards)} safetensors "
-                   f"file(s) ({', '.join(view.shards[:3])}{'...' if len(view.shards) > 3 else ''}) but no "
-                   f"{formats.SAFE_INDEX}, so loaders cannot find the weights. Rebuild the index "
-                   "(`mergesmith fix`).")
+    report.problem("index-mismatch", join(view.rel, formats.SAFE_INDEX), key="index-mismatch/no-index",
+                   count=len(view.shards), index=formats.SAFE_INDEX,
+                   names=", ".join(view.shards[:3]) + ("..." if len(view.shards) > 3 else ""))
 
 
 def _check_numbering(report: Report, view: WeightsView) -> None:
@@ -228,9 +214,8 @@ def _check_numbering(report: Report, view: WeightsView) -> None:
             name = formats.SHARD_NAME.format(index=k, count=count)
             if k not in numbered.get(count, set()) and name not in view.broken:
                 view.broken.add(name)
-                report.problem("missing-shard", join(view.rel, name),
-                               f"{name} is missing from the numbered shards (1 to {count}); copy or "
-                               "download it again.")
+                report.problem("missing-shard", join(view.rel, name), key="missing-shard/numbered",
+                               name=name, count=count)
 
 
 def _check_sizes(report: Report, view: WeightsView, limit: int) -> None:
@@ -238,10 +223,8 @@ def _check_sizes(report: Report, view: WeightsView, limit: int) -> None:
         if h.file_size > limit:
             biggest = max((t.nbytes for t in h.tensors.values()), default=0)
             if len(h.tensors) > 1 or biggest < limit:
-                report.problem("shard-oversize", join(view.rel, name),
-                               f"{name} is {formats.format_size(h.file_size)}, over the "
-                               f"{formats.format_size(limit)} limit; re-shard it with "
-                               "`mergesmith fix --max-shard-size`.")
+                report.problem("shard-oversize", join(view.rel, name), name=name,
+                               size=formats.format_size(h.file_size), limit=formats.format_size(limit))
 
 
 def _summary(report: Report, view: WeightsView) -> None:

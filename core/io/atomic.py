@@ -389,18 +389,15 @@ def exchange(a: Path, b: Path) -> bool:
 def disk_full_error(exc: OSError, out: Path) -> DiskFullError:
     """The one sentence for ENOSPC / EDQUOT / EFBIG while writing ``out``."""
     parent = out.parent
-    try:
-        free = shutil.disk_usage(parent).free
-        from ..formats import format_size
+    from ..formats import format_size
 
-        left = f" ({format_size(free)} free now)"
+    try:
+        free = format_size(shutil.disk_usage(parent).free)
     except OSError:
-        left = ""
-    what = {errno.EDQUOT: "your disk quota ran out", errno.EFBIG: "a file grew larger than the file system allows"}
-    reason = what.get(exc.errno, "the disk ran out of space")
-    return DiskFullError(f"Writing {out} stopped because {reason} on the disk of {parent}{left}; the partial "
-                         "output was removed. Free some space or choose an output folder on another disk.",
-                         path=out)
+        free = "?"
+    key = ("refusal/quota" if exc.errno == errno.EDQUOT else
+           "refusal/file-too-big" if exc.errno == errno.EFBIG else "refusal/disk-full")
+    return DiskFullError(path=out, key=key, params={"out": str(out), "folder": str(parent), "free": free})
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -14,20 +14,25 @@ import errno
 import mmap
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
+from .. import formats
 from ..errors import SourceError
-from ..formats import ST_TO_TORCH, TORCH_TO_ST
 from .safetensors_header import (  # noqa: F401 - the header's names are also this module's API
     MAX_HEADER, CorruptFileError, SafetensorsHeader, TensorInfo, build_header, read_header)
 
+if TYPE_CHECKING:
+    import torch
+
 PAGE = mmap.PAGESIZE
+
+# torch is imported by the calls that make or read tensors, not with this module: reading headers
+# (inspect, the window) must not pay for it (about a second).
 
 
 def torch_dtype(code: str) -> torch.dtype:
     try:
-        return ST_TO_TORCH[code]
+        return formats.ST_TO_TORCH[code]
     except KeyError:
         raise SourceError(f"Tensors of dtype {code} are not supported.") from None
 
@@ -89,6 +94,8 @@ class SafetensorsFile:
         """A read-only view of the tensor's data (valid until ``release``/``close``)."""
         self.open()
         t = self.header.tensors[name]
+        import torch
+
         dtype = torch_dtype(t.dtype)
         if t.numel == 0:
             return torch.empty(t.shape, dtype=dtype)
@@ -128,6 +135,8 @@ class SafetensorsFile:
 
 def tensor_bytes(t: torch.Tensor) -> memoryview:
     """The raw bytes of a tensor (made contiguous), as a memoryview for ``write``."""
+    import torch
+
     t = t.detach()
     if t.device.type != "cpu":
         t = t.cpu()
@@ -196,7 +205,7 @@ class ShardWriter:
 
     # -- whole tensors
     def write(self, name: str, tensor: torch.Tensor) -> int:
-        n = self.begin(name, TORCH_TO_ST.get(tensor.dtype))
+        n = self.begin(name, formats.TORCH_TO_ST.get(tensor.dtype))
         self.write_part(tensor_bytes(tensor))
         self.end()
         return n

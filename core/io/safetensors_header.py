@@ -11,7 +11,7 @@ import struct
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
 
 from ..errors import SourceError
 from ..formats import ST_ITEMSIZE
@@ -21,8 +21,9 @@ MAX_HEADER = 100 * 1024 * 1024  # the limit the safetensors library enforces
 class CorruptFileError(SourceError):
     """A safetensors file whose header or size is not what the format requires."""
 
-    def __init__(self, message: str, *, path=None, reason: str = "corrupt") -> None:
-        super().__init__(message, path=path)
+    def __init__(self, message: Optional[str] = None, *, path=None, reason: str = "corrupt", key: str = "",
+                 params: Optional[dict] = None) -> None:
+        super().__init__(message, path=path, key=key, params=params)
         self.reason = reason
 
 
@@ -68,16 +69,12 @@ def read_header(path: str | os.PathLike, *, check_size: bool = True) -> Safetens
         with open(path, "rb", buffering=0) as f:  # unbuffered: read the header, not the data after it
             head = f.read(8)
             if len(head) < 8:
-                raise CorruptFileError(
-                    f"{path.name} is {size} bytes long, too short to be a safetensors file; "
-                    "it is truncated or empty: copy or write it again.",
-                    path=path, reason="truncated")
+                raise CorruptFileError(path=path, reason="truncated", key="corrupt-shard/too-short",
+                                       params={"name": path.name, "size": size})
             (n,) = struct.unpack("<Q", head)
             if n > MAX_HEADER or n > size - 8:
-                raise CorruptFileError(
-                    f"{path.name} does not start with a valid safetensors header "
-                    f"(it claims a {n}-byte header in a {size}-byte file); it is not a "
-                    "safetensors file or is damaged.", path=path, reason="bad-header")
+                raise CorruptFileError(path=path, reason="bad-header", key="corrupt-shard/header-size",
+                                       params={"name": path.name, "header": n, "size": size})
             raw = f.read(n)
     except OSError as exc:
         raise SourceError(f"Cannot read {path}: {exc.strerror or exc}.", path=path) from exc
@@ -87,9 +84,8 @@ def read_header(path: str | os.PathLike, *, check_size: bool = True) -> Safetens
             raise ValueError(f"a JSON {type(doc).__name__}, not an object")
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:120]
-        raise CorruptFileError(
-            f"The header of {path.name} is not valid JSON ({reason}); the file is damaged.",
-            path=path, reason="bad-header") from None
+        raise CorruptFileError(path=path, reason="bad-header", key="corrupt-shard/header-json",
+                               params={"name": path.name, "error": reason}) from None
     metadata = doc.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
@@ -100,14 +96,11 @@ def read_header(path: str | os.PathLike, *, check_size: bool = True) -> Safetens
     _check_tiling(path, tensors)
     header = SafetensorsHeader(path, tensors, dict(metadata), 8 + n, size)
     if check_size and size < header.expected_size:
-        raise CorruptFileError(
-            f"{path.name} is truncated: its header promises {header.expected_size} bytes but the "
-            f"file has {size}. Copy or write it again.", path=path, reason="truncated")
+        raise CorruptFileError(path=path, reason="truncated", key="corrupt-shard/truncated",
+                               params={"name": path.name, "expected": header.expected_size, "size": size})
     if check_size and size > header.expected_size:  # a damaged length prefix would shift every tensor
-        raise CorruptFileError(
-            f"{path.name} is {size - header.expected_size} bytes longer than its header says, which loaders "
-            "refuse (a damaged length or an interrupted rewrite); copy or write it again.",
-            path=path, reason="longer")
+        raise CorruptFileError(path=path, reason="longer", key="corrupt-shard/longer",
+                               params={"name": path.name, "extra": size - header.expected_size})
     return header
 
 

@@ -13,13 +13,14 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Protocol, runtime_checkable
-
-import torch
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .. import formats
 from ..errors import SourceError
 from .safetensors import SafetensorsFile, TensorInfo, read_header
+
+if TYPE_CHECKING:  # torch is imported where a pickle is read, not with this module (headers need none)
+    import torch
 
 
 @runtime_checkable
@@ -136,6 +137,8 @@ def load_torch_weights(path: Path) -> dict[str, torch.Tensor]:
     No code from the pickle can run. Zip-format files are memory-mapped, so only the tensors
     used are paged in.
     """
+    import torch
+
     try:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)

@@ -277,9 +277,8 @@ class RestrictedUnpickler(pickle._Unpickler):
         def call(*args, **kwargs):
             self._spent += _cost(args) + _cost(kwargs.values())
             if self._spent > COPY_BUDGET:
-                raise UnsafePickleError(
-                    f"{self.source_label} asks to build far more data ({what}) than a checkpoint "
-                    "holds; it is crafted or damaged, so Mergesmith refused to read it (nothing was run).")
+                raise UnsafePickleError(key="refusal/pickle-too-large",
+                                        params={"name": self.source_label, "what": what})
             return fn(*args, **kwargs)
 
         return call
@@ -296,10 +295,8 @@ class RestrictedUnpickler(pickle._Unpickler):
         top = module.split(".", 1)[0]
         if top in _ALWAYS_STUB or not _is_stdlib_or_torch(module):
             return stub_class(module, name)
-        raise UnsafePickleError(
-            f"{self.source_label} asks to call {module}.{name} while loading; a checkpoint has no "
-            "business doing that, so Mergesmith refused to read it (nothing was run). Do not open "
-            "it with torch.load either; get the checkpoint again from a source you trust.")
+        raise UnsafePickleError(key="refusal/unsafe-pickle",
+                                params={"name": self.source_label, "call": f"{module}.{name}"})
 
 
 def make_pickle_module(label: str) -> types.ModuleType:

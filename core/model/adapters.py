@@ -153,9 +153,7 @@ def check_config(config: dict, label: str) -> None:
     """Refuse adapters we cannot merge exactly, with the reason."""
     peft_type = str(config.get("peft_type") or "LORA").upper()
     if peft_type != "LORA":
-        raise SourceError(
-            f"{label} is a {peft_type} adapter; Mergesmith merges LoRA adapters (with rsLoRA, "
-            "DoRA, rank/alpha patterns, embedding LoRA, lora_bias and modules_to_save).")
+        raise SourceError(key="bad-adapter/not-lora", params={"label": label, "peft_type": str(peft_type)})
     init = config.get("init_lora_weights")
     if isinstance(init, str) and init.lower().startswith(RESIDUAL_INITS):
         raise SourceError(
@@ -223,7 +221,7 @@ def parse_adapter(config: dict, store: TensorStore, label: str, *,
         if p:
             adapter.loras[mod] = _lora_module(config, infos, label, mod, p)
     if not adapter.loras and not adapter.replacements and not adapter.token_rows:
-        raise SourceError(f"{label} holds no LoRA tensors; it is empty or not a PEFT adapter.")
+        raise SourceError(key="bad-adapter/empty", params={"label": label})
     return adapter
 
 
@@ -257,7 +255,7 @@ def _lora_module(config: dict, infos, label: str, mod: str, p: dict[str, str]) -
         kind, ka, kb = "embedding", "lora_embedding_A", "lora_embedding_B"
     if ka not in p or kb not in p:
         have = ", ".join(sorted(p))
-        raise SourceError(f"{label}: module {mod} has {have} but not both LoRA matrices; the adapter is incomplete.")
+        raise SourceError(key="bad-adapter/incomplete", params={"label": label, "module": mod, "have": str(have)})
     a, b = infos[p[ka]], infos[p[kb]]
     if len(a.shape) != 2 or len(b.shape) != 2 or a.shape[0] != b.shape[1]:
         raise SourceError(
@@ -266,9 +264,8 @@ def _lora_module(config: dict, infos, label: str, mod: str, p: dict[str, str]) -
     rank = a.shape[0]
     cfg_rank = int(pattern_value(config.get("rank_pattern") or {}, mod, config.get("r") or rank))
     if cfg_rank != rank:
-        raise SourceError(
-            f"{label}: {mod} has rank {rank} in its tensors but {cfg_rank} in adapter_config.json; "
-            "the config does not belong to these weights.")
+        raise SourceError(key="bad-adapter/rank", params={"label": label, "module": mod, "rank": rank,
+                                                          "config_rank": cfg_rank})
     alpha = float(pattern_value(config.get("alpha_pattern") or {}, mod, config.get("lora_alpha") or rank))
     # linear: A [r, in], B [out, r]; embedding: A [r, vocab], B [dim, r] (the weight is [vocab, dim])
     in_f, out_f = a.shape[1], b.shape[0]
@@ -324,9 +321,7 @@ def load_adapter_folder(folder: Path, label: Optional[str] = None) -> Adapter:
     config = read_adapter_config(folder)
     weights = find_adapter_weights(folder)
     if weights is None:
-        raise SourceError(
-            f"{folder} has {formats.ADAPTER_CONFIG} but no {formats.ADAPTER_SAFE} or "
-            f"{formats.ADAPTER_BIN}; the adapter weights are missing.", path=folder)
+        raise SourceError(path=folder, key="bad-adapter/weights-missing", params={"folder": str(folder)})
     store = open_adapter_store(weights, label)
     adapter = parse_adapter(config, store, label, path=folder)
     adapter.weights_file = weights

@@ -9,6 +9,8 @@ from typing import ClassVar, Optional
 
 from ..io.jsonfile import read_json_object
 from .. import formats
+from ..hub.cache import locate
+from ..hub.located import Located
 from ..errors import PlanError, SourceError
 from ..io.safetensors import TensorInfo
 from ..io.stores import SafetensorsStore, TensorStore, open_model_weights
@@ -25,38 +27,47 @@ class BaseModel:
     config: dict
     store: TensorStore
     order: list[str] = field(default_factory=list)
+    located: Optional[Located] = None  # where it was found (a folder, or a Hub id in a cache)
 
     what: ClassVar[str] = "base model"  # how messages name it, and the option that chooses it
     option: ClassVar[str] = "--base"
 
     @classmethod
     def open(cls, folder, *, role: str = "base model") -> "BaseModel":
+        located = locate(folder)
+        if located.found:
+            folder = located.path
+            if located.in_cache and located.essential_missing:
+                raise PlanError(located.incomplete_message(role, cls.option), path=folder)
+        elif located.problem and Path(str(folder)).expanduser().is_dir():  # a cache repo folder, no snapshot
+            raise PlanError(f"The {role} {folder} is the Hugging Face cache folder of {located.repo_id}, but "
+                            f"{located.problem}; download it again, or pass a complete model folder with "
+                            f"{cls.option} FOLDER.", path=Path(str(folder)))
+        elif located.caches and not Path(str(folder)).expanduser().exists():  # a Hub id, in no cache
+            raise PlanError(located.not_found_message(role, cls.option))
         folder = Path(folder).expanduser()
+        part = "-vit" if role == "visual encoder" else ""  # which text: the base model's or the visual encoder's
+        params = {"folder": str(folder)}
         if not folder.exists():
-            raise PlanError(f"The {role} folder {folder} does not exist; choose the folder of the "
-                            "model the adapter was trained on.", path=folder)
+            raise PlanError(path=folder, key="refusal/base-not-found" + part, params=params)
         if not folder.is_dir():
-            raise PlanError(f"The {role} {folder} is a file; choose the model's folder.", path=folder)
+            raise PlanError(path=folder, key="refusal/base-is-file" + part, params=params)
         cfg_path = folder / formats.CONFIG
         if not cfg_path.is_file():
             if (folder / formats.ADAPTER_CONFIG).is_file():
-                raise PlanError(f"{folder} is an adapter, not a {role}; choose the full model the "
-                                "adapter was trained on.", path=folder)
-            raise PlanError(f"{folder} has no {formats.CONFIG}, so it is not a full model folder; "
-                            f"choose the {role} the adapter was trained on.", path=folder)
+                raise PlanError(path=folder, key="refusal/base-is-adapter" + part, params=params)
+            raise PlanError(path=folder, key="refusal/base-no-config" + part, params=params)
         config = read_json_object(cfg_path, PlanError)
         quant = config.get("quantization_config")
         if quant:
             method = quant.get("quant_method", "quantized") if isinstance(quant, dict) else "quantized"
-            raise PlanError(
-                f"The {role} {folder} is quantized ({method}); Mergesmith merges into 16-bit weights. "
-                "Choose the original float16/bfloat16 model it was quantized from (for a QLoRA adapter, "
-                "the model named before quantization).", path=folder)
+            raise PlanError(path=folder, key="refusal/base-quantized" + part,
+                            params={"folder": str(folder), "method": str(method)})
         try:
             store = open_model_weights(folder)
         except SourceError as exc:
-            raise PlanError(exc.message, path=folder) from None
-        return cls(folder, config, store, _file_order(store))
+            raise PlanError(exc.message, path=folder, key=exc.key, params=exc.params) from None
+        return cls(folder, config, store, _file_order(store), located if located.found else None)
 
     # -- tensors
     @property

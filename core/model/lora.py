@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import torch
+if TYPE_CHECKING:  # torch is imported when a merge computes, not with this module (the window's first frame)
+    import torch
 
 
 def lora_scale(alpha: float, rank: int, use_rslora: bool) -> float:
@@ -67,7 +68,10 @@ class Workspace:
 
     _bufs: dict[str, torch.Tensor] = field(default_factory=dict)
 
-    def get(self, key: str, shape, dtype=torch.float32) -> torch.Tensor:
+    def get(self, key: str, shape, dtype: Optional[torch.dtype] = None) -> torch.Tensor:
+        import torch
+
+        dtype = dtype or torch.float32
         n = math.prod(shape)
         buf = self._bufs.get(key)
         if buf is None or buf.numel() < n or buf.dtype != dtype:
@@ -100,6 +104,8 @@ def apply_terms_rows(
     bit for bit; working a block at a time keeps the data in cache, which is several times
     faster than streaming the whole tensor through memory four times.
     """
+    import torch
+
     stop = start + w32.shape[0]
     dora: DoraTerm | None = None
     for term in terms:
@@ -144,6 +150,8 @@ def apply_terms(
     ``fetch(name)`` returns an adapter tensor as float32. ``base`` is the base tensor in its
     own dtype, needed by DoRA (whose norm PEFT takes of ``W + dW`` with W unrounded).
     """
+    import torch
+
     dora: DoraTerm | None = None
     delta: torch.Tensor | None = None
     for term in terms:

@@ -48,13 +48,13 @@ def _family(text: str) -> Optional[str]:
 
 def describe(config: Optional[dict]) -> str:
     if not config:
-        return "an unknown model"
+        return "model_type ?"
     facts = _facts(config)
-    bits = [str(facts.get("model_type", "model"))]
+    bits = [str(facts.get("model_type", "model_type ?"))]
     if "hidden_size" in facts:
-        bits.append(f"hidden size {facts['hidden_size']}")
+        bits.append(f"hidden_size {facts['hidden_size']}")
     if "vocab_size" in facts:
-        bits.append(f"vocabulary {facts['vocab_size']}")
+        bits.append(f"vocab_size {facts['vocab_size']}")
     return ", ".join(bits)
 
 
@@ -75,23 +75,25 @@ def check_pairing(plan, label: str, named: Optional[str], base, *, what: str = "
         a, b = _facts(theirs), _facts(mine)
         differ = [k for k in KEYS if k in a and k in b and a[k] != b[k]]
         if differ:
-            plan.problem("wrong-base", ERROR, label,
-                         f"{label} was trained on {named} ({describe(theirs)}), but the {what} chosen, "
-                         f"{base.folder}, is {describe(mine)}; choose the model it was trained on ({option}).")
+            key = "wrong-base/vit" if _part(option) == "vit" else "wrong-base/llm"
+            plan.problem("wrong-base", ERROR, label, key=key, label=label, named=named, theirs=describe(theirs),
+                         chosen=str(base.folder), mine=describe(mine))
         return
     family, base_family = _family(named), _family(str(mine.get("model_type") or ""))
     if family and base_family and family != base_family and family not in str(base.folder.name).lower():
-        plan.problem("wrong-base", WARNING, label,
-                     f"{label} names {named} as its base, but the {what} chosen, {base.folder}, is "
-                     f"{describe(mine)}; if the merge fails or the model misbehaves, choose the model it "
-                     f"was trained on ({option}).")
+        family_key = "wrong-base/vit-family" if _part(option) == "vit" else "wrong-base/llm-family"
+        plan.problem("wrong-base", WARNING, label, key=family_key, label=label, named=named,
+                     chosen=str(base.folder), mine=describe(mine))
 
 
-def trained_on(adapter, base) -> str:
-    """The end of a mismatch sentence naming both sides."""
+def _part(option: str) -> str:
+    """Which text names the model: ``llm`` (the base model) or ``vit`` (the visual encoder)."""
+    return "vit" if option.startswith("--visual-encoder") else "llm"
+
+
+def trained_on(adapter, base) -> dict:
+    """The particulars of the ``@adapter-other`` text that ends a mismatch: the base chosen, described,
+    and the model the adapter names, if it names one."""
     named = adapter.config.get("base_model_name_or_path") if isinstance(adapter.config, dict) else None
-    mine = describe(base.config if isinstance(base.config, dict) else None)
-    if named:
-        return (f"this adapter was trained on {named}, not on the base {base.folder} ({mine}); "
-                "choose the base it was trained on.")
-    return f"this adapter was trained on another model than the base {base.folder} ({mine}); choose the base it was trained on."
+    out = {"base": str(base.folder), "base_desc": describe(base.config if isinstance(base.config, dict) else None)}
+    return {**out, "named": str(named)} if named else out

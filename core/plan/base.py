@@ -22,7 +22,8 @@ from .. import formats
 from ..io import atomic
 from ..model.base import BaseModel
 from ..errors import PlanError
-from ..problems import ERROR, INFO, Problem, errors
+from ..problems import ERROR, INFO, WARNING, Problem, errors
+from ..texts import render
 from ..sources.source import Source
 from ..io.stores import TensorStore
 
@@ -118,6 +119,11 @@ class Plan:
     disk_free: Optional[int] = None
     closers: list = field(default_factory=list)  # further inputs opened while planning (closed after the run)
 
+    def __post_init__(self) -> None:
+        found = getattr(self.base, "located", None)
+        if found is not None and found.in_cache and found.missing:  # a snapshot not fully downloaded
+            self.problem("base-incomplete", WARNING, found.missing[0], found.missing_note(self.base.what))
+
     def close(self) -> None:
         """Close what the plan owns; safe to call twice.
 
@@ -184,13 +190,20 @@ class Plan:
             for shard in folder.shards:
                 yield from shard.tensors
 
-    def problem(self, code: str, severity: str, file: str, message: str) -> None:
-        self.problems.append(Problem(code, severity, file, message))
+    def problem(self, code: str, severity: str, file: str, message: Optional[str] = None, *,
+                key: str = "", **params) -> None:
+        """Add a problem; with no ``message``, its text is ``key`` (default: the code) rendered with
+        ``params`` (:mod:`mergesmith.core.texts`)."""
+        key = key or (code if message is None else "")
+        if message is None:
+            message = render(key, params)
+        self.problems.append(Problem(code, severity, file, message, params=params, key=key))
 
     def to_dict(self) -> dict:
         return {
             "source": self.source.to_dict(),
             "base": None if self.base is None else str(self.base.folder),
+            "base_found": None if getattr(self.base, "located", None) is None else self.base.located.to_dict(),
             "out": str(self.out),
             "dtype": self.dtype,
             "files": [{"path": p, "size": s, "from": o} for p, s, o in self.files()],
@@ -225,8 +238,7 @@ def open_base(base) -> BaseModel:
     if isinstance(base, BaseModel):
         return base
     if base is None:
-        raise PlanError("No base model given; choose the folder of the model the adapter was "
-                        "trained on (--base DIR).")
+        raise PlanError(key="refusal/no-base")
     return BaseModel.open(base)
 
 
@@ -243,6 +255,13 @@ def check_output(plan: Plan, inputs: list[Path]) -> None:
     out = plan.out
     for line in atomic.recover(out, remove=False):  # an output a killed --overwrite moved aside: back
         plan.problem("leftover-restored", INFO, str(out), line)
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    try:  # said even when the output is refused below, so that the plan's figures are real
+        plan.disk_free = shutil.disk_usage(parent).free
+    except OSError:
+        plan.disk_free = None
     try:
         out_r = out.resolve()
     except OSError:
@@ -253,36 +272,20 @@ def check_output(plan: Plan, inputs: list[Path]) -> None:
         except OSError:
             continue
         if out_r == ir or ir in out_r.parents or out_r in ir.parents:
-            plan.problem("output-overlaps-input", ERROR, str(out),
-                         f"The output folder {out} overlaps the input {inp}; Mergesmith never writes "
-                         "into its inputs. Choose an output folder outside them.")
+            plan.problem("output-overlaps-input", ERROR, str(out), out=str(out), input=str(inp))
             return
     if out.exists() and not out.is_dir():
-        plan.problem("output-exists", ERROR, str(out),
-                     f"{out} exists and is a file; choose a folder name that is free.")
+        plan.problem("output-exists", ERROR, str(out), key="output-exists/file", out=str(out))
     elif out.is_dir() and any(out.iterdir()) and not plan.options.overwrite:
-        plan.problem("output-exists", ERROR, str(out),
-                     f"The output folder {out} already exists and is not empty; choose another "
-                     "folder, or allow overwriting (--overwrite) to replace it when the merge succeeds.")
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
+        plan.problem("output-exists", ERROR, str(out), out=str(out))
     if not os.access(parent, os.W_OK):
-        plan.problem("output-not-writable", ERROR, str(out),
-                     f"Cannot write in {parent}; choose an output folder you can write to.")
+        plan.problem("output-not-writable", ERROR, str(out), folder=str(parent))
         return
-    try:
-        plan.disk_free = shutil.disk_usage(parent).free
-    except OSError:
-        plan.disk_free = None
     reclaim, stale = atomic.removable_bytes(out)
     for folder in stale:
-        plan.problem("leftover-partial", INFO, folder.name,
-                     f"{folder.name} was left by an interrupted run; it is removed when this one starts.")
+        plan.problem("leftover-partial", INFO, folder.name, name=folder.name)
     if plan.disk_free is not None:
         plan.disk_free += reclaim
     if plan.disk_free is not None and plan.disk_free < plan.disk_needed:
-        plan.problem("disk-space", ERROR, str(out),
-                     f"This writes {formats.format_size(plan.total_bytes)} but only "
-                     f"{formats.format_size(plan.disk_free)} is free on the disk of {parent}; free "
-                     "some space or choose an output folder on another disk.")
+        plan.problem("disk-space", ERROR, str(out), size=formats.format_size(plan.total_bytes),
+                     free=formats.format_size(plan.disk_free), folder=str(parent))

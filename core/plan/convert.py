@@ -25,7 +25,8 @@ from ..model.base import BaseModel
 from ..errors import PlanError
 from .llava import (is_llava, projector_folder, training_config_file, visual_encoder_dir,
                     visual_encoder_folder, vit_needed_problem)
-from .base import Plan, PlanOptions, PlannedFile, PlannedFolder, PlannedTensor, check_output
+from .base import Plan, PlanOptions, PlannedFolder, PlannedTensor, check_output
+from .card import add_model_cards
 from .files import add_weights, carry_files, json_file, shard
 from ..sources.source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL,
                       Component, Source)
@@ -35,15 +36,9 @@ from .xtuner import plan_full_tensors, training_dirs, training_problems
 ONE_FILE = 10**18
 
 
-def _readme(base: Optional[str]) -> bytes:
-    return (f"---\nbase_model: {base or ''}\nlibrary_name: peft\n---\n\n"
-            "# LoRA adapter\n\nConverted from an XTuner checkpoint by Mergesmith (`mergesmith convert`).\n"
-            "Load it with `PeftModel.from_pretrained(base_model, this_folder)`, or merge it into the "
-            "base with `mergesmith merge`.\n").encode()
-
-
 def adapter_folder(rel: str, comp: Component, dtype: Optional[str]) -> PlannedFolder:
-    """A PEFT adapter folder: ``adapter_model.safetensors``, ``adapter_config.json``, README."""
+    """A PEFT adapter folder: ``adapter_model.safetensors``, ``adapter_config.json`` (the README is
+    the model card, added for every folder at the end: :func:`mergesmith.core.plan.card.add_model_cards`)."""
     adapter = comp.adapter
     store = adapter.store
     infos = store.infos()
@@ -54,8 +49,6 @@ def adapter_folder(rel: str, comp: Component, dtype: Optional[str]) -> PlannedFo
     s.file = formats.ADAPTER_SAFE
     folder.shards = [s]
     folder.files.append(json_file(formats.ADAPTER_CONFIG, adapter.config))
-    readme = _readme(adapter.config.get("base_model_name_or_path"))
-    folder.files.append(PlannedFile("README.md", len(readme), "generated", content=readme))
     return folder
 
 
@@ -72,7 +65,7 @@ def _open_llm_base(source: Source, base) -> BaseModel:
     if base is None and source.base_hint_exists:
         base = source.base_hint
     if base is None:
-        named = f" The training names {source.base_hint}, which is not on this machine." if source.base_hint else ""
+        named = f" {source.base_located().named_sentence(download=True)}" if source.base_hint else ""
         raise PlanError("Writing a fully fine-tuned LLM needs the base model's config.json and tokenizer; "
                         f"choose the base model folder (--base DIR).{named}")
     return base if isinstance(base, BaseModel) else BaseModel.open(base)
@@ -123,16 +116,14 @@ def _plan_convert(source: Source, options: PlanOptions, base, owned: bool) -> Pl
     if source.component(VISUAL_ENCODER_FULL) is not None:
         vit_dir = visual_encoder_dir(source, options)
         if vit_dir is None:
-            vit_needed_problem(plan, source, "fully trained")
+            vit_needed_problem(plan, source, "trained")
         else:
             plan.folders.append(visual_encoder_folder(plan, source, vit_dir, lambda b, c: c or b))
             inputs.append(vit_dir)
     if source.component(PROJECTOR) is not None:
         plan.folders.append(projector_folder(source))
     elif llava:
-        plan.problem("missing-projector", "error", formats.PROJECTOR_DIR,
-                     "This LLaVA checkpoint has no projector weights; point at the checkpoint of the "
-                     "stage that trained the projector.")
+        plan.problem("missing-projector", "error", formats.PROJECTOR_DIR, key="missing-projector/convert")
     cfg_file = training_config_file(source)
     if cfg_file is not None:
         _root(plan).files.append(cfg_file)
@@ -140,5 +131,6 @@ def _plan_convert(source: Source, options: PlanOptions, base, owned: bool) -> Pl
     floats = sorted({t.dtype for t in plan.tensors() if t.dtype in formats.FLOAT_CODES})
     plan.stats["dtype"] = "+".join(formats.dtype_name(d) for d in floats) or None
     plan.stats["layout"] = "llava" if llava else "sft"
+    add_model_cards(plan, "convert")
     check_output(plan, inputs)
     return plan

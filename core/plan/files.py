@@ -94,9 +94,7 @@ def carry_files(plan: Plan, folder: PlannedFolder, base: BaseModel, config: dict
             folder.files.append(copy_file(path, origin))
             written.add(path.name)
         elif path.is_symlink():  # a link whose target is gone (or loops): say so rather than skip it
-            plan.problem("broken-link", WARNING, path.name,
-                         f"{path} is a symbolic link to {os.readlink(path)}, which does not exist, so it is not "
-                         "copied; put the real file there (or into the output afterwards).")
+            plan.problem("broken-link", WARNING, path.name, path=str(path), target=os.readlink(path))
             written.add(path.name)
 
     # generation config: the training output's, else the base's
@@ -106,8 +104,7 @@ def carry_files(plan: Plan, folder: PlannedFolder, base: BaseModel, config: dict
         add(gen, "training output" if gen_from != base.folder else "base")
     else:
         plan.problem("missing-generation-config", WARNING, formats.GENERATION_CONFIG,
-                     "Neither the training output nor the base has generation_config.json; the merged "
-                     "model will use transformers' defaults for generation (EOS, sampling).")
+                     key="missing-generation-config/plan")
 
     # tokenizer: as one set, from the training output when it saved one, else from the base
     tok_from = next((d for d in training_dirs if has_tokenizer(d)), None)
@@ -116,9 +113,8 @@ def carry_files(plan: Plan, folder: PlannedFolder, base: BaseModel, config: dict
     tok_names = [p.name for p in sorted(tok_from.iterdir())
                  if (p.is_file() or p.is_symlink()) and formats.is_tokenizer_file(p.name)]
     if not has_tokenizer(tok_from):
-        plan.problem("missing-tokenizer", WARNING, "tokenizer.json",
-                     f"Neither the training output nor the base ({base.folder}) has tokenizer files; the "
-                     "merged folder will have no tokenizer. Copy them from where the base came from.")
+        plan.problem("missing-tokenizer", WARNING, "tokenizer.json", key="missing-tokenizer/plan",
+                     base=str(base.folder))
     for name in tok_names:
         add(tok_from / name, origin)
     plan.stats["tokenizer_from"] = str(tok_from)

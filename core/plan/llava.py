@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Optional
 
 from .. import formats
+from ..hub.cache import locate
 from ..model.base import BaseModel, remote_code_files
 from .base import Plan, PlanOptions, PlannedFile, PlannedFolder, PlannedTensor
 from .files import add_weights, copy_file, json_file, shard
@@ -113,12 +114,11 @@ def hidden_size(config: dict) -> Optional[int]:
 
 
 def visual_encoder_dir(source: Source, options: PlanOptions) -> Optional[Path]:
-    if options.visual_encoder is not None:
-        return Path(options.visual_encoder).expanduser()
-    hint = source.visual_encoder_hint
-    if hint and Path(hint).expanduser().is_dir():
-        return Path(hint).expanduser()
-    return None
+    if options.visual_encoder is not None:  # a folder, or a Hub id's snapshot in a local cache
+        found = locate(options.visual_encoder)
+        return found.path if found.found else Path(options.visual_encoder).expanduser()
+    found = source.visual_encoder_located()  # a folder, or a Hub id in a local cache
+    return found.path if source.visual_encoder_hint and found.found else None
 
 
 class VisionBase(BaseModel):
@@ -172,9 +172,7 @@ def preprocessor_file(plan: Plan, source: Source, vit_dir: Path, where: str):
         pre = Path(img) / formats.PREPROCESSOR_CONFIG
     if pre.is_file():
         return copy_file(pre, "visual encoder")
-    plan.problem("missing-preprocessor", WARNING, where,
-                 f"Neither {vit_dir} nor the config's image processor path has preprocessor_config.json; "
-                 "copy it from where the visual encoder came from.")
+    plan.problem("missing-preprocessor", WARNING, where, folder=str(vit_dir))
     return None
 
 
@@ -211,22 +209,20 @@ def check_projector(plan: Plan, source: Source, base: BaseModel) -> bool:
     proj = source.component(PROJECTOR)
     if proj is None:
         label = source.label
-        plan.problem("missing-projector", ERROR, formats.PROJECTOR_DIR,
-                     f"{label} is a LLaVA checkpoint without projector weights; it cannot be used. "
-                     "Point at the checkpoint of the stage that trained the projector.")
+        plan.problem("missing-projector", ERROR, formats.PROJECTOR_DIR, key="missing-projector/checkpoint",
+                     label=label)
         return False
     want = hidden_size(base.config)
     got = proj.details.get("llm_hidden_size")
     if want is not None and got != want:
-        plan.problem("shape-mismatch", ERROR, formats.PROJECTOR_DIR,
-                     f"The projector outputs {got} features but the base LLM's hidden size is {want}; "
-                     f"the base {base.folder.name} is not the LLM this LLaVA was trained with.")
+        plan.problem("shape-mismatch", ERROR, formats.PROJECTOR_DIR, key="shape-mismatch/projector",
+                     got=got, want=want, base=base.folder.name)
     return True
 
 
 def vit_needed_problem(plan: Plan, source: Source, what: str) -> None:
+    """``what``: ``lora`` or ``trained``, how the visual encoder was changed."""
     hint = source.visual_encoder_hint
-    named = f" The training names {hint}, which is not on this machine." if hint else ""
-    plan.problem("missing-visual-encoder", ERROR, formats.VISUAL_ENCODER_DIR,
-                 f"The visual encoder was {what}, so its base model is needed to write it; choose its "
-                 f"folder (--visual-encoder DIR).{named}")
+    key = f"missing-visual-encoder/{what}" + ("-named" if hint else "")
+    plan.problem("missing-visual-encoder", ERROR, formats.VISUAL_ENCODER_DIR, key=key,
+                 **({"named": hint} if hint else {}))

@@ -187,10 +187,9 @@ def _checked_inputs(plan: Plan, source: Source, base: BaseModel,
     vit_dir = visual_encoder_dir(source, options)
     if vit_dir is None:
         hint = source.visual_encoder_hint
-        named = f" The training names {hint}, which is not on this machine." if hint else ""
         plan.problem("missing-visual-encoder", ERROR, "vision_tower",
-                     "A llava-hf folder holds the vision tower, so the visual encoder's folder is needed even "
-                     f"when it was frozen; choose it (--visual-encoder DIR).{named}")
+                     key="missing-visual-encoder/llava-hf" + ("-named" if hint else ""),
+                     **({"named": hint} if hint else {}))
         return None
     return layout, vit_dir
 
@@ -222,9 +221,8 @@ def _llava_text(plan: Plan, base: BaseModel, llm_tensors: list, text: dict, new_
         emb = next(t for t in llm_tensors if t.name == base.input_embedding)
         llm_tensors.append(replace(emb, name="lm_head.weight"))
         text["tie_word_embeddings"] = False
-        plan.problem("untied-embeddings", INFO, formats.CONFIG,
-                     f"{base.input_embedding} is written again as lm_head.weight (tie_word_embeddings false): "
-                     "LlavaForConditionalGeneration can only tie an embedding named embed_tokens.")
+        plan.problem("untied-embeddings", INFO, formats.CONFIG, key="untied-embeddings/llava-hf",
+                     name=base.input_embedding)
     prefix = base_prefix(base.config.get("model_type"))
     for t in llm_tensors:
         t.name = llm_name(t.name, prefix)

@@ -45,7 +45,7 @@ class LlavaPlanner(Planner):
 
         vit_trained = source.component(VISUAL_ENCODER_ADAPTER) or source.component(VISUAL_ENCODER_FULL)
         if vit_trained is not None:
-            what = "LoRA-tuned" if vit_trained.role == VISUAL_ENCODER_ADAPTER else "fully trained"
+            what = "lora" if vit_trained.role == VISUAL_ENCODER_ADAPTER else "trained"
             vit_dir = visual_encoder_dir(source, options)
             if vit_dir is None:
                 vit_needed_problem(plan, source, what)
@@ -55,11 +55,11 @@ class LlavaPlanner(Planner):
         else:
             # the folder the user chose is the one to name (the training may name a Hub id)
             vit_dir = visual_encoder_dir(source, options)
-            hint = str(vit_dir) if vit_dir is not None else (source.visual_encoder_hint
-                                                             or "the original visual encoder")
+            hint = str(vit_dir) if vit_dir is not None else source.visual_encoder_hint
             plan.problem("frozen-visual-encoder", INFO, formats.VISUAL_ENCODER_DIR,
-                         f"The visual encoder was frozen, so it is not written; use {hint} with this "
-                         f"output (e.g. xtuner chat OUT --llava OUT --visual-encoder {vit_dir or 'DIR'}).")
+                         key="frozen-visual-encoder" + ("" if hint else "/unnamed"),
+                         command=f"xtuner chat OUT --llava OUT --visual-encoder {hint or 'DIR'}",
+                         **({"folder": hint} if hint else {}))
         training_problems(plan, source)
         plan.stats["shards"] = len(root.shards)
         check_output(plan, inputs)

@@ -85,7 +85,7 @@ class _LoraMerge:
     plan: Plan
     base: BaseModel
     adapter: Adapter
-    wrong: str  # what to say when the adapter does not fit: it was trained on another model
+    wrong: dict  # the particulars of "@adapter-other" (core.texts): it was trained on another model
     terms: dict[str, list] = field(default_factory=dict)  # base tensor name -> terms
     source_of: dict[str, tuple[TensorStore, str]] = field(default_factory=dict)  # base name -> replacement
     # tensors the base does not store (an untied output embedding): name -> (store, name, shape, dtype)
@@ -141,9 +141,8 @@ class _LoraMerge:
                         and ashape[0] > bshape[0] and target in (self.in_embed, self.out_embed)):
                     self.vocab_rows = max(self.vocab_rows or 0, ashape[0])
                 else:
-                    self.plan.problem("shape-mismatch", ERROR, self.label,
-                                      f"The adapter replaces {target} with a tensor of shape {list(ashape)}, "
-                                      f"but the base has {list(bshape)}; {self.wrong}")
+                    self.plan.problem("shape-mismatch", ERROR, self.label, key="shape-mismatch/replaced",
+                                      target=target, got=str(list(ashape)), want=str(list(bshape)), **self.wrong)
                     continue
             self.source_of[target] = (self.astore, aname)
 
@@ -168,10 +167,9 @@ class _LoraMerge:
             if not ok:
                 want = ((lm.in_features, lm.out_features) if lm.kind == "embedding"
                         else (lm.out_features, lm.in_features))
-                self.plan.problem("shape-mismatch", ERROR, self.label,
-                                  f"The adapter's {lm.kind} LoRA for {mod} needs a weight of shape {list(want)}, "
-                                  f"but the base's {target} is {list(shape)} (if the vocabulary was resized, the "
-                                  f"adapter did not save it); {self.wrong}")
+                self.plan.problem("shape-mismatch", ERROR, self.label, key="shape-mismatch/lora", kind=lm.kind,
+                                  module=mod, want=str(list(want)), target=target, got=str(list(shape)),
+                                  **self.wrong)
                 continue
             t = self.terms.setdefault(target, [])
             t.append(LowRankTerm(lm.a, lm.b, lm.scale, transpose))
@@ -184,8 +182,8 @@ class _LoraMerge:
         mshape = self.ainfos[lm.magnitude].shape
         want = shape[1] if per_column else shape[0]
         if mshape != (want,):
-            self.plan.problem("shape-mismatch", ERROR, self.label,
-                              f"The DoRA magnitude of {mod} has shape {list(mshape)}, expected [{want}].")
+            self.plan.problem("shape-mismatch", ERROR, self.label, key="shape-mismatch/dora", module=mod,
+                              got=str(list(mshape)), want=f"[{want}]", **self.wrong)
             return False
         t.append(DoraTerm(lm.magnitude, per_column))
         return True
@@ -193,9 +191,8 @@ class _LoraMerge:
     def place_lora_bias(self, mod: str, lm: LoraModule) -> None:
         btarget = self.base.find(f"{mod}.bias")
         if btarget is None:
-            self.plan.problem("missing-module", ERROR, self.label,
-                              f"The adapter was trained with lora_bias, but the base layer {mod} has no "
-                              f"bias to add it to; {self.wrong}")
+            self.plan.problem("missing-module", ERROR, self.label, key="missing-module/lora-bias", module=mod,
+                              **self.wrong)
             return
         self.terms.setdefault(btarget, []).append(VectorTerm(lm.bias, lm.scale))
 
@@ -208,19 +205,17 @@ class _LoraMerge:
             rows = self.current_shape(target)[0]
             bad = [i for i in indices if not 0 <= i < rows]
             if bad:
-                self.plan.problem("shape-mismatch", ERROR, self.label,
-                                  f"The adapter trains token rows {bad[:5]} of {target}, which has only "
-                                  f"{rows} rows.")
+                self.plan.problem("shape-mismatch", ERROR, self.label, key="shape-mismatch/token-rows",
+                                  indices=str(bad[:5]), target=target, rows=rows, **self.wrong)
                 continue
             self.terms.setdefault(target, []).append(RowsTerm(aname, indices))
 
     def report_missing(self) -> None:
         missing = self.missing
         if missing:
-            shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-            self.plan.problem("missing-module", ERROR, self.label,
-                              f"The adapter changes {len(missing)} tensor(s) the base model does not have "
-                              f"({shown}); {self.wrong}")
+            shown = ", ".join(missing[:3]) + (f", +{len(missing) - 3}" if len(missing) > 3 else "")
+            self.plan.problem("missing-module", ERROR, self.label, key="missing-module/adapter",
+                              count=len(missing), names=shown, **self.wrong)
 
     def check_vocabulary(self) -> None:
         """Every embedding must agree on the row count."""
@@ -228,10 +223,8 @@ class _LoraMerge:
             return
         for name in (self.in_embed, self.out_embed):
             if name and name in self.infos and self.current_shape(name)[0] != self.vocab_rows:
-                self.plan.problem("vocab-mismatch", ERROR, self.label,
-                                  f"The adapter grows the vocabulary to {self.vocab_rows} rows but leaves {name} "
-                                  f"at {self.current_shape(name)[0]}; it did not save that layer, so its new rows "
-                                  "are unknown. Save the adapter with save_embedding_layers=True.")
+                self.plan.problem("vocab-mismatch", ERROR, self.label, key="vocab-mismatch/adapter",
+                                  rows=self.vocab_rows, name=name, kept=self.current_shape(name)[0])
 
     def output_tensors(self, options: PlanOptions) -> list[PlannedTensor]:
         """The output tensors, in base order, then the new (untied) ones."""
@@ -258,10 +251,8 @@ class _LoraMerge:
         if self.untie:
             changes["tie_word_embeddings"] = (config.get("tie_word_embeddings"), False)
             config["tie_word_embeddings"] = False
-            self.plan.problem("untied-embeddings", INFO, formats.CONFIG,
-                              f"The adapter changes {self.out_embed}, which the base ties to {self.in_embed}; the "
-                              "merged model stores both and sets tie_word_embeddings to false, as training saw "
-                              "them.")
+            self.plan.problem("untied-embeddings", INFO, formats.CONFIG, output=self.out_embed,
+                              input=self.in_embed)
         self.plan.config_changes = {k: {"from": a, "to": b} for k, (a, b) in changes.items()}
         return config
 
@@ -283,14 +274,10 @@ def _check_dtypes(plan: Plan, base: BaseModel, options: PlanOptions, out: list[P
     """A float32 base whose config says 16-bit, and float16 asked of a bfloat16 base: warnings."""
     float_dtypes = {t.dtype for t in out if t.dtype in formats.FLOAT_CODES}
     if options.dtype in ("auto", "keep") and base.config_dtype in ("BF16", "F16") and "F32" in float_dtypes:
-        plan.problem("dtype-mismatch", WARNING, formats.CONFIG,
-                     f"The base's config says {formats.dtype_name(base.config_dtype)} but its weights are "
-                     "stored in float32, so the merged model will be too (twice the size). Choose "
-                     f"--dtype {formats.dtype_name(base.config_dtype)} to write what the config says.")
+        plan.problem("dtype-mismatch", WARNING, formats.CONFIG, key="dtype-mismatch/float32-base",
+                     named=formats.dtype_name(base.config_dtype))
     if options.dtype == "float16" and "BF16" in base.float_dtypes:
-        plan.problem("dtype-narrowing", WARNING, formats.CONFIG,
-                     "The base is bfloat16 and you asked for float16, whose range is much smaller; "
-                     "weights or activations may overflow. Keep bfloat16 unless your runtime needs float16.")
+        plan.problem("dtype-narrowing", WARNING, formats.CONFIG)
 
 
 def _check_values(plan: Plan, adapter: Adapter) -> None:
@@ -299,16 +286,12 @@ def _check_values(plan: Plan, adapter: Adapter) -> None:
 
     found, complete = adapter_non_finite(adapter)
     if not complete:
-        plan.problem("non-finite", INFO, adapter.label,
-                     "The adapter is too large to check every value for NaN/Inf before merging; after the "
-                     "merge, `mergesmith inspect OUT --scan-values` checks the result.")
+        plan.problem("non-finite", INFO, adapter.label, key="non-finite/too-large")
     if found:
         where = adapter.weights_file.name if adapter.weights_file else adapter.label
         (name, bad), more = found[0], len(found) - 1
-        plan.problem("non-finite", ERROR, where,
-                     f"{adapter.label}: {name} holds {bad} NaN/Inf value(s)"
-                     f"{f' (and {more} more tensor(s) do too)' if more else ''}; merged, it would make the "
-                     "layer's output NaN. The training diverged or the file is damaged: use an earlier checkpoint.")
+        plan.problem("non-finite", ERROR, where, key="non-finite/adapter-more" if more else "non-finite/adapter",
+                     label=adapter.label, name=name, bad=bad, **({"more": more} if more else {}))
 
 
 def _fits(lm: LoraModule, shape: tuple[int, ...]) -> tuple[bool, bool]:

@@ -12,6 +12,7 @@ from ..problems import ERROR
 from ..sources.source import Source
 from ..sources.xtuner.workdir import KINDS, for_iteration
 from .base import Plan, Planner, PlanOptions
+from .card import add_model_cards
 from .llava_planner import LlavaPlanner
 from .lora import LoraMergePlanner
 from .xtuner import XTunerFullPlanner, XTunerLoraPlanner
@@ -45,7 +46,7 @@ def make_plan(source: Source, base=None, options: Optional[PlanOptions] = None) 
     if source is not given:  # read here for another iteration: the plan owns it
         result.closers.append(source)
     if options.format not in planner.formats:
-        result.problem("format-not-applicable", ERROR, str(source.path),
-                       f"--format {options.format} applies to LLaVA training outputs only, and "
-                       f"{source.path.name} is a {source.title}; leave the format at xtuner.")
+        result.problem("format-not-applicable", ERROR, str(source.path), format=options.format,
+                       name=source.path.name, kind=source.kind)
+    add_model_cards(result, "merge")
     return result

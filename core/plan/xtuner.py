@@ -37,29 +37,25 @@ def training_problems(plan: Plan, source: Source) -> None:
     ckpt = source.label
     unknown = source.training.unknown_tensors if source.training else []
     if unknown:
-        shown = ", ".join(unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
-        plan.problem("unknown-tensors", ERROR, ckpt,
-                     f"The checkpoint holds {len(unknown)} tensor(s) that belong to no part Mergesmith "
-                     f"knows ({shown}); writing the output would lose them. This model type is not supported yet.")
+        shown = ", ".join(unknown[:3]) + (f", +{len(unknown) - 3}" if len(unknown) > 3 else "")
+        plan.problem("unknown-tensors", ERROR, ckpt, count=len(unknown), names=shown)
     conflict = source.training.config_conflict if source.training else None
     if conflict:
-        plan.problem("config-mismatch", WARNING, ckpt, conflict)
+        plan.problem("config-mismatch", WARNING, ckpt, **source.training.config_conflict_params)
     if plan.base is None:
         return
     quant = source.training.quantization if source.training and source.component(LLM_ADAPTER) else None  # QLoRA: a LoRA run
     base_dtypes = [formats.dtype_name(d) for d in plan.base.float_dtypes]
     if quant:
         kept = "/".join(base_dtypes) or "16-bit"
-        plan.problem("qlora", INFO, ckpt,
-                     f"QLoRA: the training loaded the base in {quant}; as XTuner and PEFT do, the adapter is merged "
-                     f"into the original {kept} weights of the base model, not into quantized ones, so the output "
-                     f"is an ordinary {kept} model.")
+        plan.problem("qlora", INFO, ckpt, quant=quant, dtype=kept)
     said = _dtype_named(source.settings.llm_dtype if source.settings else None)
     if said and plan.options.dtype in ("auto", "keep") and len(base_dtypes) == 1 and said != base_dtypes[0]:
-        plan.problem("dtype-kept", INFO, ckpt,
-                     f"The training config loads the LLM as {said} (torch_dtype), but the base model is stored in "
-                     f"{base_dtypes[0]}; the output keeps {base_dtypes[0]}, as the base. Choose {said} as the output "
-                     "dtype to change that.")
+        plan.problem("dtype-kept", INFO, ckpt, said=said, stored=base_dtypes[0])
+
+
+def _other(other: dict) -> dict:
+    return {k: v for k, v in other.items() if not k.startswith("_")}
 
 
 def _dtype_named(value: Optional[str]) -> Optional[str]:
@@ -105,21 +101,18 @@ def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore],
     named = plan.source.visual_encoder_hint if base.option == "--visual-encoder" else plan.source.base_hint
     if store is not None:
         check_pairing(plan, label, named, base, what=base.what, option=base.option)
-    other = (f"it was trained from {named}, not from {base.folder} ({describe(base.config)}); choose "
-             f"that model ({base.option})" if named else
-             f"it was trained from another model than {base.folder} ({describe(base.config)})")
+    # the particulars of "@checkpoint-other" (core.texts), and the variant naming the right control
+    other = {"base": str(base.folder), "base_desc": describe(base.config),
+             "_vit": "-vit" if base.option.startswith("--visual-encoder") else "",
+             **({"named": str(named)} if named else {})}
     cinfos = store.infos() if store is not None else {}
     to_base, dropped = _checkpoint_to_base(plan, base, store, cinfos, label, other)
     out, frozen, vocab_rows = _planned_tensors(plan, base, store, cinfos, dtype_rule, label, other, to_base)
     config, floats, changes = _full_config(plan, base, out, label, vocab_rows)
     if store is not None and frozen:
-        plan.problem("frozen-tensors", INFO, label,
-                     f"{frozen} tensor(s) are not in the checkpoint (they were frozen during training) "
-                     f"and are copied from the base model.")
+        plan.problem("frozen-tensors", INFO, label, count=frozen)
     if dropped:
-        plan.problem("dropped-tensors", INFO, label,
-                     f"{len(dropped)} tensor(s) of the checkpoint are not written: buffers transformers "
-                     f"rebuilds, or an output embedding tied to the input one ({', '.join(dropped[:3])}).")
+        plan.problem("dropped-tensors", INFO, label, count=len(dropped), names=", ".join(dropped[:3]))
     plan.config_changes.update(changes)
     plan.stats.update({
         "dtype": "+".join(formats.dtype_name(d) for d in floats) or None,
@@ -131,7 +124,7 @@ def plan_full_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore],
 
 
 def _checkpoint_to_base(plan: Plan, base: BaseModel, store: Optional[TensorStore], cinfos: dict, label: str,
-                        other: str) -> tuple[dict[str, str], list[str]]:
+                        other: dict) -> tuple[dict[str, str], list[str]]:
     """``{base name: checkpoint name}`` for the checkpoint's tensors, and the checkpoint names not
     written (buffers, a tied output embedding); reports the ones the base lacks as errors."""
     infos = base.infos
@@ -148,18 +141,17 @@ def _checkpoint_to_base(plan: Plan, base: BaseModel, store: Optional[TensorStore
         else:
             unknown.append(cname)
     if unknown:
-        shown = ", ".join(sorted(unknown)[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
-        plan.problem("missing-module", ERROR, label,
-                     f"The checkpoint has {len(unknown)} tensor(s) the base model does not have ({shown}); "
-                     f"{other}.")
+        shown = ", ".join(sorted(unknown)[:3]) + (f", +{len(unknown) - 3}" if len(unknown) > 3 else "")
+        plan.problem("missing-module", ERROR, label, key="missing-module/checkpoint" + other["_vit"],
+                     count=len(unknown), names=shown, **_other(other))
     if store is not None and not to_base:
-        plan.problem("missing-module", ERROR, label,
-                     f"None of the checkpoint's tensors is in the base model {base.folder.name}; {other}.")
+        plan.problem("missing-module", ERROR, label, key="missing-module/checkpoint-none" + other["_vit"],
+                     name=base.folder.name, **_other(other))
     return to_base, dropped
 
 
 def _planned_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore], cinfos: dict,
-                     dtype_rule: DtypeRule, label: str, other: str,
+                     dtype_rule: DtypeRule, label: str, other: dict,
                      to_base: dict[str, str]) -> tuple[list[PlannedTensor], int, Optional[int]]:
     """The base's tensors in order, each from the checkpoint if trained, else from the base; returns
     them, how many came from the base, and the checkpoint's vocabulary rows if its embeddings grew."""
@@ -178,9 +170,9 @@ def _planned_tensors(plan: Plan, base: BaseModel, store: Optional[TensorStore], 
                         and name in (in_embed, out_embed)):
                     vocab_rows = cinfo.shape[0]
                 else:
-                    plan.problem("shape-mismatch", ERROR, label,
-                                 f"The checkpoint's {cname} has shape {list(cinfo.shape)} but the base's "
-                                 f"{name} is {list(binfo.shape)}; {other}.")
+                    plan.problem("shape-mismatch", ERROR, label, key="shape-mismatch/checkpoint" + other["_vit"],
+                                 tensor=cname, got=str(list(cinfo.shape)), target=name,
+                                 want=str(list(binfo.shape)), **_other(other))
                     continue
             out.append(PlannedTensor(name, dtype_rule(binfo.dtype, cinfo.dtype), cinfo.shape, store, cname))
         else:
@@ -200,9 +192,7 @@ def _full_config(plan: Plan, base: BaseModel, out: list[PlannedTensor], label: s
         config["vocab_size"] = vocab_rows
         sizes = {t.shape[0] for t in out if t.name in (base.input_embedding, base.output_embedding)}
         if len(sizes) > 1:
-            plan.problem("vocab-mismatch", ERROR, label,
-                         f"The checkpoint's embeddings disagree on the vocabulary size ({sorted(sizes)}); "
-                         "it is damaged or from another model.")
+            plan.problem("vocab-mismatch", ERROR, label, key="vocab-mismatch/checkpoint", sizes=str(sorted(sizes)))
     floats = sorted({t.dtype for t in out if t.dtype in formats.FLOAT_CODES})
     if len(floats) == 1:
         name = formats.dtype_name(floats[0])

@@ -30,7 +30,7 @@ def detect(path) -> Source:
     """Say what ``path`` is; raise :class:`SourceError` with a sentence when we cannot tell."""
     path = Path(path).expanduser()
     if not path.exists():
-        raise SourceError(f"{path} does not exist; check the path.", path=path)
+        raise SourceError(path=path, key="refusal/source-not-found", params={"path": str(path)})
     for fn in DETECTORS:
         source = fn(path)
         if source is not None:
@@ -38,15 +38,8 @@ def detect(path) -> Source:
     if path.is_dir():
         inside = outputs_inside(path)
         if inside:
-            names = ", ".join(f"{name} ({what})" for name, what in inside[:3])
-            raise SourceError(
-                f"{path} is not itself a training output, but it holds {names}: point at "
-                f"{'that folder' if len(inside) == 1 else 'one of those folders'} instead.", path=path)
-        raise SourceError(
-            f"{path} is not a training output Mergesmith knows: expected a PEFT adapter "
-            f"({formats.ADAPTER_CONFIG} + {formats.ADAPTER_SAFE}), an XTuner work_dir or "
-            f"converted folder, a .pth checkpoint, or a model folder with {formats.CONFIG}.",
-            path=path)
-    raise SourceError(
-        f"{path} is not a file Mergesmith can read; point at a training output folder, an XTuner "
-        ".pth checkpoint or a DeepSpeed iter_N.pth folder.", path=path)
+            names = ", ".join(name for name, _what in inside[:3])
+            raise SourceError(path=path, key="refusal/outputs-inside" if len(inside) > 1 else "refusal/output-inside",
+                              params={"path": str(path), "names": names})
+        raise SourceError(path=path, key="refusal/unknown-layout", params={"path": str(path)})
+    raise SourceError(path=path, key="refusal/unknown-file", params={"path": str(path)})

@@ -14,6 +14,8 @@ from typing import Optional
 from .. import formats
 from ..model.adapters import Adapter, find_adapter_weights, load_adapter_folder
 from ..errors import SourceError
+from ..hub.cache import locate
+from ..hub.located import Located
 from ..io.stores import TensorStore, open_model_weights
 
 # kinds (titles: formats.KIND_TITLES, shared with inspect)
@@ -83,6 +85,7 @@ class TrainingRun:
     unknown_tensors: list[str] = field(default_factory=list)  # tensors of no known part
     config_text: Optional[str] = None         # the training config's text, when one was found
     config_conflict: Optional[str] = None     # the sentence saying two configs disagree
+    config_conflict_params: dict = field(default_factory=dict)  # its particulars (core.texts)
     quantization: Optional[str] = None        # "4-bit" / "8-bit": a QLoRA run
 
     @property
@@ -155,7 +158,15 @@ class Source:
 
     @property
     def base_hint_exists(self) -> bool:
-        return bool(self.base_hint) and Path(self.base_hint).expanduser().is_dir()
+        """The base the training names is on this machine: a folder, or a Hub id in a local cache."""
+        return bool(self.base_hint) and self.base_located().found
+
+    def base_located(self) -> Located:
+        """Where the base the training names is (see :func:`mergesmith.core.hub.cache.locate`)."""
+        return locate(self.base_hint or "")
+
+    def visual_encoder_located(self) -> Located:
+        return locate(self.visual_encoder_hint or "")
 
     def close(self) -> None:
         """Release the memory maps of its components. The Source belongs to whoever called
@@ -181,6 +192,7 @@ class Source:
             "training_config": None if self.training_config is None else str(self.training_config),
             "base_hint": self.base_hint,
             "base_hint_exists": self.base_hint_exists,
+            "base_found": self.base_located().to_dict() if self.base_hint else None,
             "visual_encoder_hint": self.visual_encoder_hint,
             "notes": self.notes,
             **self._typed_dict(),

@@ -35,6 +35,7 @@ from typing import Optional
 from ..io.jsonfile import json_object_or_none
 from .. import formats
 from ..errors import SourceError
+from ..hub.cache import locate
 from ..progress import CancelToken, Progress, ProgressCallback, no_progress
 from ..io.stores import TensorStore, open_model_weights
 from .inputs import read_inputs
@@ -59,10 +60,11 @@ def verify(out, source, base, *, logits: bool = False, all_tensors: bool = False
     inputs = read_inputs(source, iteration)
     opened: list = []
     try:
-        base_dir = _model_folder(base or inputs.base_hint, "base model", "--base")
+        found: list[str] = []
+        base_dir = _model_folder(base or inputs.base_hint, "base model", "--base", found)
         result = VerifyResult(out, str(Path(source).expanduser()), str(base_dir), tolerance_ulp=tolerance_ulp)
         result.settings, result.settings_from = _settings_line(inputs), inputs.settings_from
-        result.notes.extend(inputs.notes)
+        result.notes.extend(found + inputs.notes)
         if llava is None:
             folders = _xtuner_folders(out, inputs, base_dir, visual_encoder, result, opened)
         else:
@@ -84,10 +86,18 @@ def verify(out, source, base, *, logits: bool = False, all_tensors: bool = False
     return result
 
 
-def _model_folder(path, what: str, option: str) -> Path:
+def _model_folder(path, what: str, option: str, notes: Optional[list] = None) -> Path:
+    """The folder ``path`` names: itself, or a Hub id's snapshot in a local cache (said in ``notes``)."""
     if not path:
         raise SourceError(f"The training names no {what} folder here; pass it with {option}.")
-    folder = Path(path).expanduser()
+    found = locate(path)
+    if found.found and found.in_cache and found.essential_missing:
+        raise SourceError(found.incomplete_message(what, option), path=found.path)
+    if found.found and found.in_cache and notes is not None:
+        notes.append(f"The {what} {found.repo_id} was found in the {found.summary()}: {found.path}")
+    if not found.found and found.caches:
+        raise SourceError(found.not_found_message(what, option))
+    folder = found.path or Path(path).expanduser()
     if not folder.is_dir():
         raise SourceError(f"The {what} {folder} is not a folder; pass the folder the adapter was trained on "
                           f"with {option}.", path=folder)
@@ -97,7 +107,7 @@ def _model_folder(path, what: str, option: str) -> Path:
 def _visual_encoder(visual_encoder, inputs: Inputs, why: str) -> Path:
     """The visual encoder's folder (``why``: the sentence saying why verify needs it)."""
     hint = visual_encoder or inputs.visual_encoder_hint
-    if hint is None or not Path(hint).expanduser().is_dir():
+    if hint is None or not locate(hint).found:
         raise SourceError(f"{why}, so verify needs its base: pass --visual-encoder DIR.")
     return _model_folder(hint, "visual encoder", "--visual-encoder")
 
@@ -131,10 +141,8 @@ def _llava_hf_folders(out: Path, cfg: dict, inputs: Inputs, base_dir: Path, visu
     result.notes.extend(config_notes(cfg, llm_config, _read_config(vit_dir)))
     folders, unknown = llava_hf_folders(cfg, inputs, llm_base, llm_config, vit_base, out_store)
     if unknown:
-        result.problem("unexpected-weights", unknown[0],
-                       f"The folder holds {len(unknown)} tensor(s) that belong to no part of the inputs "
-                       f"({', '.join(unknown[:3])}); it was not merged from these inputs. Check --source, --base "
-                       "and --visual-encoder, or merge again.")
+        result.problem("unexpected-weights", unknown[0], key="unexpected-weights/no-part", count=len(unknown),
+                       names=", ".join(unknown[:3]))
     return folders
 
 
@@ -157,5 +165,5 @@ def _open_out(folder: Path, result: VerifyResult, rel: str, opened: list) -> Opt
     try:
         return _open(folder, opened)
     except SourceError as exc:
-        result.problem("missing-weights", rel or formats.SAFE_WEIGHTS, exc.message)
+        result.problem("missing-weights", rel or formats.SAFE_WEIGHTS, exc.message, key=exc.key, **exc.params)
         return None

@@ -243,6 +243,6 @@ def _read_xtuner(path: Path, iteration: Optional[int]) -> Inputs:
                           path=ckpt)
     if cfg is not None:
         anchors = [ckpt.parent.parent, ckpt.parent.parent.parent]
-        inputs.base_hint = resolve_hint(cfg.llm_path, anchors)
+        inputs.base_hint = resolve_hint(cfg.llm_path, anchors, cfg.llm_revision)
         inputs.visual_encoder_hint = resolve_hint(cfg.visual_encoder_path, anchors)
     return inputs

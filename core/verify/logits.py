@@ -160,10 +160,8 @@ def _verdict(result, lm, lp, lb, ids, dtype) -> None:
                      "max_abs_merged_vs_peft": d_mp, "max_abs_base_vs_peft": d_bp,
                      "ratio": ratio, "argmax_agreement": agree}
     if ratio > MAX_RATIO:
-        result.problem("logits-mismatch", formats.CONFIG,
-                       f"On a test prompt the merged model's logits differ from base + adapter by {d_mp:.3g}, "
-                       f"{ratio:.0%} of the adapter's own effect ({d_bp:.3g}); the merge does not reproduce the "
-                       "adapter. Merge again from the right inputs.")
+        result.problem("logits-mismatch", formats.CONFIG, merged=f"{d_mp:.3g}", ratio=f"{ratio:.0%}",
+                       adapter=f"{d_bp:.3g}")
 
 
 def _peft_model(base, part):

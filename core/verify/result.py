@@ -9,6 +9,7 @@ from typing import Optional
 
 from ..inspect.report import severity_of
 from ..problems import Problem, errors
+from ..texts import render
 
 
 @dataclass
@@ -44,8 +45,11 @@ class VerifyResult:
     def worst(self) -> Optional[TensorCheck]:
         return max(self.checks, key=lambda c: c.ulp, default=None)
 
-    def problem(self, code: str, file: str, message: str) -> None:
-        self.problems.append(Problem(code, severity_of(code), file, message))
+    def problem(self, code: str, file: str, message: Optional[str] = None, *, key: str = "", **params) -> None:
+        key = key or (code if message is None else "")
+        if message is None:
+            message = render(key, params)
+        self.problems.append(Problem(code, severity_of(code), file, message, params=params, key=key))
 
     def lines(self) -> list[str]:
         merged = [c for c in self.checks if c.kind == "merged"]

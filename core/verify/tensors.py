@@ -79,8 +79,8 @@ def compare_tensors(out: Path, folders: list[Folder], result: VerifyResult, all_
                 if over <= MAX_REPORTED:
                     result.problem("merge-mismatch", f.where(t.name), message)
     if over > MAX_REPORTED:
-        result.problem("merge-mismatch", out.name,
-                       f"...and {over - MAX_REPORTED} more tensor(s) differ beyond {result.tolerance_ulp} ulp.")
+        result.problem("merge-mismatch", out.name, key="merge-mismatch/more", count=over - MAX_REPORTED,
+                       ulp=result.tolerance_ulp)
     _note_unchecked(folders, result)
     progress(Progress("verify", total, total))
 
@@ -100,18 +100,17 @@ def _plan_checks(f: Folder, result: VerifyResult, all_tensors: bool) -> list[_To
     expected = {n: i.shape for n, i in base.items()}
     expected.update({n: trained[s].shape for n, s in part.replaced.items()})
     todo, dtypes = [], set()
-    place = f.out_rel or "the folder"
     for name, shape in expected.items():
         info, shown = have.get(name), f.out_name(name)
         if info is None:
-            result.problem("missing-weights", f.where(name), f"{shown} should be in {place} but is not; merge again.")
+            result.problem("missing-weights", f.where(name), key="missing-weights/verify" + ("-part" if f.out_rel else ""),
+                           name=shown, **({"part": f.out_rel} if f.out_rel else {}))
             continue
         rows = None
         if tuple(info.shape) != tuple(shape):
             if not _grown(f, tuple(info.shape), tuple(shape)):
-                result.problem("shape-mismatch", f.where(name), f"{shown} is {list(info.shape)} in the folder but the "
-                                                                f"inputs give {list(shape)}; the folder was merged "
-                                                                "from other inputs.")
+                result.problem("shape-mismatch", f.where(name), key="shape-mismatch/verify", name=shown,
+                               got=str(list(info.shape)), want=str(list(shape)))
                 continue
             rows = shape[0]
         if name in base and name not in part.replaced and info.dtype != base[name].dtype:
@@ -122,13 +121,12 @@ def _plan_checks(f: Folder, result: VerifyResult, all_tensors: bool) -> list[_To
             todo.append(_Todo(name, kind, info.nbytes, rows))
     for name in sorted(set(part.low_rank) | set(part.unchecked)):
         if name not in expected:
-            result.problem("missing-weights", f.where(name),
-                           f"The adapter changes {name}, but the base model has no such tensor; check --base.")
+            result.problem("missing-weights", f.where(name), key="missing-weights/not-in-base", name=name)
     extra = sorted(f.out_name(n) for n in have if n not in expected)
     if extra:
         where = f"{f.out_rel}/{extra[0]}" if f.out_rel else extra[0]
-        result.problem("unexpected-weights", where,
-                       f"The folder holds {len(extra)} tensor(s) the inputs do not give ({', '.join(extra[:3])}).")
+        result.problem("unexpected-weights", where, key="unexpected-weights/verify", count=len(extra),
+                       names=", ".join(extra[:3]))
     for planned, stored in sorted(dtypes):
         result.notes.append(f"{f.place} stores {stored} where the base has {planned} "
                             f"({f.dtype_why.format(stored=stored)}); values were compared in {stored}.")

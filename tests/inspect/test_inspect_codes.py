@@ -366,7 +366,7 @@ def test_config_edited_after_training(tmp_path):
     set_alpha(wd / CONFIG, 32)
     r = report(wd)
     assert r.codes == {"config-mismatch"} and r.problems[0].file == CONFIG
-    assert "lora_alpha 32 in the .py, 16 in the checkpoint" in r.problems[0].message
+    assert "lora_alpha 32 \u2260 16" in r.problems[0].message and r.problems[0].params["details"] == "lora_alpha 32 \u2260 16"
     assert r.summary["base_hint"] == "Qwen/Qwen1.5-0.5B-Chat"  # the checkpoint's own config says so
 
 

@@ -210,7 +210,7 @@ def test_dora_is_said_to_be_unchecked(base, tmp_path):
     assert not [c for c in result.checks if c.kind == "merged"]
     assert any(n.startswith("4 tensor(s) use DoRA, which verify does not recompute independently") for n in result.notes)
     assert result.lines()[-1] == "The checked tensors are right; 4 could not be checked independently."
-    from mergesmith.gui.corecalls import verify_sentence
+    from mergesmith.gui.checking import verify_sentence
 
     assert "4 tensor(s) of a variant verify does not recompute" in verify_sentence(result)
     assert "The merge is right" not in verify_sentence(result)

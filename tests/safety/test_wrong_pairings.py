@@ -18,8 +18,8 @@ def qwen(model_cache):
 def test_llama_adapter_on_a_qwen2_base_of_the_same_shapes(adapter, base, qwen, tmp_path):
     """Same module names, same shapes: only the pairing check can see it."""
     code, out, err = run_cli("merge", adapter, "--base", qwen, "--out", tmp_path / "out")
-    assert_plan_refused(code, out, err, ["[wrong-base]", str(base), "(llama, hidden size 32", str(qwen),
-                                         "qwen2, hidden size 32", "--base"])
+    assert_plan_refused(code, out, err, ["[wrong-base]", str(base), "(llama, hidden_size 32", str(qwen),
+                                         "qwen2, hidden_size 32", "--base"])
 
 
 def test_gpt2_module_names_on_llama(base, model_cache, tmp_path):
@@ -39,8 +39,8 @@ def test_other_vocabulary(base, model_cache, tmp_path):
                       modules_to_save=["embed_tokens", "lm_head"])
     big = model_cache("llama", "bfloat16", vocab_size=200)
     code, out, err = run_cli("merge", ad, "--base", big, "--out", tmp_path / "out")
-    assert_plan_refused(code, out, err, ["[shape-mismatch]", "[128, 32]", "[200, 32]", "vocabulary 128",
-                                         "vocabulary 200", str(base), str(big)])
+    assert_plan_refused(code, out, err, ["[shape-mismatch]", "[128, 32]", "[200, 32]", "vocab_size 128",
+                                         "vocab_size 200", str(base), str(big)])
 
 
 def test_a_hub_name_of_another_family_is_a_warning(adapter, base, tmp_path):

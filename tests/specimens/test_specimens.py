@@ -249,7 +249,8 @@ def test_convert_to_float16_is_xtuners_pth_to_hf_byte_for_byte(converted, key):
 def test_convert_llava_projector(converted):
     spec = SPECIMENS["llava-pretrain"]
     out = converted("llava-pretrain")
-    assert {p.name for p in out.iterdir()} == {p.name for p in spec.ref_hf.iterdir()}
+    # XTuner writes no card at the root of a LLaVA conversion; ours is the model card (test_xt_model_card.py)
+    assert {p.name for p in out.iterdir()} == {p.name for p in spec.ref_hf.iterdir()} | {"README.md"}
     projector = read_weights(out / "projector")
     assert set(projector) == set(read_weights(spec.ref_hf / "projector"))
     for key, t in trained_weights(spec).items():
@@ -396,7 +397,8 @@ def test_a_training_checkpoint_used_as_model_weights_is_refused_in_words(tmp_pat
                  ["merge", spec.work_dir, "--base", folder, "--out", tmp_path / "merged"]):
         code, out, err = run_cli(*args)
         assert code == 2, err + out
-        assert err.startswith("mergesmith: Cannot read pytorch_model.bin as plain weights: it holds objects "
+        about = "--base: " if args[0] == "merge" else ""  # the argument the folder was given as
+        assert err.startswith(f"mergesmith: {about}Cannot read pytorch_model.bin as plain weights: it holds objects "
                               "other than tensors (mmengine.logging.history_buffer.HistoryBuffer)"), err
         assert "\x1b" not in err and "weights_only" not in err and "Traceback" not in err
     assert not (tmp_path / "fixed").exists() and not (tmp_path / "merged").exists()
@@ -424,11 +426,11 @@ def test_pointing_at_work_dirs_names_the_work_dir_inside(key, tmp_path):
     and never offer to "fix" it by copying a config.json into it."""
     spec = SPECIMENS[key]
     parent = spec.work_dir.parent
-    wanted = f"holds {spec.config_name} (an XTuner work_dir)"
+    wanted = f"holds {spec.config_name}"
     for args in (["merge", parent, *spec.merge_args(), "--out", tmp_path / "m"],
                  ["convert", parent, "--out", tmp_path / "c"]):
         code, out, err = run_cli(*args)
-        assert code == 2 and wanted in err and "point at that folder" in err, err + out
+        assert code == 2 and wanted in err and "Point at that folder" in err, err + out
     code, out, err = run_cli("inspect", parent, "--json")
     assert code == 2
     problems = json.loads(out)["problems"]

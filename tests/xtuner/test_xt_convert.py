@@ -80,8 +80,8 @@ def test_llava_convert_layout(llava_run, llm_base, vit_base, tmp_path):
     wd, sd = llava_run
     convert(wd, tmp_path / "hf")
     out = tmp_path / "hf"
-    assert sorted(p.name for p in out.iterdir()) == ["llm_adapter", "projector", "visual_encoder_adapter",
-                                                     "xtuner_config.py"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "llm_adapter", "projector",
+                                                     "visual_encoder_adapter", "xtuner_config.py"]
     llm_cfg = json.loads((out / "llm_adapter" / "adapter_config.json").read_text())
     vit_cfg = json.loads((out / "visual_encoder_adapter" / "adapter_config.json").read_text())
     assert llm_cfg["task_type"] == "CAUSAL_LM" and llm_cfg["base_model_name_or_path"] == str(llm_base)

@@ -117,6 +117,8 @@ def test_llava_hf_from_a_converted_folder(llava_run, llm_base, vit_base, tmp_pat
     a, b = (sorted(p.name for p in o.iterdir()) for o in outs)
     assert a == b
     for name in a:
+        if name == "README.md":  # the model card names its source, which differs by design
+            continue
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
     cfg = json.loads((outs[1] / "processor_config.json").read_text())
     assert (cfg["patch_size"], cfg["vision_feature_select_strategy"], cfg["num_additional_image_tokens"]) == \

@@ -74,6 +74,7 @@ class XTunerConfig:
     path: Optional[Path] = None
     model_type: Optional[str] = None  # SupervisedFinetune, LLaVAModel, InternVL_V1_5, DPO, ...
     llm_path: Optional[str] = None  # InternVL_V1_5: its model_path
+    llm_revision: Optional[str] = None  # `model.llm.revision`: the Hub branch, tag or commit trained on
     llm_dtype: Optional[str] = None  # "float16", "bfloat16", "float32", "auto"
     tokenizer_path: Optional[str] = None
     visual_encoder_path: Optional[str] = None
@@ -276,6 +277,8 @@ def _read_model(read: "_Reader", env: dict, model: CDict) -> None:
         llm = _get(model, "llm")
         read.set("llm_path", _path_spec(llm), _path)
         read.set("llm_dtype", _get(llm, "torch_dtype"), _dtype)
+        rev = _get(llm, "revision")
+        cfg.llm_revision = rev if isinstance(rev, str) and rev else None
         read.set("quantization", _quant_spec(llm), _quantization)
         tok = env["tokenizer"] if "tokenizer" in env else _get(model, "tokenizer")
         read.set("tokenizer_path", _path_spec(tok), _path)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 from ...errors import SourceError
+from ...texts import render
 from .config import XTunerConfig, parse_config, read_config
 from .listing import find_config
 
@@ -93,15 +94,18 @@ def training_config(ckpt: Path, folder: Path, meta: dict) -> TrainingConfig:
         diffs = config_differences(out.cfg, other)
         if diffs:
             out.other = file
-            out.conflicts = [f"{what} {_shown(b)} in the .py, {_shown(a)} in the checkpoint" for what, a, b in diffs]
+            out.conflicts = [f"{what} {_shown(b)} \u2260 {_shown(a)}" for what, a, b in diffs]
     return out
 
 
+def config_conflict_params(tc: TrainingConfig, ckpt_name: str) -> dict:
+    """The particulars of the ``config-mismatch`` text (core.texts)."""
+    shown = "; ".join(tc.conflicts[:4]) + (f"; +{len(tc.conflicts) - 4}" if len(tc.conflicts) > 4 else "")
+    return {"config": tc.other.name, "checkpoint": ckpt_name, "details": shown}
+
+
 def config_conflict_message(tc: TrainingConfig, ckpt_name: str) -> str:
-    shown = "; ".join(tc.conflicts[:4]) + (f"; and {len(tc.conflicts) - 4} more" if len(tc.conflicts) > 4 else "")
-    return (f"The work_dir's config {tc.other.name} differs from the config stored in {ckpt_name}, which "
-            f"trained it: {shown}. Mergesmith uses the checkpoint's. If the .py was edited after training, "
-            "that is expected; otherwise the checkpoint comes from another run: check the folder and the iteration.")
+    return render("config-mismatch", config_conflict_params(tc, ckpt_name))
 
 
 # XTuner's InternVL_V1_5 wrapper holds the whole InternVL chat model at ``model``.
@@ -117,7 +121,10 @@ def unsupported_model(cfg: Optional[XTunerConfig], where: Path, keys=()) -> Opti
     if "internvl" not in model_type.lower() and not (
             cfg is None and any(k.startswith(_INTERNVL_KEYS) for k in keys)):
         return None
-    trains = f"{model_type or 'InternVL'}" + (f" of {cfg.llm_path}" if cfg and cfg.llm_path else "")
-    return (f"InternVL training output is not supported yet: {where.name} trains {trains}. Mergesmith merges "
-            "XTuner's SupervisedFinetune (LoRA, QLoRA, full fine-tune) and LLaVA runs; for InternVL use "
-            "xtuner/configs/internvl/v1_5/convert_to_official.py, which XTuner ships for it.")
+    return render("unsupported-model", {"name": where.name, "model": unsupported_name(cfg)})
+
+
+def unsupported_name(cfg: Optional[XTunerConfig]) -> str:
+    """The model type an unsupported run trains, with its LLM when the config names it."""
+    model_type = (cfg.model_type if cfg else None) or ""
+    return f"{model_type or 'InternVL'}" + (f" ({cfg.llm_path})" if cfg and cfg.llm_path else "")

@@ -13,12 +13,14 @@ from ...model.adapters import Adapter, parse_adapter
 from ...io.checkpoint import CheckpointStore, checkpoint_meta, open_checkpoint, state_dict_of
 from ...io.deepspeed import read_zero_checkpoint
 from ...errors import SourceError
+from ...hub.cache import local_folder
 from ..source import (LLM_ADAPTER, LLM_FULL, PROJECTOR, TRAINING_CONFIG,
                       VISUAL_ENCODER_ADAPTER, VISUAL_ENCODER_FULL, Component, Source,
                       LLAVA_MODEL, TrainedSettings, TrainingRun, has_tokenizer)
 from ...io.stores import TensorStore
 from .config import XTunerConfig
-from .config_choice import TrainingConfig, config_conflict_message, training_config, unsupported_model
+from .config_choice import (TrainingConfig, config_conflict_message, config_conflict_params, training_config,
+                            unsupported_model, unsupported_name)
 from .keys import (LLM, VIT, classify, lora_rank, lora_targets, peft_view,
                    projector_layout, strip_view)
 from .listing import CHECKPOINT_NAME, resolve_hint
@@ -122,7 +124,8 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
     refused = unsupported_model(cfg, ckpt, store.infos())
     if refused:
         store.close()
-        raise SourceError(refused, path=ckpt)
+        raise SourceError(refused, path=ckpt, key="unsupported-model",
+                          params={"name": ckpt.name, "model": unsupported_name(cfg)})
     notes.extend(tc.notes)
     anchors = [a for a in ((work_dir or ckpt.parent).parent, (work_dir or ckpt.parent).parent.parent)]
     source = Source(path, kind, notes=notes)
@@ -130,7 +133,7 @@ def describe(path: Path, kind: str, ckpt: Path, *, work_dir: Optional[Path] = No
     llm_bias = (cfg.llm_lora or {}).get("bias", "none") if cfg else "none"
     vit_bias = (cfg.visual_encoder_lora or {}).get("bias", "none") if cfg else "none"
     keys = classify(infos, llm_bias, vit_bias)
-    llm_base = resolve_hint(cfg.llm_path, anchors) if cfg else None
+    llm_base = resolve_hint(cfg.llm_path, anchors, cfg.llm_revision) if cfg else None
     vit_base = resolve_hint(cfg.visual_encoder_path, anchors) if cfg else None
 
     _add_components(source, store, keys, cfg, ckpt, notes)
@@ -219,12 +222,14 @@ def _add_config(source: Source, run: TrainingRun, tc: TrainingConfig, keys, ckpt
         run.config_text = tc.text
         if tc.conflicts:
             run.config_conflict = config_conflict_message(tc, ckpt.name)
+            run.config_conflict_params = config_conflict_params(tc, ckpt.name)
         run.quantization = cfg.quantization or None
         # the config's tokenizer travels when it is not simply the base model's own
-        tok = resolve_hint(cfg.tokenizer_path, anchors)
-        own = tok and Path(tok).is_dir() and has_tokenizer(Path(tok))
-        same = own and llm_base and Path(llm_base).is_dir() and Path(tok).resolve() == Path(llm_base).resolve()
-        source.tokenizer_dirs = [tok] if own and not same else []
+        tok = local_folder(resolve_hint(cfg.tokenizer_path, anchors))  # a folder, or a Hub id in a cache
+        own = tok is not None and has_tokenizer(tok)
+        base = local_folder(llm_base)
+        same = own and base is not None and tok.resolve() == base.resolve()
+        source.tokenizer_dirs = [str(tok)] if own and not same else []
         source.settings = trained_settings(cfg, anchors)
     else:
         source.notes.append("No training config was found (no config .py next to the checkpoint and "
@@ -235,9 +240,9 @@ def _add_config(source: Source, run: TrainingRun, tc: TrainingConfig, keys, ckpt
 
 def trained_settings(cfg, anchors: list[Path]) -> TrainedSettings:
     """What a training config says about the model, its image processor found among ``anchors``."""
-    img = resolve_hint(cfg.image_processor_path, anchors)
+    img = local_folder(resolve_hint(cfg.image_processor_path, anchors))
     return TrainedSettings(
         model_type=cfg.model_type, llm_dtype=cfg.llm_dtype,
         visual_select_layer=(-2 if cfg.visual_select_layer is None else cfg.visual_select_layer)
         if cfg.is_llava else None,
-        image_processor_dir=img if img and Path(img).is_dir() else None)
+        image_processor_dir=str(img) if img is not None else None)

@@ -73,8 +73,12 @@ def find_config(folder: Path) -> Optional[Path]:
     return cands[0] if cands else None
 
 
-def resolve_hint(value: Optional[str], anchors: list[Path]) -> Optional[str]:
-    """A path named by the config, made absolute when it exists relative to where training ran."""
+def resolve_hint(value: Optional[str], anchors: list[Path], revision: Optional[str] = None) -> Optional[str]:
+    """A path named by the config, made absolute when it exists relative to where training ran.
+
+    Anything else is kept as written: a Hub id, looked up in the local caches when used
+    (:func:`mergesmith.core.hub.cache.locate`), with ``@revision`` when the config names one.
+    """
     if not value:
         return value
     p = Path(value).expanduser()
@@ -83,7 +87,7 @@ def resolve_hint(value: Optional[str], anchors: list[Path]) -> Optional[str]:
     for a in anchors:
         if (a / p).is_dir():
             return str((a / p).resolve())
-    return value
+    return f"{value}@{revision}" if revision else value
 
 
 def stored_meta(ckpt: Path) -> dict:

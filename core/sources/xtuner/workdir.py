@@ -109,7 +109,7 @@ def detect_converted(path: Path) -> Optional[Source]:
     anchors = [path.parent, path.parent.parent]
     if cfg is not None:
         source.notes.extend(cfg.notes)
-        source.base_hint = source.base_hint or resolve_hint(cfg.llm_path, anchors)
+        source.base_hint = source.base_hint or resolve_hint(cfg.llm_path, anchors, cfg.llm_revision)
         source.visual_encoder_hint = resolve_hint(cfg.visual_encoder_path, anchors)
         source.settings = trained_settings(cfg, anchors)
     vit = source.component(VISUAL_ENCODER_ADAPTER)
