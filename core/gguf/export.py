@@ -178,21 +178,33 @@ def _write(plan: GgufPlan, tmp: Path, progress: ProgressCallback, cancel: Cancel
 
 
 def _write_data(plan: GgufPlan, out, alignment: int, progress: ProgressCallback, cancel: CancelToken) -> None:
-    total, done = plan.data_bytes, 0
+    """Tensors converted on this thread, written on another (core.io.pipeline), so that converting
+    and writing overlap; at most a few blocks are in flight."""
+    from ..io.pipeline import BackgroundWriter
 
-    def on_bytes(n: int) -> None:
+    total, done = plan.data_bytes, 0
+    bg = BackgroundWriter(depth=4)
+
+    def write(data) -> None:
         nonlocal done
-        done += n
+        cancel.raise_if_cancelled()
+        bg.submit(lambda data=data: out.write(memoryview(data.numpy())))
+        done += data.numel()
         progress(Progress("write", done, total, plan.out.name, done, total))
 
-    for job in plan.jobs:
-        cancel.raise_if_cancelled()
-        _pad(out, alignment)
-        read = (lambda a, b, name=job.source: plan.source.read_rows(name, a, b))
-        write_tensor(job, read, out, on_bytes, plan.config)
-        if job.source is not None:
-            plan.source.release(job.source)
-    _pad(out, alignment)
+    try:
+        for job in plan.jobs:
+            cancel.raise_if_cancelled()
+            bg.submit(lambda: _pad(out, alignment))
+            read = (lambda a, b, name=job.source: plan.source.read_rows(name, a, b))
+            write_tensor(job, read, write, plan.config)
+            if job.source is not None:
+                name = job.source
+                bg.submit(lambda: None, lambda name=name: plan.source.release(name))
+        bg.submit(lambda: _pad(out, alignment))
+        bg.wait()
+    finally:
+        bg.close()
     out.flush()
     os.fsync(out.fileno())
 

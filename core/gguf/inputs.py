@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-import numpy as np
-
 from ..errors import PlanError
 from ..io.stores import TensorStore, open_model_weights
 
@@ -26,17 +24,13 @@ class GgufInput:
     meta_dir: Path  # config.json and the tokenizer files
     label: str  # the model's name in messages and in general.name
     shapes: dict[str, tuple[int, ...]]
-    read_rows: Callable[[str, int, int], np.ndarray]
+    read_rows: Callable[[str, int, int], object]  # rows a:b as a torch tensor in the model's dtype
     release: Callable[[str], None]
     close: Callable[[], None]
 
 
 def _rows_of(t, a: int, b: int):
-    import torch
-
-    if t.dim() == 0:
-        return t.reshape(1).to(torch.float32)
-    return t[a:b].to(torch.float32)
+    return t.reshape(1) if t.dim() == 0 else t[a:b]
 
 
 def folder_input(folder: Path) -> GgufInput:
@@ -46,8 +40,8 @@ def folder_input(folder: Path) -> GgufInput:
     store: TensorStore = open_model_weights(folder)
     shapes = {n: tuple(int(d) for d in i.shape) for n, i in store.infos().items()}
 
-    def read_rows(name: str, a: int, b: int) -> np.ndarray:
-        return _rows_of(store.tensor(name), a, b).numpy()
+    def read_rows(name: str, a: int, b: int):
+        return _rows_of(store.tensor(name), a, b)
 
     return GgufInput(folder, folder.name, shapes, read_rows, store.release, store.close)
 
@@ -96,7 +90,7 @@ class _MergedRows:
 
         return get
 
-    def read_rows(self, name: str, a: int, b: int) -> np.ndarray:
+    def read_rows(self, name: str, a: int, b: int):
         import torch
 
         from ..engine.merge import check_range
@@ -106,8 +100,8 @@ class _MergedRows:
         t = self.tensors[name]
         src = t.store.tensor(t.source_name)
         if not t.terms:
-            w32 = _rows_of(src, a, b)
-        elif blockable(t.terms):
+            return _rows_of(src, a, b).to(torch_dtype(t.dtype))
+        if blockable(t.terms):
             rows = t.shape[0] if t.shape else 1
             w32 = src.reshape(rows, -1)[a:b].to(torch.float32, copy=True)
             apply_terms_rows(w32, a, t.terms, self.fetch(t), self.ws)
@@ -120,7 +114,7 @@ class _MergedRows:
             w32 = self.whole[1][a:b] if t.shape else self.whole[1].reshape(1)
         out = w32.to(torch_dtype(t.dtype))
         check_range(t, out, w32)
-        return out.to(torch.float32).numpy()
+        return out
 
     def release(self, name: str) -> None:
         t = self.tensors[name]

@@ -4,9 +4,7 @@ conversion written block by block (a few MB of rows at a time, never the whole t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Optional
-
-import numpy as np
+from typing import Callable, Optional
 
 from ..errors import PlanError
 from .arch import Architecture, head_dim
@@ -81,33 +79,67 @@ def rope_freqs_job(factors: list[float]) -> TensorJob:
     return TensorJob(None, "rope_freqs.weight", (len(factors),), "f32", 0, tuple(factors))
 
 
-def _interleave(rows: np.ndarray, rows_per_head: int) -> np.ndarray:
+def _interleave(rows, rows_per_head: int):
     """HF's [first halves | second halves] per head → llama.cpp's interleaved pairs (whole heads only)."""
     n = rows.shape[0] // rows_per_head
-    rest = rows.shape[1:]
-    return rows.reshape(n, 2, rows_per_head // 2, *rest).swapaxes(1, 2).reshape(rows.shape)
+    rest = tuple(rows.shape[1:])
+    return rows.reshape(n, 2, rows_per_head // 2, *rest).transpose(1, 2).reshape(rows.shape)
 
 
-def encode(rows: np.ndarray, qtype: str) -> np.ndarray:
-    """float32 rows in the GGUF type's bytes (llama.cpp's own rounding: gguf.quants)."""
+def _round_half_away(x):
+    """gguf.quants.np_roundf in torch, the same float32 steps: |x| rounded half up, the sign put back."""
+    import torch
+
+    a = x.abs()
+    floored = a.floor()
+    return torch.sign(x) * (floored + (2 * (a - floored)).floor())
+
+
+def q8_0(rows) -> "torch.Tensor":
+    """llama.cpp's Q8_0 of float32 ``rows`` (length a multiple of 32): per block of 32, the scale
+    max|x|/127 as float16 then 32 int8; the same float32 arithmetic as gguf.quants.Q8_0, in torch,
+    so the bytes are the same (tests compare them with llama.cpp's converter)."""
+    import torch
+
+    blocks = rows.reshape(-1, Q8_BLOCK)
+    d = blocks.abs().amax(dim=1, keepdim=True) / 127
+    inv = torch.where(d == 0, torch.zeros_like(d), 1 / d)
+    qs = _round_half_away(blocks * inv).to(torch.int8).view(torch.uint8)
+    return torch.cat([d.to(torch.float16).view(torch.uint8), qs], dim=1)
+
+
+def encode(rows, qtype: str):
+    """Rows (a torch tensor in the model's dtype) as the GGUF type's bytes, as llama.cpp's converter
+    makes them: via float32 (exact from bf16/f16), then its rounding (f16: IEEE nearest-even; bf16:
+    gguf.quants; q8_0: :func:`q8_0`)."""
+    import torch
+
+    if qtype == "bf16" and rows.dtype == torch.bfloat16:
+        return rows.contiguous().view(torch.uint8)  # bf16 → f32 → bf16 changes nothing
+    if qtype == "f16" and rows.dtype in (torch.bfloat16, torch.float16):
+        return rows.to(torch.float16).contiguous().view(torch.uint8)  # exact through float32
+    w32 = rows.to(torch.float32)
     if qtype == "f32":
-        return rows
+        return w32.contiguous().view(torch.uint8)
     if qtype == "f16":
-        return rows.astype(np.float16)
+        return w32.to(torch.float16).contiguous().view(torch.uint8)
+    if qtype == "q8_0":
+        return q8_0(w32)
     import gguf
 
-    kind = gguf.GGMLQuantizationType.BF16 if qtype == "bf16" else gguf.GGMLQuantizationType.Q8_0
-    return gguf.quants.quantize(rows, kind)
+    return torch.from_numpy(gguf.quants.quantize(w32.numpy(), gguf.GGMLQuantizationType.BF16))
 
 
-def write_tensor(job: TensorJob, read: Callable[[int, int], np.ndarray], out: BinaryIO,
-                 on_bytes: Callable[[int], None], config: dict) -> int:
-    """Write ``job``'s data; ``read(a, b)`` gives rows a:b as float32. Returns the bytes written."""
+def write_tensor(job: TensorJob, read: Callable[[int, int], object], write: Callable[[object], None],
+                 config: dict) -> int:
+    """Hand ``job``'s data to ``write`` a block of rows at a time; ``read(a, b)`` gives rows a:b (a torch
+    tensor). Returns the bytes planned and handed over (checked against the plan)."""
+    import torch
+
     if job.values is not None:
-        data = np.asarray(job.values, dtype=np.float32)
-        out.write(data.tobytes())
-        on_bytes(data.nbytes)
-        return data.nbytes
+        data = torch.tensor(job.values, dtype=torch.float32).view(torch.uint8)
+        write(data)
+        return data.numel()
     rows = job.shape[0] if job.shape else 1
     row_bytes = max(1, job.numel // max(rows, 1)) * 4
     unit = head_dim(config) if job.permute_heads else 1
@@ -118,10 +150,9 @@ def write_tensor(job: TensorJob, read: Callable[[int, int], np.ndarray], out: Bi
         chunk = read(a, b)
         if job.permute_heads:
             chunk = _interleave(chunk, unit)
-        data = encode(np.ascontiguousarray(chunk), job.qtype)
-        out.write(memoryview(np.ascontiguousarray(data)).cast("B"))
-        written += data.nbytes
-        on_bytes(data.nbytes)
+        data = encode(chunk, job.qtype)
+        write(data)
+        written += data.numel()
     if written != job.nbytes:  # our size arithmetic and llama.cpp's encoder disagree: never write a lie
         raise RuntimeError(f"{job.name}: wrote {written} bytes, planned {job.nbytes}")
     return written
