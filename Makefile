@@ -9,8 +9,12 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 STAMP := $(VENV)/.mergesmith-installed
+# llama.cpp judges the GGUF export: llama-cpp-python (compiled from its source package: minutes, once;
+# pip keeps the built wheel) and llama.cpp's own converter, unpacked from the same source package.
+LLAMA_CPP_PY ?= 0.3.36
+LLAMA_SRC := .cache/llama.cpp
 
-.PHONY: setup run demo test bench clean translations
+.PHONY: setup run demo test bench clean translations llama-cpp-src
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +24,18 @@ $(STAMP): pyproject.toml Makefile
 	# The tests write DeepSpeed checkpoints with DeepSpeed itself. Its sdist's setup.py imports torch:
 	# build it against the torch above, never in an isolated build env (that would fetch a CUDA torch).
 	DS_BUILD_OPS=0 $(PY) -m pip install --quiet --no-build-isolation "deepspeed==0.16.2"
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip install --quiet "llama-cpp-python==$(LLAMA_CPP_PY)"
 	touch $(STAMP)
+
+$(LLAMA_SRC)/convert_hf_to_gguf.py:
+	mkdir -p .cache/sdist $(LLAMA_SRC)
+	$(PY) -m pip download --quiet --no-deps --no-binary :all: "llama-cpp-python==$(LLAMA_CPP_PY)" -d .cache/sdist
+	tar -xzf .cache/sdist/llama_cpp_python-$(LLAMA_CPP_PY).tar.gz -C $(LLAMA_SRC) --strip-components=3 \
+		llama_cpp_python-$(LLAMA_CPP_PY)/vendor/llama.cpp/convert_hf_to_gguf.py \
+		llama_cpp_python-$(LLAMA_CPP_PY)/vendor/llama.cpp/conversion \
+		llama_cpp_python-$(LLAMA_CPP_PY)/vendor/llama.cpp/gguf-py
+
+llama-cpp-src: setup $(LLAMA_SRC)/convert_hf_to_gguf.py
 
 setup: $(STAMP)
 
@@ -28,7 +43,7 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/mergesmith-gui $(ARGS)
 
-test: setup
+test: setup llama-cpp-src
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 # After changing a window string: new entries into the .ts (then translate them, e.g. in
@@ -41,4 +56,4 @@ bench: setup
 	$(PY) bench/bench_merge.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info bench/work
+	rm -rf $(VENV) build *.egg-info bench/work .cache

@@ -41,7 +41,12 @@ def _print_report(report, stream=None) -> None:
 
 
 def _print_summary(s: dict, prefix: str, stream) -> None:
-    if "parameters" in s or "shards" in s:
+    if "tensor_types" in s:  # a .gguf file
+        types = ", ".join(f"{n} {t}" for t, n in sorted(s["tensor_types"].items()))
+        print(f"  {s.get('architecture') or 'unknown'} architecture: {s['parameters']:,} parameters in "
+              f"{s['tensors']} tensors ({types}); {s['tokens']:,} tokens"
+              f"{', chat template' if s.get('chat_template') else ''}", file=stream)
+    elif "parameters" in s or "shards" in s:
         sizes = list((s.get("shard_sizes") or {}).values())
         span = (f", {formats.format_size(min(sizes))}..{formats.format_size(max(sizes))} each"
                 if len(sizes) > 1 else "")
@@ -88,11 +93,11 @@ def _folder_or_fail(text: str, label: str, checkpoint_file_ok: bool = False):
     if checkpoint_file_ok and path.is_file():
         from mergesmith.core.inspect.layouts import is_checkpoint_file
 
-        if is_checkpoint_file(path):  # one training checkpoint (iter_N.pth)
+        if is_checkpoint_file(path) or path.suffix.lower() == ".gguf":  # iter_N.pth, or a GGUF file
             return path, None
     if not path.is_dir():
         return None, fail(f"{label} is a file: {path}; point at a model, adapter or training output folder"
-                           + (" (or a training checkpoint .pth)." if checkpoint_file_ok else "."))
+                           + (" (or a training checkpoint .pth, or a .gguf file)." if checkpoint_file_ok else "."))
     return path, None
 
 

@@ -21,12 +21,13 @@ from mergesmith.core.errors import Cancelled, MergesmithError
 from .arguments import check_inputs, name_argument
 from .convert import add_convert
 from .demo import add_demo
+from .gguf import add_export_gguf
 from .inspect import add_fix, add_inspect, add_verify
 from .merge import add_merge
 from .output import fail
 
 # Each adds its subcommand to the parser; this order is the order of ``mergesmith --help``.
-COMMANDS = (add_merge, add_convert, add_inspect, add_verify, add_fix, add_demo)
+COMMANDS = (add_merge, add_convert, add_inspect, add_verify, add_fix, add_export_gguf, add_demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -49,6 +49,10 @@ def _merge(args, source) -> int:
         else:
             named = f" {found.named_sentence(download=True)}" if hint else ""
             return fail(f"No base model given; pass --base DIR, the model the adapter was trained on.{named}")
+    if args.format == "gguf":
+        from .gguf import merge_to_gguf
+
+        return merge_to_gguf(args, source, base)
     options = PlanOptions(
         out=Path(args.out), dtype=args.dtype, max_shard_size=formats.parse_size(args.max_shard_size),
         overwrite=args.overwrite, format=args.format, iteration=args.iter,
@@ -87,7 +91,11 @@ def add_merge(sub) -> None:
     m.add_argument("--dtype", default="auto", choices=["auto", "float16", "bfloat16", "float32"],
                    help="output dtype (default: auto, the base's own)")
     m.add_argument("--max-shard-size", metavar="SIZE", default="5GB", help="largest shard, e.g. 5GB, 500MB, 2GiB (default 5GB)")
-    m.add_argument("--format", default="xtuner", choices=["xtuner", "llava-hf"], help="LLaVA output layout")
+    m.add_argument("--format", default="xtuner", choices=["xtuner", "llava-hf", "gguf"],
+                   help="output: a model folder (LLaVA runs: xtuner or llava-hf layout), or gguf: one .gguf "
+                        "file for llama.cpp/Ollama, written straight from the merge (--out FILE.gguf)")
+    m.add_argument("--type", default="f16", choices=["f16", "bf16", "q8_0"],
+                   help="with --format gguf: the tensor type of the matrices (default f16)")
     m.add_argument("--iter", metavar="N", type=int, help="which iteration of a work_dir (default: the latest)")
     m.add_argument("--check", default="quick", choices=["quick", "full", "none"],
                    help="check the result: quick (files, headers, index; default), full (also load the "

@@ -94,6 +94,7 @@ KIND_CHECKPOINT = "xtuner-checkpoint"      # inspect: either of the two above
 KIND_LLAVA = "llava"                       # inspect: a merged LLaVA, XTuner's layout
 KIND_LLAVA_HF = "llava-hf"                 # inspect: a merged LLaVA, LlavaForConditionalGeneration
 KIND_UNKNOWN = "unknown"                   # inspect: no model here
+KIND_GGUF = "gguf"                         # inspect: one .gguf file (llama.cpp)
 
 KIND_TITLES = {
     KIND_MODEL: "Hugging Face model folder",
@@ -106,6 +107,7 @@ KIND_TITLES = {
     KIND_LLAVA: "LLaVA model (XTuner layout: LLM, projector/, visual_encoder/)",
     KIND_LLAVA_HF: "LLaVA model (Hugging Face LlavaForConditionalGeneration)",
     KIND_UNKNOWN: "folder without a model",
+    KIND_GGUF: "GGUF file (llama.cpp, Ollama, LM Studio)",
 }
 
 

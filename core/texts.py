@@ -78,6 +78,8 @@ CODES: dict[str, tuple[str, str]] = {
     "bad-adapter": ("Adapter unusable", "Copy the adapter again as it was saved (adapter_config.json with its weights)."),
     "missing-module": ("Modules missing from the base", "Choose the base model the adapter was trained on ({opt_base})."),
     "corrupt-checkpoint": ("Damaged training checkpoint", "Use another checkpoint, or copy this one again."),
+    "corrupt-gguf": ("Damaged GGUF file", "Copy the file again, or export it again from the model folder."),
+    "incomplete-gguf": ("GGUF file lacks what llama.cpp needs", "Export it again from the model folder with its tokenizer (mergesmith export-gguf)."),
     "config-mismatch": ("Training configs differ", "Check which config the checkpoint was trained with."),
     "unsupported-model": ("Model type not supported", "Merge it with the tools of the project that trained it."),
     "non-finite": ("NaN or Inf in the weights", "The training diverged or the file is damaged: use an earlier checkpoint."),

@@ -2,7 +2,7 @@
 
 - no import cycles among ``mergesmith.core``'s modules;
 - core's layers import downward only, along the pipeline: base < io < hub < model < sources < plan <
-  inspect < engine < fix, verify < demo (the engine checks what it wrote with inspect, so inspect
+  inspect < engine < fix, verify, gguf < demo (the engine checks what it wrote with inspect, so inspect
   sits below it); core imports neither Qt nor the front ends; the command line imports no Qt;
 - no private name (``_x``) imported from another module, or read off an imported module;
 - no import by string and no swallowed ``ModuleNotFoundError``: a renamed module fails loudly.
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"core": "mergesmith.core", "cli": "mergesmith.cli", "gui": "mergesmith.gui"}
 
 # core's layers, bottom up; a module may import its own layer's package or any layer below
-LAYERS = {"": 0, "io": 1, "hub": 1.5, "model": 2, "sources": 3, "plan": 4, "inspect": 5, "engine": 6,
+LAYERS = {"": 0, "io": 1, "hub": 1.5, "model": 2, "sources": 3, "plan": 4, "inspect": 5, "engine": 6, "gguf": 7,
           "fix": 7, "verify": 7, "demo": 8}
 QT = ("PySide6", "shiboken6", "qasync")
 

@@ -255,10 +255,10 @@ class _Engine:
                 w32.copy_(src2d[start:stop])
                 apply_terms_rows(w32, start, t.terms, fetch, self.ws)
                 out.copy_(w32)
-                _check_range(t, out, w32)
+                check_range(t, out, w32)
             else:
                 out.copy_(src2d[start:stop])
-                _check_range(t, out, src2d[start:stop])
+                check_range(t, out, src2d[start:stop])
             if release_part is not None:  # these source rows are consumed: keep RSS flat
                 release_part(t.source_name, start * src_row_bytes, stop * src_row_bytes)
             self.bg.submit(lambda out=out: writer.write_part(tensor_bytes(out)),
@@ -274,7 +274,7 @@ class _Engine:
         apply_terms(w32, t.terms, fetch, self.ws)
         done()
         out = w32.to(torch_dtype(t.dtype))
-        _check_range(t, out, w32)
+        check_range(t, out, w32)
         self.bg.submit(lambda: writer.write_part(tensor_bytes(out)))
         self.bg.wait()  # ``out`` may be large: do not keep several alive
         self.meter.add(t.nbytes)
@@ -302,7 +302,7 @@ def _write_folders(plan: Plan, tmp: Path, cancel: CancelToken, meter: "_Meter") 
         engine.close()
 
 
-def _check_range(t: PlannedTensor, out: torch.Tensor, before: torch.Tensor) -> None:
+def check_range(t: PlannedTensor, out: torch.Tensor, before: torch.Tensor) -> None:
     """Refuse to write Inf where the value was finite: float16 tops out at 65504.
 
     Only float16 outputs are checked (bfloat16 and float32 hold every value a merge makes); the

@@ -43,6 +43,7 @@ from .config import (check_architecture_known, check_config, check_dtype, check_
 from .layouts import (check_adapter, check_checkpoint, check_processor, check_projector, check_work_dir,
                               hidden_size, is_checkpoint_file, is_deepspeed_checkpoint, is_work_dir,
                               llava_expected, missing_projector, read_sub_config)
+from .gguf_file import check_gguf, is_gguf_file
 from .report import CODES, Report, fix_kind
 from .tokenizer import check_tokenizer
 from .weights import WeightsView, check_weights
@@ -107,6 +108,12 @@ def inspect_folder(path, *, max_shard_size: Optional[int] = None, base=None, sca
     from ..errors import SourceError
 
     path = Path(path).expanduser()
+    if is_gguf_file(path):
+        report = Report(path, formats.KIND_GGUF)
+        report.summary["title"] = KIND_TITLES[formats.KIND_GGUF]
+        check_gguf(report, path)
+        report.summary["bytes"] = path.stat().st_size
+        return report
     if not path.is_dir() and not is_checkpoint_file(path):
         raise SourceError(f"{path} {'is a file' if path.exists() else 'does not exist'}; point at a model, "
                           "adapter or training output folder.", path=path)

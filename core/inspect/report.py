@@ -52,6 +52,8 @@ CODES: dict[str, tuple[str, Optional[str], str]] = {
     "non-finite": (ERROR, None, "NaN or Inf in the weights (--scan-values)"),
     "bad-model-card": (WARNING, None, "README.md's metadata block is not YAML, or not a mapping"),
     "bad-card-metadata": (WARNING, None, "README.md's metadata: base_model, base_model_relation or another field the Hub refuses"),
+    "corrupt-gguf": (ERROR, None, "a .gguf file's header is unreadable or its data is cut short"),
+    "incomplete-gguf": (ERROR, None, "a .gguf file lacks metadata llama.cpp needs (hyper-parameters, tokenizer)"),
     # verify
     "merge-mismatch": (ERROR, None, "a merged tensor differs from the recomputed one"),
     "logits-mismatch": (ERROR, None, "merged model and base+adapter disagree on a prompt"),

@@ -1,0 +1,113 @@
+"""``mergesmith export-gguf`` as a user runs it, its refusals, cancel, and ``inspect`` of .gguf files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from fixtures.cli import assert_clean_failure, run_cli
+
+
+def test_export_prints_what_to_run(gguf_models, tmp_path):
+    out = tmp_path / "chat" / "qwen2-chat.gguf"
+    r = run_cli("export-gguf", gguf_models["qwen2"], "--out", out, "--type", "q8_0")
+    assert r.code == 0, r.err
+    assert out.is_file() and out.with_name("qwen2-chat.Modelfile").is_file()
+    assert "ollama create qwen2-chat -f qwen2-chat.Modelfile" in r.out
+    modelfile = out.with_name("qwen2-chat.Modelfile").read_text()
+    assert modelfile.splitlines() == ["FROM ./qwen2-chat.gguf", 'PARAMETER stop "<|im_end|>"']
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []  # no staging left
+
+
+def test_dry_run_writes_nothing(gguf_models, tmp_path):
+    out = tmp_path / "m.gguf"
+    r = run_cli("export-gguf", gguf_models["llama"], "--out", out, "--dry-run", "--json")
+    assert r.code == 0, r.err
+    plan = json.loads(r.out)
+    assert plan["architecture"] == "llama" and plan["tokenizer"] == "llama" and plan["bytes"] > 0
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_refusals_are_sentences(gguf_models, model_cache, tmp_path):
+    existing = tmp_path / "old.gguf"
+    existing.write_bytes(b"keep me")
+    cases = [
+        (("export-gguf", gguf_models["llama"], "--out", existing), ["already exists", "--overwrite"]),
+        (("export-gguf", model_cache("gpt2"), "--out", tmp_path / "g.gguf"), ["GPT2LMHeadModel", "Llama", "Qwen2"]),
+        (("export-gguf", tmp_path, "--out", tmp_path / "x.gguf"), ["no config.json"]),
+        (("export-gguf", gguf_models["llama"], "--out", tmp_path / "x.bin"), ["*.gguf"]),
+    ]
+    for argv, words in cases:
+        r = run_cli(*argv)
+        assert_clean_failure(r.code, r.err, words)
+    assert existing.read_bytes() == b"keep me"
+
+
+def test_overwrite_replaces_only_when_done(gguf_models, tmp_path):
+    out = tmp_path / "m.gguf"
+    out.write_bytes(b"old")
+    r = run_cli("export-gguf", gguf_models["llama"], "--out", out, "--overwrite")
+    assert r.code == 0, r.err
+    assert out.read_bytes()[:4] == b"GGUF"
+
+
+def test_cancel_leaves_nothing(gguf_models, tmp_path):
+    from mergesmith.core.errors import Cancelled
+    from mergesmith.core.gguf.export import plan_gguf, run_gguf
+    from mergesmith.core.progress import CancelToken
+
+    token = CancelToken()
+    out = tmp_path / "m.gguf"
+
+    def progress(p):
+        if p.done > p.total // 3:
+            token.cancel()
+
+    with plan_gguf(gguf_models["llama"], out, "f16") as plan:
+        with pytest.raises(Cancelled):
+            run_gguf(plan, progress=progress, cancel=token)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_inspect_gguf(exported, tmp_path):
+    good = exported("llama", "q8_0")
+    r = run_cli("inspect", good, "--json")
+    assert r.code == 0, r.err
+    report = json.loads(r.out)
+    assert report["kind"] == "gguf" and report["problems"] == []
+    assert report["summary"]["architecture"] == "llama" and report["summary"]["tokens"] == 420
+
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    r = run_cli("inspect", cut)
+    assert r.code == 1 and "[corrupt-gguf] cut.gguf" in r.out and "export it again" in r.out
+
+
+def test_inspect_gguf_without_tokenizer(tmp_path):
+    """A file llama.cpp would refuse: hyper-parameters but no token tables (made with gguf's writer)."""
+    import gguf
+    import numpy as np
+
+    path = tmp_path / "notok.gguf"
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_block_count(1)
+    w.add_embedding_length(32)
+    w.add_head_count(4)
+    w.add_tensor("token_embd.weight", np.zeros((8, 32), dtype=np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    r = run_cli("inspect", path)
+    assert r.code == 1 and "[incomplete-gguf]" in r.out and "tokenizer.ggml.tokens" in r.out
+
+
+def test_input_is_not_changed(gguf_models, tmp_path):
+    """The input folder is read only: byte for byte the same after an export."""
+    from fixtures.files import tree_digest
+
+    before = tree_digest(gguf_models["qwen2"])
+    assert run_cli("export-gguf", gguf_models["qwen2"], "--out", tmp_path / "q.gguf").code == 0
+    assert tree_digest(gguf_models["qwen2"]) == before
