@@ -41,8 +41,8 @@ class OptionsPanel(QGroupBox):
         self.output = QComboBox(self)
         for value, text in OUTPUTS:
             self.output.addItem(translate("OptionsPanel", text), value)
-        self.output.setToolTip(translate("OptionsPanel", "A model folder for transformers, vLLM and the Hub, or "
-                                         "one GGUF file (with an Ollama Modelfile beside it) to run the model on a "
+        self.output.setToolTip(translate("OptionsPanel", "A model folder for transformers and vLLM, or one GGUF "
+                                         "file (with an Ollama Modelfile beside it) to run the model on a "
                                          "laptop"))
         self.gguf_type = QComboBox(self)
         for value, text in GGUF_TYPES:

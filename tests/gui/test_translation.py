@@ -33,6 +33,7 @@ TECHNICAL = {
     "safetensors", "dtype", "bf16", "bfloat16", "float16", "float32", "gb", "mb", "kb", "tb", "gib", "b",
     "rslora", "dora", "alpha", "sqrt", "r", "ulp", "ctrl", "enter", "esc", "shift", "transformers", "pickle",
     "pth", "iter", "hf", "n", "e", "g", "ok", "english", "supervisedfinetune", "llavamodel", "dropout", "pytorch",
+    "gguf", "ollama", "modelfile", "lm", "studio",  # GGUF output: the format and the programs that run it
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
