@@ -325,6 +325,7 @@ class MergeController(CheckingMixin, GgufRunMixin, QObject):
         self.log("info", translate("Controller", "Merging into {0}").format(plan.out))
         try:
             if self._cancel_requested:
+                self.job.submit(corecalls.close_plan, plan)  # never handed to the run, which would close it
                 raise Cancelled()
             if corecalls.is_gguf(plan):
                 await self._run_gguf(plan)  # GgufRunMixin: writes, checks, says, emits merged

@@ -157,7 +157,7 @@ def inspect_path(path: str, base: str = ""):
     p = Path(path).expanduser()
     if not p.exists():
         raise MergesmithError(f"{p} does not exist; check the path.")
-    if not p.is_dir():
+    if not p.is_dir() and p.suffix.lower() != ".gguf":  # a .gguf is checked as a whole model
         raise MergesmithError(f"{p} is a file; choose the model folder that holds it.")
     return check_folder(p, base or None)
 

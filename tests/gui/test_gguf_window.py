@@ -69,6 +69,12 @@ def test_start_writes_the_file_the_cli_writes(window, qtbot, demo, tmp_path):
     assert cli.read_bytes() == out.read_bytes()
     assert cli.with_suffix(".Modelfile").read_bytes() == out.with_suffix(".Modelfile").read_bytes()
 
+    window.tabs.setCurrentWidget(window.inspect_page)  # the Inspect page checks a .gguf as a whole model
+    with qtbot.waitSignal(window.controller.inspected, timeout=30_000) as blocker:
+        window.inspect_page.picker.commit(str(cli))
+    assert blocker.args[0] == "inspect" and blocker.args[1].kind == "gguf"
+    assert [n.name for n in window.inspect_page.result.model.root.children] == ["demo.gguf", "demo.Modelfile"]
+
 
 def test_cancel_leaves_nothing(window, qtbot, demo, tmp_path):
     source, base = demo
