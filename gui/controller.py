@@ -12,7 +12,8 @@ detected) are dropped: every request carries a generation number.
 
 Who closes what (see :meth:`mergesmith.core.plan.base.Plan.close`): the controller owns the
 Source it detected and closes it when another replaces it or at shutdown; it owns each plan it
-made and closes it when another replaces it, except the one it runs, which ``run_plan`` closes.
+made and closes it when another replaces it, except the one it runs, which ``run_plan`` closes
+(for a merge into a GGUF file, ``corecalls.run_gguf`` closes the merge plan and the GGUF plan).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from mergesmith.core.progress import Progress
 
 from . import corecalls, hub_words
 from .checking import ERROR, INFO, OK, WARNING, CheckingMixin, internal_error_text
+from .gguf_run import GgufRunMixin, check_severity, check_words
 from .i18n import kind_title, seconds_text, sentences, size_text, translate
 from .job import Job
 from .problem_text import problem_text, refusal_text
@@ -43,7 +45,7 @@ HOLD_RECHECK_MS = 1000
 __all__ = ["ERROR", "INFO", "OK", "WARNING", "MergeController", "internal_error_text"]
 
 
-class MergeController(CheckingMixin, QObject):
+class MergeController(CheckingMixin, GgufRunMixin, QObject):
     """State and flow of one merge window; every slow call goes through ``self.job``."""
 
     sourceChanged = Signal(object)  # Source | None
@@ -310,7 +312,8 @@ class MergeController(CheckingMixin, QObject):
             return
         try:
             options = corecalls.plan_options(self.options, self.visual_encoder_path)
-            plan = await self.job.call(corecalls.make_plan, self.source, self.base_path, options)
+            plan = await self.job.call(corecalls.make_plan, self.source, self.base_path, options,
+                                       self.options.get("gguf_type"))
         except Exception as exc:  # noqa: BLE001
             if gen == self._gen:
                 self._report_exception(exc, translate("Controller", "Planning"))
@@ -331,7 +334,9 @@ class MergeController(CheckingMixin, QObject):
             self.say(ERROR, translate("Controller", "Nothing can start until this is fixed: {0}")
                      .format(problem_text(errors[0])) + more)
             return
-
+        if corecalls.is_gguf(plan):
+            self._say_gguf_plan(plan)
+            return
         warnings = [p for p in plan.problems if p.severity == WARNING]
         text = translate("Controller", "Ready: {0} files, {1}, will be written to {2}.").format(
             len(plan.files()), size_text(plan.total_bytes), plan.out)
@@ -345,7 +350,11 @@ class MergeController(CheckingMixin, QObject):
         self.log("info", translate("Controller", "Merging into {0}").format(plan.out))
         try:
             if self._cancel_requested:
+                self.job.submit(corecalls.close_plan, plan)  # never handed to the run, which would close it
                 raise Cancelled()
+            if corecalls.is_gguf(plan):
+                await self._run_gguf(plan)  # GgufRunMixin: writes, checks, says, emits merged
+                return
             result = await self.job.run(corecalls.run_plan, plan)
             for line in result.recovered:  # leftovers of a killed run, removed
                 self.log("info", line)
@@ -359,14 +368,9 @@ class MergeController(CheckingMixin, QObject):
             self.failed.emit(self._report_exception(exc, translate("Controller", "Merging")))
         else:
             self.result, self.report = result, report
-            bad = [p for p in report.problems if p.is_error]
             seconds = result.seconds.get("total") or result.seconds.get("write", 0.0)
             text = translate("Controller", "Merged into {0} in {1}; ").format(result.out, seconds_text(seconds))
-            text += (translate("Controller", "the check found {0} error(s): see the result.").format(len(bad))
-                     if bad else
-                     translate("Controller", "the check found {0} warning(s).").format(len(report.problems))
-                     if report.problems else translate("Controller", "the check found no problems."))
-            self.say(ERROR if bad else WARNING if report.problems else OK, text)
+            self.say(check_severity(report), text + check_words(report))
             self.merged.emit(result, report, fixes)
         finally:
             if plan.hold is not None:  # run_plan released it; a run cancelled before it began did not

@@ -7,6 +7,8 @@ place to follow the core's API as it grows.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
@@ -38,7 +40,7 @@ def plan_options(options: dict, visual_encoder: str = ""):
     """PlanOptions from the window's option values (raises MergesmithError on a bad size)."""
     from mergesmith.core.plan.base import PlanOptions
 
-    kw = {k: v for k, v in options.items() if v not in (None, "")}
+    kw = {k: v for k, v in options.items() if v not in (None, "") and k != "gguf_type"}
     if "out" in kw:
         kw["out"] = Path(kw["out"]).expanduser()
     if visual_encoder:
@@ -46,10 +48,95 @@ def plan_options(options: dict, visual_encoder: str = ""):
     return PlanOptions(**kw)
 
 
-def make_plan(source, base: str, options):
+def make_plan(source, base: str, options, gguf_type: Optional[str] = None):
+    """A merge plan; with ``gguf_type``, a :class:`GgufMerge` (the merge goes into one GGUF file)."""
     from mergesmith.core.plan.planners import make_plan as _make_plan
 
+    if gguf_type:
+        return make_gguf_plan(source, base, options, gguf_type)
     return _make_plan(source, base, options)
+
+
+# --- GGUF: a merge written straight into one .gguf file, as ``mergesmith merge --format gguf`` ------
+
+
+@dataclass
+class GgufMerge:
+    """The merge plan (its tensors are computed as the export reads them) and the GGUF plan over it.
+
+    Who closes what: the GgufPlan owns its GgufInput (a temporary folder of small files); the merge
+    plan owns its base and must stay open until :func:`run_gguf` is done. :meth:`close` closes both;
+    :func:`run_gguf` closes them on every path, as ``run_plan`` closes a plan it runs.
+    """
+
+    merge: object  # core.plan.base.Plan
+    gguf: object  # core.gguf.export.GgufPlan, None while the merge plan has errors
+    problems: list = field(default_factory=list)  # the merge plan's, but its disk space (the file's is checked)
+
+    source = property(lambda self: self.merge.source)
+    base = property(lambda self: self.merge.base)
+    options = property(lambda self: self.merge.options)
+
+    @property
+    def out(self) -> Path:
+        return self.gguf.out if self.gguf is not None else self.merge.out
+
+    @property
+    def ok(self) -> bool:
+        return self.gguf is not None and not any(p.is_error for p in self.problems)
+
+    def close(self) -> None:
+        if self.gguf is not None:
+            self.gguf.close()
+        self.merge.close()
+
+
+def gguf_out(source, options) -> Path:
+    """The .gguf file to write: the chosen output, else the default folder's name + ``.gguf``."""
+    out = options.out or default_out(source)
+    return out if out.suffix.lower() == ".gguf" else out.with_name(out.name + ".gguf")
+
+
+def make_gguf_plan(source, base: str, options, gguf_type: str) -> GgufMerge:
+    """As cli/gguf.py ``merge_to_gguf``: plan the merge for a file, drop its disk-space problem (the
+    GGUF's own size is checked), then plan the GGUF over it."""
+    from mergesmith.core.gguf.export import merge_plan_options, plan_gguf
+    from mergesmith.core.plan.planners import make_plan as _make_plan
+
+    out = gguf_out(source, options)
+    merge_options = replace(merge_plan_options(out, dtype=options.dtype, iteration=options.iteration),
+                            visual_encoder=options.visual_encoder)
+    merge = _make_plan(source, base, merge_options)
+    problems = [p for p in merge.problems if p.code != "disk-space"]
+    if any(p.is_error for p in problems):
+        return GgufMerge(merge, None, problems)
+    try:
+        return GgufMerge(merge, plan_gguf(merge, out, gguf_type, overwrite=options.overwrite), problems)
+    except BaseException:
+        merge.close()
+        raise
+
+
+def is_gguf(plan) -> bool:
+    return isinstance(plan, GgufMerge)
+
+
+def run_gguf(plan: GgufMerge, progress=None, cancel=None):
+    """Write the GGUF file and its Modelfile; closes both plans on every path."""
+    from mergesmith.core.gguf.export import run_gguf as _run_gguf
+    from mergesmith.core.progress import no_progress
+
+    try:
+        return _run_gguf(plan.gguf, progress or no_progress, cancel)
+    finally:
+        plan.close()
+
+
+def ollama_commands(result) -> tuple[str, str]:
+    """The commands that run a written GGUF (as ``mergesmith export-gguf`` prints them)."""
+    name = re.sub(r"[^a-z0-9._-]+", "-", result.out.stem.lower()).strip("-") or "model"
+    return (f"cd {result.out.parent} && ollama create {name} -f {result.modelfile.name} && ollama run {name}",
+            f"llama-cli -m {result.out}")
 
 
 def run_plan(plan, progress=None, cancel=None):
@@ -70,7 +157,7 @@ def inspect_path(path: str, base: str = ""):
     p = Path(path).expanduser()
     if not p.exists():
         raise MergesmithError(f"{p} does not exist; check the path.")
-    if not p.is_dir():
+    if not p.is_dir() and p.suffix.lower() != ".gguf":  # a .gguf is checked as a whole model
         raise MergesmithError(f"{p} is a file; choose the model folder that holds it.")
     return check_folder(p, base or None)
 
@@ -111,7 +198,7 @@ def check_folder(path, base: Optional[str] = None):
     Returns ``(report, fix_plan)``.
     """
     report = inspect_folder(path)
-    if not report.problems or not fix_available():
+    if not report.problems or not fix_available() or Path(path).is_file():  # fix repairs folders, not a .gguf
         return report, None
     from mergesmith.core.fix.folder import plan_fix
 

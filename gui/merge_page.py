@@ -184,7 +184,7 @@ class MergePage(QWidget):
     def _on_output_suggested(self, path: str) -> None:
         if self._out_auto or not self.options.out.path():
             self._out_auto = True
-            self.options.out.setPath(path)
+            self.options.suggest_out(path)  # the folder, or <folder>.gguf
             self._push_options()
 
     def _mine(self) -> bool:
@@ -205,7 +205,7 @@ class MergePage(QWidget):
     def _on_merged(self, result, report, fixes) -> None:
         self.progress.finish(translate("MergePage", "Done: {0}").format(result.out.name))
         self.result.show_report(result.out, report, fixes)
-        self.result.verify_button.setVisible(corecalls.verify_available())
+        self.result.verify_button.setVisible(corecalls.verify_available() and result.out.is_dir())
         self.tabs.setCurrentIndex(1)
         self._out_auto = False  # the default now exists; let the user choose the next one
 

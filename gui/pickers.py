@@ -49,6 +49,7 @@ class PathPicker(QWidget):
         self.title = title
         self._settings = settings
         self._file_filter = file_filter
+        self._save_filter = ""  # set: Browse asks for a new file to write (set_save_file)
         self._committed = ""
         self._suggestions: list[str] = []  # offered after the recent paths (the base: Hub ids in the caches)
         self.combo = QComboBox(self)
@@ -80,7 +81,7 @@ class PathPicker(QWidget):
             menu.addAction(icon("file"), translate("PathPicker", "Choose a checkpoint file\u2026"), self._browse_file)
             self.button.setMenu(menu)
             self.button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        self.button.clicked.connect(self._browse_folder)
+        self.button.clicked.connect(self._browse)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.combo, 1)
@@ -110,7 +111,29 @@ class PathPicker(QWidget):
         self.combo.setEditText(str(path))
         self._commit(str(path))
 
+    def set_save_file(self, save_filter: str, title: str) -> None:
+        """Browse chooses a new file to write (``save_filter``, e.g. "GGUF files (*.gguf)") instead of a
+        folder; an empty filter goes back to folders. ``title`` names the field in its tooltips."""
+        self._save_filter = save_filter
+        self.title = title
+        self.combo.setAccessibleName(title)
+        self.button.setToolTip(translate("PathPicker", "Choose the {0} in a dialog").format(_lower(title)))
+        self.button.setAccessibleName(translate("PathPicker", "Browse for the {0}").format(_lower(title)))
+
     # -- internals
+    def _browse(self) -> None:
+        if self._save_filter:
+            self._browse_save_file()
+        else:
+            self._browse_folder()
+
+    def _browse_save_file(self) -> None:
+        current = self.path()
+        start = str(Path(current).expanduser()) if current else self._start_dir()
+        path, _ = QFileDialog.getSaveFileName(self, self._dialog_title(), start, self._save_filter)
+        if path:
+            self.commit(path)
+
     def _load_recent(self) -> None:
         if self._settings is None and not self._suggestions:
             return

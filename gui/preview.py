@@ -307,5 +307,34 @@ def preview_tree(source=None, plan=None, base=None) -> Node:
     if base is not None:
         root.add(base_node(base))
     if plan is not None:
-        root.add(output_node(plan))
+        root.add(gguf_output_node(plan) if hasattr(plan, "gguf") else output_node(plan))
     return root
+
+
+def gguf_output_node(plan) -> Node:
+    """A merge into one GGUF file (corecalls.GgufMerge): the file, its type, architecture, tokenizer,
+    tensors, size and disk space, and the Ollama Modelfile beside it."""
+    g = plan.gguf
+    if g is None:  # the merge plan has errors (listed below the preview): only where it would go
+        node = Node(translate("Preview", "Output"), translate("Preview", "GGUF file"), icon="file",
+                    tooltip=str(plan.out), payload=plan)
+        node.add(Node(translate("Preview", "File"), str(plan.out), icon="file"))
+        return node
+    node = Node(translate("Preview", "Output"), translate("Preview", "GGUF file, {0}").format(g.qtype),
+                g.data_bytes, icon="file", tooltip=str(g.out), payload=plan)
+    node.add(Node(translate("Preview", "File"), str(g.out), g.data_bytes, icon="file"))
+    node.add(Node(translate("Preview", "GGUF type"), g.qtype, tooltip=translate(
+        "Preview", "Matrices in {0}; norms and other vectors stay f32").format(g.qtype)))
+    node.add(Node(translate("Preview", "Architecture"), g.arch.gguf))
+    node.add(Node(translate("Preview", "Tokenizer"), translate("Preview", "{0} ({1}), {2} tokens").format(
+        g.vocab.model, g.vocab.pre, len(g.vocab)), tooltip=str(g.vocab.source)))
+    node.add(Node(translate("Preview", "Tensors"), translate("Preview", "{0} tensors").format(len(g.jobs))))
+    free = g.disk_free
+    node.add(Node(translate("Preview", "Disk space"), translate("Preview", "needs {0}, {1}").format(
+        size_text(g.data_bytes), translate("Preview", "free space unknown") if free is None
+        else translate("Preview", "{0} free").format(size_text(free))), status=OK))
+    for note in g.notes:
+        node.add(Node(translate("Preview", "Note"), note, icon="info", tooltip=note))
+    node.add(Node(g.modelfile.name, translate("Preview", "Ollama Modelfile (ollama create NAME -f {0})").format(
+        g.modelfile.name), icon="file", tooltip=str(g.modelfile)))
+    return node

@@ -97,7 +97,8 @@ class ResultView(QWidget):
     def open_folder(self) -> bool:
         if self.folder is None:
             return False
-        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.folder)))
+        folder = self.folder if not self.folder.is_file() else self.folder.parent  # a .gguf: where it is
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def _on_fix_clicked(self) -> None:
         if self.folder is not None:

@@ -49,8 +49,11 @@ def _file_node(name: str, size: Optional[int], problems: list, is_dir: bool) -> 
 
 
 def result_tree(folder, problems: Iterable = ()) -> Node:
-    """The folder's files with their statuses; ``problems`` as inspection reported them."""
+    """The folder's files with their statuses; ``problems`` as inspection reported them. A file (a
+    .gguf) is shown with the files written beside it (its Ollama Modelfile)."""
     folder = Path(folder)
+    if folder.is_file():
+        return _file_tree(folder, problems)
     by_file = _problems_by_file(problems, folder)
     root = Node("", payload=folder)
     seen: set[str] = set()
@@ -88,6 +91,19 @@ def result_tree(folder, problems: Iterable = ()) -> Node:
     folder_problems = by_file.get("", [])
     if folder_problems:
         root.add(_file_node(translate("Results", "(the folder as a whole)"), None, folder_problems, False))
+    return root
+
+
+def _file_tree(path: Path, problems: Iterable) -> Node:
+    by_file = _problems_by_file(problems, path.parent)
+    root = Node("", payload=path)
+    mine = by_file.pop(path.name, []) + by_file.pop("", [])
+    root.add(_file_node(path.name, _size(path), mine, False))
+    modelfile = path.with_name(path.stem + ".Modelfile")
+    if modelfile.is_file():
+        root.add(_file_node(modelfile.name, _size(modelfile), by_file.pop(modelfile.name, []), False))
+    for rel, items in sorted(by_file.items()):
+        root.add(_file_node(rel, None, items, False))
     return root
 
 

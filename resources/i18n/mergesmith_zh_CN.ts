@@ -187,6 +187,26 @@
         <translation>检查未发现问题。</translation>
     </message>
     <message>
+        <source>Ready: a GGUF file ({0}, {1}) will be written to {2}, with its Ollama Modelfile.</source>
+        <translation>就绪：GGUF 文件（{0}，{1}）将写入 {2}，并附带 Ollama Modelfile。</translation>
+    </message>
+    <message>
+        <source>Checking the written file</source>
+        <translation>正在检查写出的文件</translation>
+    </message>
+    <message>
+        <source>Wrote {0} ({1}) in {2}; </source>
+        <translation>已写入 {0}（{1}），用时 {2}；</translation>
+    </message>
+    <message>
+        <source>Run it with Ollama: {0}</source>
+        <translation>用 Ollama 运行：{0}</translation>
+    </message>
+    <message>
+        <source>or with llama.cpp: {0}</source>
+        <translation>或用 llama.cpp 运行：{0}</translation>
+    </message>
+    <message>
         <source>a tiny LLM, a tiny CLIP vision tower and an XTuner LLaVA run</source>
         <translation>一个极小的 LLM、一个极小的 CLIP 视觉编码器和一次 XTuner LLaVA 训练</translation>
     </message>
@@ -894,8 +914,32 @@
         <translation>llava-hf（单个 LlavaForConditionalGeneration 文件夹）</translation>
     </message>
     <message>
+        <source>A model folder (safetensors)</source>
+        <translation>模型文件夹（safetensors）</translation>
+    </message>
+    <message>
+        <source>A GGUF file for llama.cpp, Ollama, LM Studio</source>
+        <translation>GGUF 文件（用于 llama.cpp、Ollama、LM Studio）</translation>
+    </message>
+    <message>
+        <source>q8_0 (about half the size)</source>
+        <translation>q8_0（约为一半大小）</translation>
+    </message>
+    <message>
+        <source>GGUF files (*.gguf)</source>
+        <translation>GGUF 文件 (*.gguf)</translation>
+    </message>
+    <message>
         <source>Options</source>
         <translation>选项</translation>
+    </message>
+    <message>
+        <source>A model folder for transformers and vLLM, or one GGUF file (with an Ollama Modelfile beside it) to run the model on a laptop</source>
+        <translation>模型文件夹供 transformers 和 vLLM 使用；GGUF 文件（旁边附带 Ollama Modelfile）用于在笔记本电脑上运行模型</translation>
+    </message>
+    <message>
+        <source>Tensor type of the GGUF file&apos;s matrices: f16 or bf16 keep the merged weights, q8_0 is about half the size; norms stay f32</source>
+        <translation>GGUF 文件中矩阵的张量类型：f16 或 bf16 保留合并后的权重，q8_0 约为一半大小；归一化权重保持 f32</translation>
     </message>
     <message>
         <source>Output folder</source>
@@ -934,6 +978,14 @@
         <translation>新文件夹完整写好之后才替换旧文件夹</translation>
     </message>
     <message>
+        <source>GGUF &amp;type:</source>
+        <translation>GGUF 类型(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>&amp;Write:</source>
+        <translation>输出为(&amp;W)：</translation>
+    </message>
+    <message>
         <source>&amp;Output folder:</source>
         <translation>输出文件夹(&amp;O)：</translation>
     </message>
@@ -952,6 +1004,22 @@
     <message>
         <source>&amp;Iteration:</source>
         <translation>迭代(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>&amp;Output file:</source>
+        <translation>输出文件(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>Output file</source>
+        <translation>输出文件</translation>
+    </message>
+    <message>
+        <source>a new .gguf file beside the training output</source>
+        <translation>训练输出旁的一个新 .gguf 文件</translation>
+    </message>
+    <message>
+        <source>Rep&amp;lace the output file if it exists</source>
+        <translation>输出文件已存在时替换(&amp;L)</translation>
     </message>
     <message>
         <source>iter {0}</source>
@@ -1302,6 +1370,38 @@
     <message>
         <source>, {0} merged</source>
         <translation>，其中 {0} 个已合并</translation>
+    </message>
+    <message>
+        <source>GGUF file</source>
+        <translation>GGUF 文件</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>GGUF file, {0}</source>
+        <translation>GGUF 文件，{0}</translation>
+    </message>
+    <message>
+        <source>GGUF type</source>
+        <translation>GGUF 类型</translation>
+    </message>
+    <message>
+        <source>Matrices in {0}; norms and other vectors stay f32</source>
+        <translation>矩阵为 {0}；归一化权重和其他向量保持 f32</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>架构</translation>
+    </message>
+    <message>
+        <source>{0} ({1}), {2} tokens</source>
+        <translation>{0}（{1}），{2} 个词元</translation>
+    </message>
+    <message>
+        <source>Ollama Modelfile (ollama create NAME -f {0})</source>
+        <translation>Ollama Modelfile（ollama create NAME -f {0}）</translation>
     </message>
 </context>
 <context>

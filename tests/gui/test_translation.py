@@ -37,6 +37,7 @@ TECHNICAL = {
     "bit",  # 4-bit, 8-bit: a unit, written so in Chinese too
     "main",  # a revision (git branch) of a Hub repo
     "login",  # huggingface-cli login
+    "gguf", "ollama", "modelfile", "lm", "studio",  # GGUF output: the format and the programs that run it
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
