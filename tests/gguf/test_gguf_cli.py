@@ -71,39 +71,6 @@ def test_cancel_leaves_nothing(gguf_models, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_inspect_gguf(exported, tmp_path):
-    good = exported("llama", "q8_0")
-    r = run_cli("inspect", good, "--json")
-    assert r.code == 0, r.err
-    report = json.loads(r.out)
-    assert report["kind"] == "gguf" and report["problems"] == []
-    assert report["summary"]["architecture"] == "llama" and report["summary"]["tokens"] == 420
-
-    cut = tmp_path / "cut.gguf"
-    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    r = run_cli("inspect", cut)
-    assert r.code == 1 and "[corrupt-gguf] cut.gguf" in r.out and "export it again" in r.out
-
-
-def test_inspect_gguf_without_tokenizer(tmp_path):
-    """A file llama.cpp would refuse: hyper-parameters but no token tables (made with gguf's writer)."""
-    import gguf
-    import numpy as np
-
-    path = tmp_path / "notok.gguf"
-    w = gguf.GGUFWriter(str(path), "llama")
-    w.add_block_count(1)
-    w.add_embedding_length(32)
-    w.add_head_count(4)
-    w.add_tensor("token_embd.weight", np.zeros((8, 32), dtype=np.float32))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    r = run_cli("inspect", path)
-    assert r.code == 1 and "[incomplete-gguf]" in r.out and "tokenizer.ggml.tokens" in r.out
-
-
 def test_input_is_not_changed(gguf_models, tmp_path):
     """The input folder is read only: byte for byte the same after an export."""
     from fixtures.files import tree_digest
