@@ -127,6 +127,7 @@ def run_gguf(plan: GgufMerge, progress=None, cancel=None):
     from mergesmith.core.progress import no_progress
 
     try:
+        plan.gguf.hold = getattr(plan, "hold", None)  # the window's, taken on Start
         return _run_gguf(plan.gguf, progress or no_progress, cancel)
     finally:
         plan.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from ..errors import PlanError
-from ..io import atomic
+from ..io import atomic, hold, landing
 from ..io.jsonfile import read_json_object
 from ..progress import CancelToken, Progress, ProgressCallback, no_progress
 from .inputs import GgufInput, folder_input, plan_input
@@ -41,6 +41,7 @@ class GgufPlan:
     source: GgufInput
     disk_free: Optional[int] = None
     notes: list[str] = field(default_factory=list)
+    hold: Optional[object] = None  # core.io.hold.Hold on ``out``: taken by the caller, or by run_gguf
 
     @property
     def data_bytes(self) -> int:
@@ -52,6 +53,8 @@ class GgufPlan:
 
     def close(self) -> None:
         self.source.close()
+        if self.hold is not None:
+            self.hold.release()
 
     def __enter__(self) -> "GgufPlan":
         return self
@@ -81,6 +84,9 @@ def plan_gguf(model, out, qtype: str = "f16", *, overwrite: bool = False) -> Ggu
     if out.exists() and not overwrite:
         raise PlanError(f"{out} already exists; pass --overwrite to replace it, or choose another --out.",
                         path=out)
+    writer = hold.holder(out)  # another run writing this file now (issue 17's rule for every output)
+    if writer is not None:
+        raise hold.HeldError(writer.sentence(out), path=out)
     if isinstance(model, (str, os.PathLike)):
         source = folder_input(Path(model).expanduser())
     else:
@@ -146,6 +152,8 @@ def run_gguf(plan: GgufPlan, progress: ProgressCallback = no_progress,
     """Write the planned file (and its Ollama Modelfile) into place."""
     cancel = cancel or CancelToken()
     plan.out.parent.mkdir(parents=True, exist_ok=True)
+    if plan.hold is None:  # held from here to the end (released when the plan closes)
+        plan.hold = hold.acquire(plan.out, "GGUF export")
     with _staged_file(plan.out) as tmp, _quiet_gguf():
         written = _write(plan, tmp, progress, cancel)
         cancel.raise_if_cancelled()
@@ -273,11 +281,13 @@ def _staged_file(out: Path) -> Iterator[Path]:
 
 
 def _commit_file(tmp: Path, out: Path, overwrite: bool) -> None:
+    """The finished file into place; without ``overwrite`` never over a file that appeared meanwhile
+    (:func:`~mergesmith.core.io.landing.land_file` refuses it without a race)."""
     with atomic.signals_deferred():
-        if not overwrite and os.path.lexists(out):
-            raise PlanError(f"{out} appeared while it was being written; nothing was replaced. "
-                            "Pass --overwrite to replace it, or choose another --out.", path=out)
-        os.replace(tmp, out)
+        if overwrite:
+            os.replace(tmp, out)
+        elif not landing.land_file(tmp, out):
+            raise landing.appeared(out)
         atomic.fsync_dir(out.parent)
 
 

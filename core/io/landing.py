@@ -112,6 +112,22 @@ def land(tmp: Path, out: Path, *, fallback: bool = False) -> bool:
     return True
 
 
+def land_file(tmp: Path, out: Path) -> bool:
+    """Rename the file ``tmp`` to ``out`` unless ``out`` exists; False (``tmp`` untouched) if it does.
+
+    renameat2(RENAME_NOREPLACE) where there is one, else a hard link (which refuses an existing name
+    as atomically) and the removal of ``tmp``."""
+    done = renameat2(tmp, out, _RENAME_NOREPLACE)
+    if done is not None:
+        return done
+    try:
+        os.link(tmp, out)
+    except FileExistsError:
+        return False
+    os.unlink(tmp)
+    return True
+
+
 def appeared(out: Path) -> OutputAppearedError:
     return OutputAppearedError(
         f"{out} appeared while this run was writing (another program made it); it was left as it is and "

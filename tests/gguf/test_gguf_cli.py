@@ -78,3 +78,31 @@ def test_input_is_not_changed(gguf_models, tmp_path):
     before = tree_digest(gguf_models["qwen2"])
     assert run_cli("export-gguf", gguf_models["qwen2"], "--out", tmp_path / "q.gguf").code == 0
     assert tree_digest(gguf_models["qwen2"]) == before
+
+
+def test_a_file_that_appears_while_exporting_is_not_replaced(gguf_models, tmp_path):
+    """Issue 17's rule for the GGUF file too: the final rename refuses a name someone else took meanwhile."""
+    from mergesmith.core.gguf.export import plan_gguf, run_gguf
+    from mergesmith.core.io.landing import OutputAppearedError
+
+    out = tmp_path / "m.gguf"
+
+    def progress(p):
+        if p.done > p.total // 2 and not out.exists():
+            out.write_bytes(b"someone else's")
+
+    with plan_gguf(gguf_models["llama"], out, "f16") as plan:
+        with pytest.raises(OutputAppearedError):
+            run_gguf(plan, progress=progress)
+    assert out.read_bytes() == b"someone else's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.gguf"]  # no staging file, no hold left
+
+
+def test_an_output_another_run_holds_is_refused_at_plan_time(gguf_models, tmp_path):
+    from mergesmith.core.io import hold
+
+    out = tmp_path / "m.gguf"
+    with hold.acquire(out, "GGUF export"):
+        r = run_cli("export-gguf", gguf_models["llama"], "--out", out)
+    assert_clean_failure(r.code, r.err, [str(out), "being written by another Mergesmith"])
+    assert not out.exists()
